@@ -1,0 +1,10 @@
+//! Wire types and codecs shared by the Thingstead server and its SDK.
+//!
+//! This crate is pure: no I/O and no async runtime. A codec lives here once
+//! and serves both sides of the wire, so the server decodes exactly what the
+//! SDK encodes.
+//!
+//! - [`device`]: the Hologram-compatible device TCP protocol (frames,
+//!   result codes, device keys, topics, E.164 numbers).
+
+pub mod device;
