@@ -1,1 +1,31 @@
-//! stub
+//! The Thingstead platform core.
+//!
+//! Faces (device TCP, HTTP APIs, CLI) call into [`Platform`]; the platform
+//! is the only code that talks to the [`store::Store`] and the
+//! [`bus::Bus`]. Every tenant-scoped call takes a [`Tenant`] first, and a
+//! `Tenant` can only be obtained by looking an organization up, so no query
+//! can forget its tenant filter.
+
+pub mod bus;
+mod error;
+pub mod ids;
+mod platform;
+pub mod records;
+pub mod secrets;
+pub mod store;
+mod totp;
+
+pub use error::{CoreError, ErrorKind};
+pub use ids::{OrgName, Tenant};
+pub use platform::Platform;
+pub use platform::{
+    CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IngestOutcome, TotpProvisioned,
+};
+
+/// Milliseconds since the Unix epoch, by the server clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,170 @@
+//! Users, consumer apps, OAuth2 clients and API keys.
+
+use serde::Serialize;
+
+use super::Platform;
+use crate::ids::Tenant;
+use crate::records::{ApiKeyRecord, AppRecord, ClientRecord, UserRecord};
+use crate::secrets;
+use crate::CoreError;
+
+/// A consumer app just created: the only time its api key is shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedApp {
+    /// uuid.
+    pub uuid: String,
+    /// name.
+    pub name: String,
+    /// The api key (also the HS256 key of its login tokens).
+    pub api_key: String,
+}
+
+/// An OAuth2 client just created: the only time its secret is shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedClient {
+    /// The client id.
+    pub client_id: String,
+    /// The client secret (stored hashed).
+    pub client_secret: String,
+    /// Scopes it may be granted.
+    pub scopes: Vec<String>,
+}
+
+/// An API key just created: the only time it is shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedApiKey {
+    /// Its id, for deletion.
+    pub id: String,
+    /// The key (stored hashed).
+    pub apikey: String,
+}
+
+fn check_username(u: &str) -> Result<(), CoreError> {
+    if u.is_empty() || u.chars().count() > 64 || u.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(CoreError::Invalid("a username is 1 to 64 characters without spaces".into()));
+    }
+    Ok(())
+}
+
+fn check_scopes(scopes: &[String]) -> Result<(), CoreError> {
+    let bad = |s: &String| s.is_empty() || s.len() > 128 || !s.bytes().all(|b| b.is_ascii_graphic() && b != b',');
+    if scopes.iter().any(bad) {
+        return Err(CoreError::Invalid("a scope is 1 to 128 printable characters without commas or spaces".into()));
+    }
+    Ok(())
+}
+
+/// A display name: given, or derived from a uuid.
+pub(crate) fn display_name(name: Option<&str>, kind: &str, uuid: &str) -> Result<String, CoreError> {
+    match name {
+        Some(n) if n.trim().is_empty() || n.chars().count() > 256 => {
+            Err(CoreError::Invalid("a name is 1 to 256 characters".into()))
+        }
+        Some(n) => Ok(n.to_owned()),
+        None => Ok(format!("{kind}-{}", &uuid[..8])),
+    }
+}
+
+impl Platform {
+    /// Creates a user with an argon2id-hashed password.
+    pub async fn create_user(&self, tenant: &Tenant, username: &str, password: &str) -> Result<UserRecord, CoreError> {
+        check_username(username)?;
+        if password.len() < 8 || password.len() > 1024 {
+            return Err(CoreError::Invalid("a password is 8 to 1024 bytes".into()));
+        }
+        let pw = password.to_owned();
+        let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&pw))
+            .await
+            .map_err(|e| CoreError::Invalid(e.to_string()))??;
+        self.store.create_user(tenant, username, &hash).await?;
+        let users = self.store.list_users(tenant).await?;
+        users.into_iter().find(|u| u.username == username).ok_or_else(|| CoreError::NotFound(format!("user {username}")))
+    }
+
+    /// Lists users.
+    pub async fn list_users(&self, tenant: &Tenant) -> Result<Vec<UserRecord>, CoreError> {
+        Ok(self.store.list_users(tenant).await?)
+    }
+
+    /// Deletes a user.
+    pub async fn delete_user(&self, tenant: &Tenant, username: &str) -> Result<(), CoreError> {
+        Ok(self.store.delete_user(tenant, username).await?)
+    }
+
+    /// Checks a user's password.
+    pub async fn verify_user(&self, tenant: &Tenant, username: &str, password: &str) -> Result<bool, CoreError> {
+        let Some(hash) = self.store.user_password_hash(tenant, username).await? else { return Ok(false) };
+        let pw = password.to_owned();
+        tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &hash))
+            .await
+            .map_err(|e| CoreError::Invalid(e.to_string()))
+    }
+
+    /// Creates a consumer app with a fresh api key.
+    pub async fn create_app(&self, tenant: &Tenant, name: Option<&str>) -> Result<CreatedApp, CoreError> {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let name = display_name(name, "app", &uuid)?;
+        let api_key = secrets::random_hex(32);
+        self.store.create_app(tenant, &uuid, &name, &api_key).await?;
+        Ok(CreatedApp { uuid, name, api_key })
+    }
+
+    /// Lists consumer apps.
+    pub async fn list_apps(&self, tenant: &Tenant) -> Result<Vec<AppRecord>, CoreError> {
+        Ok(self.store.list_apps(tenant).await?)
+    }
+
+    /// Deletes a consumer app.
+    pub async fn delete_app(&self, tenant: &Tenant, uuid: &str) -> Result<(), CoreError> {
+        Ok(self.store.delete_app(tenant, uuid).await?)
+    }
+
+    /// Creates an OAuth2 client; the secret is stored hashed.
+    pub async fn create_client(&self, tenant: &Tenant, scopes: &[String]) -> Result<CreatedClient, CoreError> {
+        check_scopes(scopes)?;
+        let client_id = format!("ts-{}", secrets::random_lower_alnum(20));
+        let client_secret = secrets::random_hex(32);
+        self.store.create_client(tenant, &client_id, &secrets::token_hash(&client_secret), scopes).await?;
+        Ok(CreatedClient { client_id, client_secret, scopes: scopes.to_vec() })
+    }
+
+    /// Lists OAuth2 clients.
+    pub async fn list_clients(&self, tenant: &Tenant) -> Result<Vec<ClientRecord>, CoreError> {
+        Ok(self.store.list_clients(tenant).await?)
+    }
+
+    /// Deletes an OAuth2 client.
+    pub async fn delete_client(&self, tenant: &Tenant, client_id: &str) -> Result<(), CoreError> {
+        Ok(self.store.delete_client(tenant, client_id).await?)
+    }
+
+    /// Creates an API key for the messaging REST API; stored hashed.
+    pub async fn create_api_key(&self, tenant: &Tenant) -> Result<CreatedApiKey, CoreError> {
+        let apikey = secrets::random_hex(24);
+        let id = uuid::Uuid::new_v4().to_string();
+        self.store.create_api_key(tenant, &id, &apikey[..6], &secrets::token_hash(&apikey)).await?;
+        Ok(CreatedApiKey { id, apikey })
+    }
+
+    /// Lists API keys (id and prefix).
+    pub async fn list_api_keys(&self, tenant: &Tenant) -> Result<Vec<ApiKeyRecord>, CoreError> {
+        Ok(self.store.list_api_keys(tenant).await?)
+    }
+
+    /// Deletes an API key.
+    pub async fn delete_api_key(&self, tenant: &Tenant, id: &str) -> Result<(), CoreError> {
+        Ok(self.store.delete_api_key(tenant, id).await?)
+    }
+
+    /// The tenant an API key belongs to. The key is looked up by its
+    /// SHA-256, so no secret comparison happens in application code.
+    pub async fn authenticate_api_key(&self, apikey: &str) -> Result<Tenant, CoreError> {
+        if apikey.is_empty() || apikey.len() > 256 {
+            return Err(CoreError::Unauthorized("invalid API key".into()));
+        }
+        self.store
+            .tenant_by_api_key_hash(&secrets::token_hash(apikey))
+            .await?
+            .ok_or_else(|| CoreError::Unauthorized("invalid API key".into()))
+    }
+}

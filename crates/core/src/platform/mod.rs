@@ -1,0 +1,88 @@
+//! [`Platform`]: the one entry point faces use.
+
+mod credentials;
+mod devices;
+mod messages;
+mod sms;
+
+use std::sync::Arc;
+
+use crate::bus::Bus;
+use crate::ids::{OrgName, Tenant};
+use crate::records::OrgRecord;
+use crate::store::Store;
+use crate::CoreError;
+
+pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
+pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
+pub use messages::IngestOutcome;
+
+/// The platform core: registry, messages, SMS outbox, over one store and one bus.
+#[derive(Clone)]
+pub struct Platform {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+}
+
+impl Platform {
+    /// A platform over a store and a bus.
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Self {
+        Self { store, bus }
+    }
+
+    /// The bus, for subscribers.
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.bus
+    }
+
+    /// Store health.
+    pub async fn ping(&self) -> Result<(), CoreError> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// Store counters.
+    pub fn store_stats(&self) -> crate::store::StoreStats {
+        self.store.stats()
+    }
+
+    /// Commits what is pending and closes the store.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// Creates an organization.
+    pub async fn create_org(&self, name: &str) -> Result<OrgRecord, CoreError> {
+        let name = OrgName::parse(name)?;
+        let tenant = self.store.create_org(&name).await?;
+        Ok(self.store.org(&tenant).await?)
+    }
+
+    /// Resolves an organization name to its tenant.
+    pub async fn tenant(&self, name: &str) -> Result<Tenant, CoreError> {
+        let parsed = OrgName::parse(name).map_err(|_| CoreError::NotFound(format!("organization {name}")))?;
+        self.store.tenant(&parsed).await?.ok_or_else(|| CoreError::NotFound(format!("organization {name}")))
+    }
+
+    /// Reads an organization.
+    pub async fn org(&self, tenant: &Tenant) -> Result<OrgRecord, CoreError> {
+        Ok(self.store.org(tenant).await?)
+    }
+
+    /// Lists organizations.
+    pub async fn list_orgs(&self) -> Result<Vec<OrgRecord>, CoreError> {
+        Ok(self.store.list_orgs().await?)
+    }
+
+    /// Deletes an organization and everything it owns.
+    pub async fn delete_org(&self, tenant: &Tenant) -> Result<(), CoreError> {
+        Ok(self.store.delete_org(tenant).await?)
+    }
+
+    /// Sets message retention (`None`: keep forever).
+    pub async fn set_message_retention(&self, tenant: &Tenant, secs: Option<i64>) -> Result<(), CoreError> {
+        if secs.is_some_and(|s| s <= 0) {
+            return Err(CoreError::Invalid("retention must be a positive number of seconds".into()));
+        }
+        Ok(self.store.set_message_retention(tenant, secs).await?)
+    }
+}

@@ -1,0 +1,53 @@
+//! The SMS outbox and cloud-to-device delivery records.
+
+use super::Platform;
+use crate::bus::BusEvent;
+use crate::ids::Tenant;
+use crate::records::{DeliveryRecord, DeliveryResult, SmsRecord, SmsUpdate};
+use crate::CoreError;
+use thingstead_proto::device::{E164, SMS_MAX_CHARS};
+
+impl Platform {
+    /// Queues an SMS durably, then wakes the dispatcher.
+    pub async fn queue_sms(
+        &self,
+        tenant: &Tenant,
+        device_uuid: Option<&str>,
+        destination: &E164,
+        text: &str,
+    ) -> Result<SmsRecord, CoreError> {
+        if text.chars().count() > SMS_MAX_CHARS {
+            return Err(CoreError::Invalid(format!("an SMS is at most {SMS_MAX_CHARS} characters")));
+        }
+        let sms = self.store.enqueue_sms(tenant, device_uuid, destination.as_str(), text).await?;
+        self.bus.publish(BusEvent::SmsQueued { org: sms.org.clone(), id: sms.id });
+        Ok(sms)
+    }
+
+    /// Lists the outbox, newest first.
+    pub async fn list_sms(&self, tenant: &Tenant, before_id: Option<i64>, limit: u32) -> Result<Vec<SmsRecord>, CoreError> {
+        Ok(self.store.list_sms(tenant, before_id, limit.clamp(1, 1000)).await?)
+    }
+
+    /// For the dispatcher: SMS of every tenant due now.
+    pub async fn due_sms(&self, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, CoreError> {
+        Ok(self.store.system_due_sms(crate::now_ms(), limit).await?)
+    }
+
+    /// For the dispatcher: records a state change.
+    pub async fn update_sms(&self, tenant: &Tenant, id: i64, update: SmsUpdate) -> Result<(), CoreError> {
+        Ok(self.store.update_sms(tenant, id, update).await?)
+    }
+
+    /// Records the outcome of a cloud-to-device push.
+    pub async fn record_delivery(
+        &self,
+        tenant: &Tenant,
+        device_uuid: &str,
+        target: &str,
+        result: DeliveryResult,
+        detail: Option<&str>,
+    ) -> Result<DeliveryRecord, CoreError> {
+        Ok(self.store.record_delivery(tenant, device_uuid, target, result, detail).await?)
+    }
+}

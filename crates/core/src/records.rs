@@ -1,0 +1,296 @@
+//! Records as the platform stores and returns them.
+
+use serde::Serialize;
+
+/// An organization (tenant; the "space" of the things face).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OrgRecord {
+    /// Its unique name.
+    pub name: String,
+    /// Messages older than this many seconds are deleted; `None` keeps them forever.
+    pub message_retention_secs: Option<i64>,
+    /// When it was created (ms).
+    pub created_at: i64,
+}
+
+/// A user; the password hash never leaves the store through this record.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Organization name.
+    pub org: String,
+    /// Username, unique per organization.
+    pub username: String,
+    /// When it was created (ms).
+    pub created_at: i64,
+}
+
+/// A device with its credentials. Faces must not show `secret`,
+/// `devicekey` or `totp_seed` in listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    /// Organization name.
+    pub org: String,
+    /// Its uuid.
+    pub uuid: String,
+    /// Display name.
+    pub name: String,
+    /// Key for HS256 device login tokens.
+    pub secret: String,
+    /// The 8-character Hologram-style device key.
+    pub devicekey: String,
+    /// Base32 TOTP seed, when provisioned.
+    pub totp_seed: Option<String>,
+    /// The address a device last sent from (`ip:port`).
+    pub last_seen_addr: Option<String>,
+    /// When the device last sent a message (ms).
+    pub last_seen_at: Option<i64>,
+    /// When it was created (ms).
+    pub created_at: i64,
+}
+
+/// A device as listings show it: no secrets.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DeviceSummary {
+    /// Organization name.
+    pub org: String,
+    /// Its uuid.
+    pub uuid: String,
+    /// Display name.
+    pub name: String,
+    /// Whether a TOTP seed is provisioned.
+    pub totp: bool,
+    /// Last address seen.
+    pub last_seen_addr: Option<String>,
+    /// Last time seen (ms).
+    pub last_seen_at: Option<i64>,
+    /// When it was created (ms).
+    pub created_at: i64,
+}
+
+impl From<&DeviceRecord> for DeviceSummary {
+    fn from(d: &DeviceRecord) -> Self {
+        Self {
+            org: d.org.clone(),
+            uuid: d.uuid.clone(),
+            name: d.name.clone(),
+            totp: d.totp_seed.is_some(),
+            last_seen_addr: d.last_seen_addr.clone(),
+            last_seen_at: d.last_seen_at,
+            created_at: d.created_at,
+        }
+    }
+}
+
+/// A consumer app, listed without its api key.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AppRecord {
+    /// Organization name.
+    pub org: String,
+    /// Its uuid.
+    pub uuid: String,
+    /// Display name.
+    pub name: String,
+    /// When it was created (ms).
+    pub created_at: i64,
+}
+
+/// An OAuth2 client, listed without its secret.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ClientRecord {
+    /// Organization name.
+    pub org: String,
+    /// The client id.
+    pub client_id: String,
+    /// Scopes it may be granted.
+    pub scopes: Vec<String>,
+    /// When it was created (ms).
+    pub created_at: i64,
+}
+
+/// An API key, listed by its id and a short prefix, never whole.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// Organization name.
+    pub org: String,
+    /// Its id (for deletion).
+    pub id: String,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    /// When it was created (ms).
+    pub created_at: i64,
+}
+
+/// A stored device message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// Store-assigned id, increasing with insertion order.
+    pub id: i64,
+    /// Organization name.
+    pub org: String,
+    /// The sending device.
+    pub device_uuid: String,
+    /// Topics.
+    pub topics: Vec<String>,
+    /// The payload bytes.
+    pub payload: Vec<u8>,
+    /// Server clock at receipt (ms).
+    pub received_at: i64,
+    /// The peer address (`ip:port`).
+    pub peer: String,
+    /// SDK name and version from the metadata, e.g. `agnostic-0.9.1`.
+    pub sdk: Option<String>,
+    /// Modem type, when the metadata names one.
+    pub modem: Option<String>,
+}
+
+/// A message about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// The sending device.
+    pub device_uuid: String,
+    /// Topics.
+    pub topics: Vec<String>,
+    /// Payload.
+    pub payload: Vec<u8>,
+    /// Server clock at receipt (ms).
+    pub received_at: i64,
+    /// Peer address.
+    pub peer: String,
+    /// SDK from metadata.
+    pub sdk: Option<String>,
+    /// Modem from metadata.
+    pub modem: Option<String>,
+}
+
+/// A filter over stored messages, newest first, with a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct MessageQuery {
+    /// Only this device.
+    pub device_uuid: Option<String>,
+    /// Only messages carrying this topic.
+    pub topic: Option<String>,
+    /// Received at or after (ms).
+    pub time_start: Option<i64>,
+    /// Received at or before (ms).
+    pub time_end: Option<i64>,
+    /// Only ids below this one (the cursor of the previous page).
+    pub before_id: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// State of an SMS in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsState {
+    /// Waiting for the dispatcher.
+    Queued,
+    /// Accepted by the provider.
+    Sent,
+    /// Given up.
+    Failed,
+}
+
+impl SmsState {
+    /// The state as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored state.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "sent" => Self::Sent,
+            "failed" => Self::Failed,
+            _ => Self::Queued,
+        }
+    }
+}
+
+/// An SMS in the outbox.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SmsRecord {
+    /// Outbox id.
+    pub id: i64,
+    /// Organization name.
+    pub org: String,
+    /// The device that asked, if any.
+    pub device_uuid: Option<String>,
+    /// E.164 destination.
+    pub destination: String,
+    /// Text.
+    pub text: String,
+    /// Current state.
+    pub state: SmsState,
+    /// Send attempts so far.
+    pub attempts: i64,
+    /// The provider's message id once sent.
+    pub provider_id: Option<String>,
+    /// Why the last attempt failed.
+    pub reason: Option<String>,
+    /// When it was queued (ms).
+    pub created_at: i64,
+    /// Last state change (ms).
+    pub updated_at: i64,
+    /// Not before this time is it tried again (ms).
+    pub next_attempt_at: i64,
+}
+
+/// A change to an SMS's state.
+#[derive(Debug, Clone)]
+pub struct SmsUpdate {
+    /// New state.
+    pub state: SmsState,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Provider message id.
+    pub provider_id: Option<String>,
+    /// Failure reason.
+    pub reason: Option<String>,
+    /// Next attempt (ms).
+    pub next_attempt_at: i64,
+}
+
+/// Result of one cloud-to-device push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryResult {
+    /// Written and closed.
+    Delivered,
+    /// Connection refused (or no address known).
+    Refused,
+    /// No connection or write within the time limit.
+    Timeout,
+}
+
+impl DeliveryResult {
+    /// The result as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Refused => "refused",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+/// A recorded cloud-to-device push.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryRecord {
+    /// Record id.
+    pub id: i64,
+    /// Target device.
+    pub device_uuid: String,
+    /// `host:port` it went to.
+    pub target: String,
+    /// Outcome.
+    pub result: DeliveryResult,
+    /// Error detail, if any.
+    pub detail: Option<String>,
+    /// When (ms).
+    pub at: i64,
+}

@@ -1,0 +1,194 @@
+//! The store: one trait, one backend per database.
+//!
+//! The embedded default is SQLite ([`sqlite::SqliteStore`]). Nothing in the
+//! trait is SQLite-specific, so PostgreSQL can become a second backend under
+//! the same test suite. Writes are group-committed by the backends: a write
+//! returns only after its transaction committed, and concurrent writes share
+//! transactions.
+
+pub mod sqlite;
+
+use crate::ids::{OrgName, Tenant};
+use crate::records::*;
+
+/// Errors of a store backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint was hit.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// The record does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The store cannot serve (closed, locked, disk full).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The on-disk schema is newer than this binary knows.
+    #[error(
+        "the data directory's schema version {found} is newer than this binary supports ({known}); upgrade thingstead"
+    )]
+    SchemaTooNew {
+        /// Version found on disk.
+        found: i64,
+        /// Newest version this binary knows.
+        known: i64,
+    },
+    /// Anything else from the backend.
+    #[error("store error: {0}")]
+    Backend(String),
+}
+
+/// Counters a backend keeps, for metrics and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Write operations committed.
+    pub writes: u64,
+    /// Transactions committed (fewer than `writes` under group commit).
+    pub commits: u64,
+}
+
+/// A device as stored, before it exists.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    /// uuid.
+    pub uuid: String,
+    /// name.
+    pub name: String,
+    /// HS256 secret.
+    pub secret: String,
+    /// 8-char key.
+    pub devicekey: String,
+}
+
+/// The store interface. Tenant-scoped calls take a [`Tenant`]; the few
+/// global ones are credential look-ups (which resolve the tenant) and the
+/// system workers' scans, named as such.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- organizations
+    /// Creates an organization.
+    async fn create_org(&self, name: &OrgName) -> Result<Tenant, StoreError>;
+    /// Resolves an organization by name.
+    async fn tenant(&self, name: &OrgName) -> Result<Option<Tenant>, StoreError>;
+    /// Reads an organization.
+    async fn org(&self, tenant: &Tenant) -> Result<OrgRecord, StoreError>;
+    /// Lists all organizations (operator view).
+    async fn list_orgs(&self) -> Result<Vec<OrgRecord>, StoreError>;
+    /// Deletes an organization and everything it owns.
+    async fn delete_org(&self, tenant: &Tenant) -> Result<(), StoreError>;
+    /// Sets the message retention of an organization.
+    async fn set_message_retention(&self, tenant: &Tenant, secs: Option<i64>) -> Result<(), StoreError>;
+
+    // --- users
+    /// Creates a user with an argon2id password hash.
+    async fn create_user(&self, tenant: &Tenant, username: &str, password_hash: &str) -> Result<(), StoreError>;
+    /// Lists users.
+    async fn list_users(&self, tenant: &Tenant) -> Result<Vec<UserRecord>, StoreError>;
+    /// A user's password hash.
+    async fn user_password_hash(&self, tenant: &Tenant, username: &str) -> Result<Option<String>, StoreError>;
+    /// Deletes a user.
+    async fn delete_user(&self, tenant: &Tenant, username: &str) -> Result<(), StoreError>;
+
+    // --- devices
+    /// Creates a device.
+    async fn create_device(&self, tenant: &Tenant, device: NewDevice) -> Result<DeviceRecord, StoreError>;
+    /// Lists devices.
+    async fn list_devices(&self, tenant: &Tenant) -> Result<Vec<DeviceRecord>, StoreError>;
+    /// Reads a device.
+    async fn device(&self, tenant: &Tenant, uuid: &str) -> Result<Option<DeviceRecord>, StoreError>;
+    /// Deletes a device.
+    async fn delete_device(&self, tenant: &Tenant, uuid: &str) -> Result<(), StoreError>;
+    /// Sets a device's TOTP seed.
+    async fn set_device_totp(&self, tenant: &Tenant, uuid: &str, seed: &str) -> Result<(), StoreError>;
+    /// Consumes a TOTP step: true when `step` is later than every step used before.
+    async fn consume_totp_step(&self, tenant: &Tenant, uuid: &str, step: i64) -> Result<bool, StoreError>;
+    /// Credential look-up: the device holding this device key, with its tenant.
+    async fn device_by_key(&self, devicekey: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError>;
+    /// Credential look-up: the device with this uuid, with its tenant.
+    async fn device_by_uuid(&self, uuid: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError>;
+
+    // --- consumer apps
+    /// Creates a consumer app.
+    async fn create_app(&self, tenant: &Tenant, uuid: &str, name: &str, api_key: &str)
+    -> Result<AppRecord, StoreError>;
+    /// Lists consumer apps.
+    async fn list_apps(&self, tenant: &Tenant) -> Result<Vec<AppRecord>, StoreError>;
+    /// Deletes a consumer app.
+    async fn delete_app(&self, tenant: &Tenant, uuid: &str) -> Result<(), StoreError>;
+
+    // --- OAuth2 clients
+    /// Creates an OAuth2 client with a hashed secret.
+    async fn create_client(
+        &self,
+        tenant: &Tenant,
+        client_id: &str,
+        secret_hash: &str,
+        scopes: &[String],
+    ) -> Result<ClientRecord, StoreError>;
+    /// Lists OAuth2 clients.
+    async fn list_clients(&self, tenant: &Tenant) -> Result<Vec<ClientRecord>, StoreError>;
+    /// Deletes an OAuth2 client.
+    async fn delete_client(&self, tenant: &Tenant, client_id: &str) -> Result<(), StoreError>;
+
+    // --- API keys
+    /// Stores an API key by its hash.
+    async fn create_api_key(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        prefix: &str,
+        key_hash: &str,
+    ) -> Result<ApiKeyRecord, StoreError>;
+    /// Lists API keys (id and prefix only).
+    async fn list_api_keys(&self, tenant: &Tenant) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// Deletes an API key.
+    async fn delete_api_key(&self, tenant: &Tenant, id: &str) -> Result<(), StoreError>;
+    /// Credential look-up: the tenant owning the API key with this hash.
+    async fn tenant_by_api_key_hash(&self, key_hash: &str) -> Result<Option<Tenant>, StoreError>;
+
+    // --- messages
+    /// Stores a device message (and the device's last-seen address) in one commit.
+    async fn insert_message(&self, tenant: &Tenant, message: NewMessage) -> Result<MessageRecord, StoreError>;
+    /// Lists messages, newest first.
+    async fn list_messages(&self, tenant: &Tenant, query: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError>;
+    /// Reads one message.
+    async fn message(&self, tenant: &Tenant, id: i64) -> Result<Option<MessageRecord>, StoreError>;
+    /// Deletes messages received before `cutoff_ms`; returns how many.
+    async fn delete_messages_before(&self, tenant: &Tenant, cutoff_ms: i64) -> Result<u64, StoreError>;
+
+    // --- SMS outbox
+    /// Queues an SMS.
+    async fn enqueue_sms(
+        &self,
+        tenant: &Tenant,
+        device_uuid: Option<&str>,
+        destination: &str,
+        text: &str,
+    ) -> Result<SmsRecord, StoreError>;
+    /// Lists the outbox, newest first, below the cursor id.
+    async fn list_sms(&self, tenant: &Tenant, before_id: Option<i64>, limit: u32)
+    -> Result<Vec<SmsRecord>, StoreError>;
+    /// System worker scan: queued SMS of every tenant due at `now_ms`.
+    async fn system_due_sms(&self, now_ms: i64, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, StoreError>;
+    /// Records a state change of an SMS.
+    async fn update_sms(&self, tenant: &Tenant, id: i64, update: SmsUpdate) -> Result<(), StoreError>;
+
+    // --- cloud-to-device
+    /// Records a push outcome.
+    async fn record_delivery(
+        &self,
+        tenant: &Tenant,
+        device_uuid: &str,
+        target: &str,
+        result: DeliveryResult,
+        detail: Option<&str>,
+    ) -> Result<DeliveryRecord, StoreError>;
+
+    // --- health
+    /// Checks the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Counters.
+    fn stats(&self) -> StoreStats;
+    /// Commits what is pending and closes; later calls fail with `Unavailable`.
+    async fn close(&self);
+}

@@ -1,0 +1,96 @@
+//! Message SQL.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::errors::backend;
+use crate::ids::Tenant;
+use crate::records::{MessageQuery, MessageRecord, NewMessage};
+use crate::store::StoreError;
+
+const COLS: &str = "id, device_uuid, topics, payload, received_at, peer, sdk, modem";
+
+fn row(org: &str, r: &Row) -> rusqlite::Result<MessageRecord> {
+    let topics: String = r.get(2)?;
+    Ok(MessageRecord {
+        id: r.get(0)?,
+        org: org.to_owned(),
+        device_uuid: r.get(1)?,
+        topics: serde_json::from_str(&topics).unwrap_or_default(),
+        payload: r.get(3)?,
+        received_at: r.get(4)?,
+        peer: r.get(5)?,
+        sdk: r.get(6)?,
+        modem: r.get(7)?,
+    })
+}
+
+pub(crate) fn insert(c: &Connection, t: &Tenant, m: NewMessage) -> Result<MessageRecord, StoreError> {
+    let topics = serde_json::to_string(&m.topics).map_err(|e| StoreError::Backend(e.to_string()))?;
+    c.prepare_cached(
+        "INSERT INTO messages (org_id, device_uuid, topics, payload, received_at, peer, sdk, modem) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![t.id(), m.device_uuid, topics, m.payload, m.received_at, m.peer, m.sdk, m.modem])
+    })
+    .map_err(backend)?;
+    let id = c.last_insert_rowid();
+    c.prepare_cached("UPDATE devices SET last_seen_addr = ?3, last_seen_at = ?4 WHERE org_id = ?1 AND uuid = ?2")
+        .and_then(|mut s| s.execute(params![t.id(), m.device_uuid, m.peer, m.received_at]))
+        .map_err(backend)?;
+    Ok(MessageRecord {
+        id,
+        org: t.name().to_string(),
+        device_uuid: m.device_uuid,
+        topics: m.topics,
+        payload: m.payload,
+        received_at: m.received_at,
+        peer: m.peer,
+        sdk: m.sdk,
+        modem: m.modem,
+    })
+}
+
+pub(crate) fn list(c: &Connection, t: &Tenant, q: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError> {
+    let mut sql = format!("SELECT {COLS} FROM messages WHERE org_id = ?");
+    let mut args: Vec<Value> = vec![t.id().into()];
+    if let Some(d) = &q.device_uuid {
+        sql.push_str(" AND device_uuid = ?");
+        args.push(d.clone().into());
+    }
+    if let Some(topic) = &q.topic {
+        sql.push_str(" AND EXISTS (SELECT 1 FROM json_each(messages.topics) WHERE value = ?)");
+        args.push(topic.clone().into());
+    }
+    if let Some(s) = q.time_start {
+        sql.push_str(" AND received_at >= ?");
+        args.push(s.into());
+    }
+    if let Some(e) = q.time_end {
+        sql.push_str(" AND received_at <= ?");
+        args.push(e.into());
+    }
+    if let Some(b) = q.before_id {
+        sql.push_str(" AND id < ?");
+        args.push(b.into());
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    args.push(i64::from(q.limit).into());
+    let org = t.name().to_string();
+    let mut s = c.prepare_cached(&sql).map_err(backend)?;
+    s.query_map(rusqlite::params_from_iter(args), |r| row(&org, r)).and_then(Iterator::collect).map_err(backend)
+}
+
+pub(crate) fn get(c: &Connection, t: &Tenant, id: i64) -> Result<Option<MessageRecord>, StoreError> {
+    let org = t.name().to_string();
+    c.prepare_cached(&format!("SELECT {COLS} FROM messages WHERE org_id = ?1 AND id = ?2"))
+        .and_then(|mut s| s.query_row(params![t.id(), id], |r| row(&org, r)).optional())
+        .map_err(backend)
+}
+
+pub(crate) fn delete_before(c: &Connection, t: &Tenant, cutoff: i64) -> Result<u64, StoreError> {
+    c.execute("DELETE FROM messages WHERE org_id = ?1 AND received_at < ?2", params![t.id(), cutoff])
+        .map(|n| n as u64)
+        .map_err(backend)
+}

@@ -1,0 +1,125 @@
+//! SMS outbox and cloud-to-device delivery SQL.
+
+use rusqlite::{Connection, Row, params};
+
+use super::errors::backend;
+use crate::ids::{OrgName, Tenant};
+use crate::now_ms;
+use crate::records::{DeliveryRecord, DeliveryResult, SmsRecord, SmsState, SmsUpdate};
+use crate::store::StoreError;
+
+const COLS: &str = "s.id, s.device_uuid, s.destination, s.text, s.state, s.attempts, s.provider_id, s.reason, \
+     s.created_at, s.updated_at, s.next_attempt_at, o.id, o.name";
+
+fn row(r: &Row) -> rusqlite::Result<(i64, SmsRecord)> {
+    let state: String = r.get(4)?;
+    Ok((
+        r.get(11)?,
+        SmsRecord {
+            id: r.get(0)?,
+            org: r.get(12)?,
+            device_uuid: r.get(1)?,
+            destination: r.get(2)?,
+            text: r.get(3)?,
+            state: SmsState::parse(&state),
+            attempts: r.get(5)?,
+            provider_id: r.get(6)?,
+            reason: r.get(7)?,
+            created_at: r.get(8)?,
+            updated_at: r.get(9)?,
+            next_attempt_at: r.get(10)?,
+        },
+    ))
+}
+
+pub(crate) fn enqueue(
+    c: &Connection,
+    t: &Tenant,
+    device_uuid: Option<&str>,
+    destination: &str,
+    text: &str,
+) -> Result<SmsRecord, StoreError> {
+    let now = now_ms();
+    c.prepare_cached(
+        "INSERT INTO sms (org_id, device_uuid, destination, text, state, attempts, created_at, updated_at, \
+         next_attempt_at) VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5, ?5, ?5)",
+    )
+    .and_then(|mut s| s.execute(params![t.id(), device_uuid, destination, text, now]))
+    .map_err(backend)?;
+    Ok(SmsRecord {
+        id: c.last_insert_rowid(),
+        org: t.name().to_string(),
+        device_uuid: device_uuid.map(str::to_owned),
+        destination: destination.into(),
+        text: text.into(),
+        state: SmsState::Queued,
+        attempts: 0,
+        provider_id: None,
+        reason: None,
+        created_at: now,
+        updated_at: now,
+        next_attempt_at: now,
+    })
+}
+
+pub(crate) fn list(c: &Connection, t: &Tenant, before_id: Option<i64>, limit: u32) -> Result<Vec<SmsRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM sms s JOIN orgs o ON o.id = s.org_id WHERE s.org_id = ?1 AND s.id < ?2 \
+         ORDER BY s.id DESC LIMIT ?3"
+    );
+    let mut s = c.prepare_cached(&sql).map_err(backend)?;
+    s.query_map(params![t.id(), before_id.unwrap_or(i64::MAX), limit], row)
+        .and_then(|rows| rows.map(|r| r.map(|(_, s)| s)).collect())
+        .map_err(backend)
+}
+
+pub(crate) fn due(c: &Connection, now: i64, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM sms s JOIN orgs o ON o.id = s.org_id WHERE s.state = 'queued' \
+         AND s.next_attempt_at <= ?1 ORDER BY s.next_attempt_at, s.id LIMIT ?2"
+    );
+    let mut s = c.prepare_cached(&sql).map_err(backend)?;
+    let rows: Vec<(i64, SmsRecord)> =
+        s.query_map(params![now, limit], row).and_then(Iterator::collect).map_err(backend)?;
+    rows.into_iter()
+        .map(|(id, sms)| {
+            let name = OrgName::parse(&sms.org).map_err(|e| StoreError::Backend(e.to_string()))?;
+            Ok((Tenant::from_store(id, name), sms))
+        })
+        .collect()
+}
+
+pub(crate) fn update(c: &Connection, t: &Tenant, id: i64, u: SmsUpdate) -> Result<(), StoreError> {
+    let n = c
+        .execute(
+            "UPDATE sms SET state = ?3, attempts = ?4, provider_id = ?5, reason = ?6, next_attempt_at = ?7, \
+             updated_at = ?8 WHERE org_id = ?1 AND id = ?2",
+            params![t.id(), id, u.state.as_str(), u.attempts, u.provider_id, u.reason, u.next_attempt_at, now_ms()],
+        )
+        .map_err(backend)?;
+    if n == 0 { Err(StoreError::NotFound(format!("sms {id}"))) } else { Ok(()) }
+}
+
+pub(crate) fn record_delivery(
+    c: &Connection,
+    t: &Tenant,
+    device_uuid: &str,
+    target: &str,
+    result: DeliveryResult,
+    detail: Option<&str>,
+) -> Result<DeliveryRecord, StoreError> {
+    let at = now_ms();
+    c.execute(
+        "INSERT INTO deliveries (org_id, device_uuid, target, result, detail, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![t.id(), device_uuid, target, result.as_str(), detail, at],
+    )
+    .map_err(backend)?;
+    Ok(DeliveryRecord {
+        id: c.last_insert_rowid(),
+        device_uuid: device_uuid.into(),
+        target: target.into(),
+        result,
+        detail: detail.map(str::to_owned),
+        at,
+    })
+}

@@ -1,0 +1,197 @@
+//! One writer thread that group-commits, and a few reader connections.
+//!
+//! Every write is a closure run on the writer's connection inside its own
+//! savepoint; the writer takes every write that is waiting (up to
+//! [`MAX_BATCH`]) into one transaction, commits once, and only then answers
+//! each caller. So a caller hears "done" only after the commit, and N
+//! concurrent writers cost one fsync, not N. A failing write rolls back its
+//! savepoint alone; a failing commit fails every write of the batch.
+
+use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rusqlite::Connection;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::errors::backend;
+use crate::store::{StoreError, StoreStats};
+
+/// The most writes one transaction takes.
+const MAX_BATCH: usize = 1024;
+/// Writes that may wait for the writer before callers are held back.
+const QUEUE: usize = 8192;
+
+type Output = Box<dyn Any + Send>;
+type Op = Box<dyn FnOnce(&Connection) -> Result<Output, StoreError> + Send>;
+
+struct Job {
+    op: Op,
+    reply: oneshot::Sender<Result<Output, StoreError>>,
+}
+
+#[derive(Default)]
+struct Counters {
+    writes: AtomicU64,
+    commits: AtomicU64,
+}
+
+/// The writer thread and the reader pool of one SQLite database.
+pub(crate) struct Pool {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    reader_permits: Arc<Semaphore>,
+    counters: Arc<Counters>,
+}
+
+impl Pool {
+    pub(crate) fn new(writer: Connection, readers: Vec<Connection>) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let counters = Arc::new(Counters::default());
+        let c = counters.clone();
+        let handle = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run_writer(writer, rx, &c))
+            .ok();
+        let permits = Arc::new(Semaphore::new(readers.len()));
+        Self {
+            jobs: Mutex::new(Some(tx)),
+            writer: Mutex::new(handle),
+            readers: Arc::new(Mutex::new(readers)),
+            reader_permits: permits,
+            counters,
+        }
+    }
+
+    /// Runs `f` in the next group commit; returns after the commit.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let sender = self.jobs.lock().map_err(|_| closed())?.clone().ok_or_else(closed)?;
+        let (reply, rx) = oneshot::channel();
+        let op: Op = Box::new(move |c| f(c).map(|v| Box::new(v) as Output));
+        sender.send(Job { op, reply }).await.map_err(|_| closed())?;
+        let out = rx.await.map_err(|_| closed())??;
+        out.downcast::<T>().map(|b| *b).map_err(|_| StoreError::Backend("write returned the wrong type".into()))
+    }
+
+    /// Runs `f` on a reader connection.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let _permit = self.reader_permits.clone().acquire_owned().await.map_err(|_| closed())?;
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.lock().map_err(|_| closed())?.pop().ok_or_else(closed)?;
+            let result = f(&conn);
+            if let Ok(mut pool) = readers.lock() {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("reader task failed: {e}")))?
+    }
+
+    pub(crate) fn stats(&self) -> StoreStats {
+        StoreStats {
+            writes: self.counters.writes.load(Ordering::Relaxed),
+            commits: self.counters.commits.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Lets the writer commit what is queued, then stops it and closes the readers.
+    pub(crate) async fn close(&self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        self.reader_permits.close();
+        let handle = self.writer.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+        if let Ok(mut readers) = self.readers.lock() {
+            readers.clear();
+        }
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Unavailable("the store is closed".into())
+}
+
+fn run_writer(conn: Connection, mut rx: mpsc::Receiver<Job>, counters: &Counters) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, &mut batch, counters);
+    }
+    // Channel closed and drained: checkpoint the WAL so the file is whole on its own.
+    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+        tracing::warn!(error = %e, "WAL checkpoint at close failed");
+    }
+}
+
+fn commit_batch(conn: &Connection, batch: &mut Vec<Job>, counters: &Counters) {
+    let started = Instant::now();
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let err = backend(e);
+        for job in batch.drain(..) {
+            let _ = job.reply.send(Err(clone_err(&err)));
+        }
+        return;
+    }
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch.drain(..) {
+        let result = run_in_savepoint(conn, job.op);
+        results.push((job.reply, result));
+    }
+    let n = results.len() as u64;
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            counters.commits.fetch_add(1, Ordering::Relaxed);
+            counters.writes.fetch_add(n, Ordering::Relaxed);
+            metrics::counter!("thingstead_store_commits_total").increment(1);
+            metrics::counter!("thingstead_store_writes_total").increment(n);
+            metrics::histogram!("thingstead_store_commit_seconds").record(started.elapsed().as_secs_f64());
+            for (reply, result) in results {
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            let err = backend(e);
+            tracing::error!(error = %err, writes = n, "store commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            for (reply, _) in results {
+                let _ = reply.send(Err(clone_err(&err)));
+            }
+        }
+    }
+}
+
+fn run_in_savepoint(conn: &Connection, op: Op) -> Result<Output, StoreError> {
+    conn.execute_batch("SAVEPOINT w").map_err(backend)?;
+    let result = op(conn);
+    let end = if result.is_ok() { "RELEASE w" } else { "ROLLBACK TO w; RELEASE w" };
+    conn.execute_batch(end).map_err(backend)?;
+    result
+}
+
+fn clone_err(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        other => StoreError::Backend(other.to_string()),
+    }
+}

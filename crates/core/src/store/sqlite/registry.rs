@@ -1,0 +1,300 @@
+//! Registry SQL: organizations, users, devices, apps, OAuth2 clients, API keys.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::errors::{backend, map};
+use crate::ids::{OrgName, Tenant};
+use crate::now_ms;
+use crate::records::*;
+use crate::store::{NewDevice, StoreError};
+
+fn not_found_if_zero(changed: usize, what: &str) -> Result<(), StoreError> {
+    if changed == 0 { Err(StoreError::NotFound(what.to_owned())) } else { Ok(()) }
+}
+
+fn tenant_from(id: i64, name: String) -> Result<Tenant, StoreError> {
+    let name = OrgName::parse(&name).map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(Tenant::from_store(id, name))
+}
+
+pub(crate) fn create_org(c: &Connection, name: &OrgName) -> Result<Tenant, StoreError> {
+    c.prepare_cached("INSERT INTO orgs (name, created_at) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute(params![name.as_str(), now_ms()]))
+        .map_err(|e| map(e, &format!("organization {name}")))?;
+    Ok(Tenant::from_store(c.last_insert_rowid(), name.clone()))
+}
+
+pub(crate) fn tenant(c: &Connection, name: &OrgName) -> Result<Option<Tenant>, StoreError> {
+    c.prepare_cached("SELECT id FROM orgs WHERE name = ?1")
+        .and_then(|mut s| s.query_row([name.as_str()], |r| r.get::<_, i64>(0)).optional())
+        .map_err(backend)
+        .map(|id| id.map(|id| Tenant::from_store(id, name.clone())))
+}
+
+fn org_row(r: &Row) -> rusqlite::Result<OrgRecord> {
+    Ok(OrgRecord { name: r.get(0)?, message_retention_secs: r.get(1)?, created_at: r.get(2)? })
+}
+
+pub(crate) fn org(c: &Connection, t: &Tenant) -> Result<OrgRecord, StoreError> {
+    c.query_row("SELECT name, message_retention_secs, created_at FROM orgs WHERE id = ?1", [t.id()], org_row)
+        .optional()
+        .map_err(backend)?
+        .ok_or_else(|| StoreError::NotFound(format!("organization {}", t.name())))
+}
+
+pub(crate) fn list_orgs(c: &Connection) -> Result<Vec<OrgRecord>, StoreError> {
+    let mut s = c.prepare_cached("SELECT name, message_retention_secs, created_at FROM orgs ORDER BY name").map_err(backend)?;
+    s.query_map([], org_row).and_then(Iterator::collect).map_err(backend)
+}
+
+pub(crate) fn delete_org(c: &Connection, t: &Tenant) -> Result<(), StoreError> {
+    let n = c.execute("DELETE FROM orgs WHERE id = ?1", [t.id()]).map_err(backend)?;
+    not_found_if_zero(n, &format!("organization {}", t.name()))
+}
+
+pub(crate) fn set_message_retention(c: &Connection, t: &Tenant, secs: Option<i64>) -> Result<(), StoreError> {
+    let n = c
+        .execute("UPDATE orgs SET message_retention_secs = ?2 WHERE id = ?1", params![t.id(), secs])
+        .map_err(backend)?;
+    not_found_if_zero(n, &format!("organization {}", t.name()))
+}
+
+pub(crate) fn create_user(c: &Connection, t: &Tenant, username: &str, hash: &str) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO users (org_id, username, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![t.id(), username, hash, now_ms()],
+    )
+    .map_err(|e| map(e, &format!("user {username}")))?;
+    Ok(())
+}
+
+pub(crate) fn list_users(c: &Connection, t: &Tenant) -> Result<Vec<UserRecord>, StoreError> {
+    let org = t.name().to_string();
+    let mut s = c
+        .prepare_cached("SELECT username, created_at FROM users WHERE org_id = ?1 ORDER BY username")
+        .map_err(backend)?;
+    s.query_map([t.id()], |r| Ok(UserRecord { org: org.clone(), username: r.get(0)?, created_at: r.get(1)? }))
+        .and_then(Iterator::collect)
+        .map_err(backend)
+}
+
+pub(crate) fn user_password_hash(c: &Connection, t: &Tenant, username: &str) -> Result<Option<String>, StoreError> {
+    c.query_row(
+        "SELECT password_hash FROM users WHERE org_id = ?1 AND username = ?2",
+        params![t.id(), username],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(backend)
+}
+
+pub(crate) fn delete_user(c: &Connection, t: &Tenant, username: &str) -> Result<(), StoreError> {
+    let n = c
+        .execute("DELETE FROM users WHERE org_id = ?1 AND username = ?2", params![t.id(), username])
+        .map_err(backend)?;
+    not_found_if_zero(n, &format!("user {username}"))
+}
+
+const DEVICE_COLS: &str = "d.uuid, d.name, d.secret, d.devicekey, d.totp_seed, d.last_seen_addr, d.last_seen_at, \
+     d.created_at, o.id, o.name";
+
+fn device_row(r: &Row) -> rusqlite::Result<(i64, String, DeviceRecord)> {
+    let org: String = r.get(9)?;
+    Ok((
+        r.get(8)?,
+        org.clone(),
+        DeviceRecord {
+            org,
+            uuid: r.get(0)?,
+            name: r.get(1)?,
+            secret: r.get(2)?,
+            devicekey: r.get(3)?,
+            totp_seed: r.get(4)?,
+            last_seen_addr: r.get(5)?,
+            last_seen_at: r.get(6)?,
+            created_at: r.get(7)?,
+        },
+    ))
+}
+
+fn devices_where(c: &Connection, filter: &str, p: impl rusqlite::Params) -> Result<Vec<(i64, String, DeviceRecord)>, StoreError> {
+    let sql = format!("SELECT {DEVICE_COLS} FROM devices d JOIN orgs o ON o.id = d.org_id WHERE {filter}");
+    let mut s = c.prepare_cached(&sql).map_err(backend)?;
+    s.query_map(p, device_row).and_then(Iterator::collect).map_err(backend)
+}
+
+pub(crate) fn create_device(c: &Connection, t: &Tenant, d: NewDevice) -> Result<DeviceRecord, StoreError> {
+    let now = now_ms();
+    c.execute(
+        "INSERT INTO devices (uuid, org_id, name, secret, devicekey, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![d.uuid, t.id(), d.name, d.secret, d.devicekey, now],
+    )
+    .map_err(|e| map(e, &format!("device {}", d.uuid)))?;
+    Ok(DeviceRecord {
+        org: t.name().to_string(),
+        uuid: d.uuid,
+        name: d.name,
+        secret: d.secret,
+        devicekey: d.devicekey,
+        totp_seed: None,
+        last_seen_addr: None,
+        last_seen_at: None,
+        created_at: now,
+    })
+}
+
+pub(crate) fn list_devices(c: &Connection, t: &Tenant) -> Result<Vec<DeviceRecord>, StoreError> {
+    Ok(devices_where(c, "d.org_id = ?1 ORDER BY d.created_at, d.uuid", [t.id()])?.into_iter().map(|d| d.2).collect())
+}
+
+pub(crate) fn device(c: &Connection, t: &Tenant, uuid: &str) -> Result<Option<DeviceRecord>, StoreError> {
+    Ok(devices_where(c, "d.org_id = ?1 AND d.uuid = ?2", params![t.id(), uuid])?.pop().map(|d| d.2))
+}
+
+pub(crate) fn delete_device(c: &Connection, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
+    let n = c.execute("DELETE FROM devices WHERE org_id = ?1 AND uuid = ?2", params![t.id(), uuid]).map_err(backend)?;
+    not_found_if_zero(n, &format!("device {uuid}"))
+}
+
+pub(crate) fn set_device_totp(c: &Connection, t: &Tenant, uuid: &str, seed: &str) -> Result<(), StoreError> {
+    let n = c
+        .execute(
+            "UPDATE devices SET totp_seed = ?3, totp_last_step = NULL WHERE org_id = ?1 AND uuid = ?2",
+            params![t.id(), uuid, seed],
+        )
+        .map_err(backend)?;
+    not_found_if_zero(n, &format!("device {uuid}"))
+}
+
+pub(crate) fn consume_totp_step(c: &Connection, t: &Tenant, uuid: &str, step: i64) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            "UPDATE devices SET totp_last_step = ?3 WHERE org_id = ?1 AND uuid = ?2 \
+             AND (totp_last_step IS NULL OR totp_last_step < ?3)",
+            params![t.id(), uuid, step],
+        )
+        .map_err(backend)?;
+    Ok(n == 1)
+}
+
+fn with_tenant(found: Option<(i64, String, DeviceRecord)>) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
+    found.map(|(id, name, d)| Ok((tenant_from(id, name)?, d))).transpose()
+}
+
+pub(crate) fn device_by_key(c: &Connection, key: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
+    with_tenant(devices_where(c, "d.devicekey = ?1", [key])?.pop())
+}
+
+pub(crate) fn device_by_uuid(c: &Connection, uuid: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
+    with_tenant(devices_where(c, "d.uuid = ?1", [uuid])?.pop())
+}
+
+pub(crate) fn create_app(c: &Connection, t: &Tenant, uuid: &str, name: &str, key: &str) -> Result<AppRecord, StoreError> {
+    let now = now_ms();
+    c.execute(
+        "INSERT INTO apps (uuid, org_id, name, api_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![uuid, t.id(), name, key, now],
+    )
+    .map_err(|e| map(e, &format!("app {uuid}")))?;
+    Ok(AppRecord { org: t.name().to_string(), uuid: uuid.into(), name: name.into(), created_at: now })
+}
+
+pub(crate) fn list_apps(c: &Connection, t: &Tenant) -> Result<Vec<AppRecord>, StoreError> {
+    let org = t.name().to_string();
+    let mut s = c
+        .prepare_cached("SELECT uuid, name, created_at FROM apps WHERE org_id = ?1 ORDER BY created_at, uuid")
+        .map_err(backend)?;
+    s.query_map([t.id()], |r| {
+        Ok(AppRecord { org: org.clone(), uuid: r.get(0)?, name: r.get(1)?, created_at: r.get(2)? })
+    })
+    .and_then(Iterator::collect)
+    .map_err(backend)
+}
+
+pub(crate) fn delete_app(c: &Connection, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
+    let n = c.execute("DELETE FROM apps WHERE org_id = ?1 AND uuid = ?2", params![t.id(), uuid]).map_err(backend)?;
+    not_found_if_zero(n, &format!("app {uuid}"))
+}
+
+pub(crate) fn create_client(
+    c: &Connection,
+    t: &Tenant,
+    client_id: &str,
+    secret_hash: &str,
+    scopes: &[String],
+) -> Result<ClientRecord, StoreError> {
+    let now = now_ms();
+    let scopes_json = serde_json::to_string(scopes).map_err(|e| StoreError::Backend(e.to_string()))?;
+    c.execute(
+        "INSERT INTO oauth_clients (client_id, org_id, secret_hash, scopes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![client_id, t.id(), secret_hash, scopes_json, now],
+    )
+    .map_err(|e| map(e, &format!("client {client_id}")))?;
+    Ok(ClientRecord { org: t.name().to_string(), client_id: client_id.into(), scopes: scopes.to_vec(), created_at: now })
+}
+
+pub(crate) fn list_clients(c: &Connection, t: &Tenant) -> Result<Vec<ClientRecord>, StoreError> {
+    let org = t.name().to_string();
+    let mut s = c
+        .prepare_cached("SELECT client_id, scopes, created_at FROM oauth_clients WHERE org_id = ?1 ORDER BY created_at")
+        .map_err(backend)?;
+    s.query_map([t.id()], |r| {
+        let scopes: String = r.get(1)?;
+        Ok(ClientRecord {
+            org: org.clone(),
+            client_id: r.get(0)?,
+            scopes: serde_json::from_str(&scopes).unwrap_or_default(),
+            created_at: r.get(2)?,
+        })
+    })
+    .and_then(Iterator::collect)
+    .map_err(backend)
+}
+
+pub(crate) fn delete_client(c: &Connection, t: &Tenant, client_id: &str) -> Result<(), StoreError> {
+    let n = c
+        .execute("DELETE FROM oauth_clients WHERE org_id = ?1 AND client_id = ?2", params![t.id(), client_id])
+        .map_err(backend)?;
+    not_found_if_zero(n, &format!("client {client_id}"))
+}
+
+pub(crate) fn create_api_key(
+    c: &Connection,
+    t: &Tenant,
+    id: &str,
+    prefix: &str,
+    key_hash: &str,
+) -> Result<ApiKeyRecord, StoreError> {
+    let now = now_ms();
+    c.execute(
+        "INSERT INTO api_keys (id, org_id, prefix, key_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, t.id(), prefix, key_hash, now],
+    )
+    .map_err(|e| map(e, &format!("api key {id}")))?;
+    Ok(ApiKeyRecord { org: t.name().to_string(), id: id.into(), prefix: prefix.into(), created_at: now })
+}
+
+pub(crate) fn list_api_keys(c: &Connection, t: &Tenant) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    let org = t.name().to_string();
+    let mut s = c
+        .prepare_cached("SELECT id, prefix, created_at FROM api_keys WHERE org_id = ?1 ORDER BY created_at")
+        .map_err(backend)?;
+    s.query_map([t.id()], |r| {
+        Ok(ApiKeyRecord { org: org.clone(), id: r.get(0)?, prefix: r.get(1)?, created_at: r.get(2)? })
+    })
+    .and_then(Iterator::collect)
+    .map_err(backend)
+}
+
+pub(crate) fn delete_api_key(c: &Connection, t: &Tenant, id: &str) -> Result<(), StoreError> {
+    let n = c.execute("DELETE FROM api_keys WHERE org_id = ?1 AND id = ?2", params![t.id(), id]).map_err(backend)?;
+    not_found_if_zero(n, &format!("api key {id}"))
+}
+
+pub(crate) fn tenant_by_api_key_hash(c: &Connection, key_hash: &str) -> Result<Option<Tenant>, StoreError> {
+    c.prepare_cached("SELECT o.id, o.name FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.key_hash = ?1")
+        .and_then(|mut s| s.query_row([key_hash], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).optional())
+        .map_err(backend)?
+        .map(|(id, name)| tenant_from(id, name))
+        .transpose()
+}
