@@ -1,1 +1,75 @@
-fn main() {}
+//! `thingstead`: the server, its admin CLI and the device tools.
+
+mod admin;
+mod commands;
+mod logging;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Thingstead: a self-hosted IoT platform.
+#[derive(Parser, Debug)]
+#[command(name = "thingstead", version, about)]
+struct Cli {
+    /// TOML settings file (default: ./thingstead.toml when present).
+    #[arg(long, global = true, env = "THINGSTEAD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory of the embedded store (default ./thingstead-data).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server.
+    Serve(commands::serve::ServeArgs),
+    /// Show settings.
+    #[command(subcommand)]
+    Config(commands::config::ConfigCommand),
+    /// Manage organizations, users, devices, apps, clients and API keys.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Send messages as a device.
+    Send(commands::send::SendArgs),
+    /// Send an SMS through the cloud as a device.
+    Sms(commands::sms::SmsArgs),
+    /// Listen for cloud-to-device messages.
+    Receive(commands::receive::ReceiveArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let global = commands::GlobalArgs { config: cli.config, data_dir: cli.data_dir };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => commands::serve::run(&global, args).await,
+            Command::Config(cmd) => commands::config::run(&global, cmd),
+            Command::Admin(cmd) => admin::run(&global, cmd).await,
+            Command::Send(args) => commands::send::run(args).await,
+            Command::Sms(args) => commands::sms::run(args).await,
+            Command::Receive(args) => commands::receive::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ").replace('\n', " ")
+}

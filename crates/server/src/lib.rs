@@ -1,1 +1,20 @@
-//! stub
+//! The Thingstead server: listeners, faces and wiring.
+//!
+//! [`start`] opens the store, binds every listener, starts the workers and
+//! writes the ready file; [`run`] does the same and serves until a shutdown
+//! future resolves, then stops gracefully.
+
+mod app;
+pub mod faces;
+pub mod http;
+pub mod push;
+mod ready;
+mod retention;
+pub mod settings;
+pub mod sms;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use app::{BoundAddrs, RunningServer, StartError, open_platform, run, start};
+pub use settings::{FlagOverrides, LogFormat, Settings};

@@ -78,6 +78,11 @@ impl Platform {
         self.store.device(tenant, uuid).await?.ok_or_else(|| CoreError::NotFound(format!("device {uuid}")))
     }
 
+    /// Operator look-up of a device by uuid in any organization.
+    pub async fn find_device(&self, uuid: &str) -> Result<(Tenant, DeviceRecord), CoreError> {
+        self.store.device_by_uuid(uuid).await?.ok_or_else(|| CoreError::NotFound(format!("device {uuid}")))
+    }
+
     /// Deletes a device (its stored messages stay until retention removes them).
     pub async fn delete_device(&self, tenant: &Tenant, uuid: &str) -> Result<(), CoreError> {
         Ok(self.store.delete_device(tenant, uuid).await?)

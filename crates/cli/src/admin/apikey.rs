@@ -1,0 +1,43 @@
+//! `admin apikey`.
+
+use serde_json::{Value, json};
+use thingstead_core::Platform;
+
+/// `admin apikey` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum ApikeyCommand {
+    /// Create an API key (printed once; stored hashed).
+    Create {
+        #[arg(long)]
+        org: String,
+    },
+    /// List API keys (id and prefix only).
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Delete an API key by id.
+    Delete {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: String,
+    },
+}
+
+pub(super) async fn run(p: &Platform, cmd: ApikeyCommand) -> anyhow::Result<Value> {
+    match cmd {
+        ApikeyCommand::Create { org } => super::json(p.create_api_key(&p.tenant(&org).await?).await?),
+        ApikeyCommand::List { org } => {
+            let mut all = Vec::new();
+            for t in super::tenants(p, org.as_deref()).await? {
+                all.extend(p.list_api_keys(&t).await?);
+            }
+            super::json(all)
+        }
+        ApikeyCommand::Delete { org, id } => {
+            p.delete_api_key(&p.tenant(&org).await?, &id).await?;
+            Ok(json!({ "deleted": id }))
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! `admin app`.
+
+use serde_json::{Value, json};
+use thingstead_core::Platform;
+
+/// `admin app` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum AppCommand {
+    /// Create a consumer app (prints its api key once).
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List consumer apps.
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Delete a consumer app.
+    Delete {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        uuid: String,
+    },
+}
+
+pub(super) async fn run(p: &Platform, cmd: AppCommand) -> anyhow::Result<Value> {
+    match cmd {
+        AppCommand::Create { org, name } => super::json(p.create_app(&p.tenant(&org).await?, name.as_deref()).await?),
+        AppCommand::List { org } => {
+            let mut all = Vec::new();
+            for t in super::tenants(p, org.as_deref()).await? {
+                all.extend(p.list_apps(&t).await?);
+            }
+            super::json(all)
+        }
+        AppCommand::Delete { org, uuid } => {
+            p.delete_app(&p.tenant(&org).await?, &uuid).await?;
+            Ok(json!({ "deleted": uuid }))
+        }
+    }
+}

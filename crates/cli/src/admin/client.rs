@@ -1,0 +1,46 @@
+//! `admin client`.
+
+use serde_json::{Value, json};
+use thingstead_core::Platform;
+
+/// `admin client` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Create an OAuth2 client (prints its secret once).
+    Create {
+        #[arg(long)]
+        org: String,
+        /// Comma-separated scopes.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+    /// List OAuth2 clients.
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Delete an OAuth2 client.
+    Delete {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        client_id: String,
+    },
+}
+
+pub(super) async fn run(p: &Platform, cmd: ClientCommand) -> anyhow::Result<Value> {
+    match cmd {
+        ClientCommand::Create { org, scopes } => super::json(p.create_client(&p.tenant(&org).await?, &scopes).await?),
+        ClientCommand::List { org } => {
+            let mut all = Vec::new();
+            for t in super::tenants(p, org.as_deref()).await? {
+                all.extend(p.list_clients(&t).await?);
+            }
+            super::json(all)
+        }
+        ClientCommand::Delete { org, client_id } => {
+            p.delete_client(&p.tenant(&org).await?, &client_id).await?;
+            Ok(json!({ "deleted": client_id }))
+        }
+    }
+}

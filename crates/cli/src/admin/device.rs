@@ -1,0 +1,85 @@
+//! `admin device`.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use thingstead_core::Platform;
+use thingstead_server::Settings;
+use thingstead_server::push::{PushTarget, push_to_device};
+
+/// `admin device` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum DeviceCommand {
+    /// Create a device (prints its secret and device key once).
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List devices (no secrets).
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Delete a device.
+    Delete {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        uuid: String,
+    },
+    /// Provision (or replace) a device's TOTP seed; prints the otpauth URI.
+    Totp {
+        #[arg(long)]
+        uuid: String,
+    },
+    /// Push a cloud-to-device message to the device's listener.
+    Push {
+        #[arg(long)]
+        uuid: String,
+        /// The device's receive port.
+        #[arg(long)]
+        port: u16,
+        /// Host to connect to (default: the address the device last sent from).
+        #[arg(long)]
+        host: Option<String>,
+        /// The message.
+        message: String,
+    },
+}
+
+pub(super) async fn run(p: &Platform, settings: &Settings, cmd: DeviceCommand) -> anyhow::Result<Value> {
+    match cmd {
+        DeviceCommand::Create { org, name } => super::json(p.create_device(&p.tenant(&org).await?, name.as_deref()).await?),
+        DeviceCommand::List { org } => {
+            let mut all = Vec::new();
+            for t in super::tenants(p, org.as_deref()).await? {
+                all.extend(p.list_devices(&t).await?);
+            }
+            super::json(all)
+        }
+        DeviceCommand::Delete { org, uuid } => {
+            p.delete_device(&p.tenant(&org).await?, &uuid).await?;
+            Ok(json!({ "deleted": uuid }))
+        }
+        DeviceCommand::Totp { uuid } => {
+            let (tenant, _) = p.find_device(&uuid).await?;
+            super::json(p.provision_totp(&tenant, &uuid).await?)
+        }
+        DeviceCommand::Push { uuid, port, host, message } => {
+            let (tenant, device) = p.find_device(&uuid).await?;
+            let timeout = Duration::from_millis(settings.device.push_timeout_ms);
+            let rec = push_to_device(p, &tenant, &device, &PushTarget { host, port }, message.as_bytes(), timeout).await?;
+            if rec.result != thingstead_core::records::DeliveryResult::Delivered {
+                anyhow::bail!(
+                    "push to {} {}: {}",
+                    if rec.target.is_empty() { "device" } else { &rec.target },
+                    rec.result.as_str(),
+                    rec.detail.unwrap_or_default()
+                );
+            }
+            super::json(rec)
+        }
+    }
+}

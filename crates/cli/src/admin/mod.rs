@@ -1,0 +1,76 @@
+//! `thingstead admin`: the registry from the command line. Works on the
+//! store in `--data-dir` whether or not a server runs on it; each command
+//! prints one JSON value on stdout.
+
+mod apikey;
+mod app;
+mod client;
+mod device;
+mod org;
+mod user;
+
+use serde::Serialize;
+use thingstead_core::{Platform, Tenant};
+use thingstead_server::FlagOverrides;
+
+use crate::commands::GlobalArgs;
+
+/// `admin` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Organizations (tenants; the "spaces" of the things API).
+    #[command(subcommand)]
+    Org(org::OrgCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Devices.
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
+    /// Consumer apps.
+    #[command(subcommand)]
+    App(app::AppCommand),
+    /// OAuth2 clients.
+    #[command(subcommand)]
+    Client(client::ClientCommand),
+    /// API keys for the messaging REST API.
+    #[command(subcommand)]
+    Apikey(apikey::ApikeyCommand),
+}
+
+/// Runs an admin command and prints its JSON result.
+pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
+    let settings = global.settings(FlagOverrides::default())?;
+    crate::logging::init(settings.log_format, "warn");
+    let platform = thingstead_server::open_platform(&settings)?;
+    let result = match cmd {
+        AdminCommand::Org(c) => org::run(&platform, c).await,
+        AdminCommand::User(c) => user::run(&platform, c).await,
+        AdminCommand::Device(c) => device::run(&platform, &settings, c).await,
+        AdminCommand::App(c) => app::run(&platform, c).await,
+        AdminCommand::Client(c) => client::run(&platform, c).await,
+        AdminCommand::Apikey(c) => apikey::run(&platform, c).await,
+    };
+    platform.close().await;
+    println!("{}", serde_json::to_string_pretty(&result?)?);
+    Ok(())
+}
+
+/// JSON of a serializable value.
+pub(crate) fn json(v: impl Serialize) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::to_value(v)?)
+}
+
+/// The tenants a listing covers: one organization, or all.
+pub(crate) async fn tenants(platform: &Platform, org: Option<&str>) -> anyhow::Result<Vec<Tenant>> {
+    match org {
+        Some(org) => Ok(vec![platform.tenant(org).await?]),
+        None => {
+            let mut all = Vec::new();
+            for o in platform.list_orgs().await? {
+                all.push(platform.tenant(&o.name).await?);
+            }
+            Ok(all)
+        }
+    }
+}

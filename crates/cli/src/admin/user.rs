@@ -1,0 +1,50 @@
+//! `admin user`.
+
+use serde_json::{Value, json};
+use thingstead_core::Platform;
+
+/// `admin user` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user (password stored as an argon2id hash).
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "THINGSTEAD_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Delete a user.
+    Delete {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+    },
+}
+
+pub(super) async fn run(p: &Platform, cmd: UserCommand) -> anyhow::Result<Value> {
+    match cmd {
+        UserCommand::Create { org, username, password } => {
+            let u = p.create_user(&p.tenant(&org).await?, &username, &password).await?;
+            Ok(json!({ "org": u.org, "username": u.username }))
+        }
+        UserCommand::List { org } => {
+            let mut all = Vec::new();
+            for t in super::tenants(p, org.as_deref()).await? {
+                all.extend(p.list_users(&t).await?);
+            }
+            super::json(all)
+        }
+        UserCommand::Delete { org, username } => {
+            p.delete_user(&p.tenant(&org).await?, &username).await?;
+            Ok(json!({ "deleted": username }))
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Wiring: open the store, bind the listeners, start the workers, stop
+//! gracefully.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Serialize;
+use thingstead_core::Platform;
+use thingstead_core::bus::local::LocalBus;
+use thingstead_core::store::sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::settings::Settings;
+use crate::telemetry::ConnectionGuard;
+
+/// How long in-flight work may take to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// State shared by HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The platform core.
+    pub platform: Platform,
+    /// Effective settings.
+    pub settings: Arc<Settings>,
+    /// Prometheus renderer.
+    pub metrics: PrometheusHandle,
+}
+
+/// The addresses the listeners are bound to; the ready file's content.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct BoundAddrs {
+    /// HTTP listener.
+    pub http: SocketAddr,
+    /// Device TCP listener.
+    pub device_tcp: SocketAddr,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error("cannot open the store in {dir}: {source}")]
+    Store {
+        /// The data dir.
+        dir: String,
+        /// The cause.
+        source: thingstead_core::store::StoreError,
+    },
+    /// A listener could not be bound.
+    #[error("cannot bind the {listener} listener to {addr}: {source}")]
+    Bind {
+        /// Which listener.
+        listener: &'static str,
+        /// The address asked for.
+        addr: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The ready file could not be written.
+    #[error("cannot write the ready file {path}: {source}")]
+    ReadyFile {
+        /// The path.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The SMS provider settings are unusable.
+    #[error("SMS provider: {0}")]
+    Sms(String),
+}
+
+/// Opens the store of `settings.data_dir` as a platform (used by `serve`
+/// and by the admin CLI, which works with or without a running server).
+pub fn open_platform(settings: &Settings) -> Result<Platform, StartError> {
+    let store = SqliteStore::open(&settings.data_dir)
+        .map_err(|source| StartError::Store { dir: settings.data_dir.display().to_string(), source })?;
+    Ok(Platform::new(Arc::new(store), Arc::new(LocalBus::default())))
+}
+
+/// A started server.
+pub struct RunningServer {
+    addrs: BoundAddrs,
+    platform: Platform,
+    token: CancellationToken,
+    tasks: TaskTracker,
+    http: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Bound addresses.
+    pub fn addrs(&self) -> BoundAddrs {
+        self.addrs
+    }
+
+    /// The platform the server runs on.
+    pub fn platform(&self) -> &Platform {
+        &self.platform
+    }
+
+    /// Stops accepting, lets in-flight requests and frames finish (bounded),
+    /// stops the workers and flushes the store.
+    pub async fn shutdown(self) {
+        tracing::info!("shutting down: no new connections; finishing in-flight work");
+        self.token.cancel();
+        self.tasks.close();
+        let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+            let _ = self.http.await;
+            self.tasks.wait().await;
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("in-flight work did not finish within {DRAIN_TIMEOUT:?}; closing anyway");
+        }
+        self.platform.close().await;
+        tracing::info!("store flushed and closed; bye");
+    }
+}
+
+/// Opens the store, binds every listener, starts the workers and writes the
+/// ready file.
+pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
+    let settings = Arc::new(settings);
+    tracing::debug!(settings = ?settings, "effective settings");
+    let platform = open_platform(&settings)?;
+    let providers = crate::sms::provider_for(&settings.sms).map_err(StartError::Sms)?;
+
+    let bind = |listener: &'static str, addr: String| async move {
+        TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { listener, addr, source })
+    };
+    let http_listener = bind("http", settings.http.clone()).await?;
+    let device_listener = bind("device_tcp", settings.device_tcp.clone()).await?;
+    let local = |l: &TcpListener, name: &'static str| {
+        l.local_addr().map_err(|source| StartError::Bind { listener: name, addr: String::new(), source })
+    };
+    let addrs =
+        BoundAddrs { http: local(&http_listener, "http")?, device_tcp: local(&device_listener, "device_tcp")? };
+
+    let token = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let state = AppState { platform: platform.clone(), settings: settings.clone(), metrics: crate::telemetry::prometheus() };
+
+    let router = crate::http::router(state);
+    let http_token = token.clone();
+    let http = tokio::spawn(async move {
+        let listener = CountedListener(http_listener);
+        let serve = axum::serve(listener, router)
+            .with_graceful_shutdown(http_token.cancelled_owned());
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "HTTP listener failed");
+        }
+    });
+
+    let face = crate::faces::device::DeviceFace::new(platform.clone(), settings.device.clone());
+    tasks.spawn(crate::faces::device::listener::serve(device_listener, face, token.clone(), tasks.clone()));
+    tasks.spawn(crate::retention::run(platform.clone(), settings.retention.interval_secs, token.clone()));
+    match providers {
+        Some(provider) => {
+            tasks.spawn(crate::sms::dispatcher::run(platform.clone(), provider, settings.sms.clone(), token.clone()));
+        }
+        None => tracing::warn!(
+            "no SMS provider configured (sms.provider = \"none\"): SMS will stay queued in the outbox until one is"
+        ),
+    }
+
+    if let Some(path) = &settings.ready_file {
+        crate::ready::write(path, &addrs)
+            .map_err(|source| StartError::ReadyFile { path: path.display().to_string(), source })?;
+    }
+    tracing::info!(http = %addrs.http, device_tcp = %addrs.device_tcp, data_dir = %settings.data_dir.display(), "thingstead ready");
+    Ok(RunningServer { addrs, platform, token, tasks, http })
+}
+
+/// Runs the server until `shutdown` resolves, then stops gracefully.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
+    let server = start(settings).await?;
+    shutdown.await;
+    server.shutdown().await;
+    Ok(())
+}
+
+/// The HTTP listener, counting open connections in `thingstead_open_connections`.
+struct CountedListener(TcpListener);
+
+impl axum::serve::Listener for CountedListener {
+    type Io = CountedStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (io, addr) = axum::serve::Listener::accept(&mut self.0).await;
+        (CountedStream { inner: io, _guard: ConnectionGuard::new("http") }, addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+/// A TCP stream held in the open-connections gauge while it lives.
+pub(crate) struct CountedStream {
+    inner: tokio::net::TcpStream,
+    _guard: ConnectionGuard,
+}
+
+impl tokio::io::AsyncRead for CountedStream {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for CountedStream {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,30 @@
+//! The Hologram-style REST API of the device face, under `/api/1`.
+//! Authenticated by `?apikey=KEY` or HTTP Basic `apikey:KEY`; bodies are
+//! `{"success": true, "data": ...}`; errors add `"success": false`.
+
+mod auth;
+mod devices;
+mod messages;
+mod push;
+mod sms;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+
+/// The `/api/1` routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/devices", get(devices::list))
+        .route("/devices/{id}", get(devices::get))
+        .route("/devices/messages", post(push::push))
+        .route("/csr/rdm", get(messages::list))
+        .route("/csr/rdm/{id}", get(messages::get))
+        .route("/sms", get(sms::list).post(sms::send))
+}
+
+/// `{"success": true, "data": data}`.
+pub(crate) fn ok(data: serde_json::Value) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "success": true, "data": data }))
+}

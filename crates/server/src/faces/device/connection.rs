@@ -1,0 +1,70 @@
+//! One device connection: read one frame (bounded in size and time),
+//! answer, close. The connection alone owns the socket and its buffer.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use thingstead_proto::device::{FrameError, ReplyKind, ResultCode, check, encode_reply};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout, timeout_at};
+
+use super::DeviceFace;
+use super::ingest;
+use crate::telemetry::ConnectionGuard;
+
+/// Bound on writing the reply.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Handles one connection to its end; never panics on input.
+pub(crate) async fn handle(mut stream: TcpStream, peer: SocketAddr, face: &DeviceFace) {
+    let _guard = ConnectionGuard::new("device_tcp");
+    let _ = stream.set_nodelay(true);
+    let max = face.settings.max_frame;
+    let deadline = Instant::now() + Duration::from_millis(face.settings.idle_timeout_ms);
+    let mut buf = Vec::with_capacity(1024);
+    let found = loop {
+        match check(&buf, max) {
+            Ok(Some(len)) => break Ok(len),
+            Err(e) => break Err(e),
+            Ok(None) => {}
+        }
+        let room = max + 1 - buf.len();
+        let mut chunk = vec![0u8; room.min(16 * 1024)];
+        match timeout_at(deadline, stream.read(&mut chunk)).await {
+            Err(_) => {
+                tracing::debug!(%peer, "device connection idle timeout");
+                metrics::counter!("thingstead_device_frames_total", "result" => "idle_timeout").increment(1);
+                return;
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(%peer, error = %e, "device connection read failed");
+                return;
+            }
+            // Closed before a terminator: the whole buffer is the frame, if any.
+            Ok(Ok(0)) if buf.is_empty() => return,
+            Ok(Ok(0)) => break Ok(buf.len()),
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let kind = ReplyKind::of_bytes(&buf);
+    let code = match found {
+        Ok(len) => ingest::handle_frame(face, &buf[..len], peer).await,
+        Err(e @ FrameError::TooLarge { .. }) => {
+            tracing::info!(%peer, error = %e, "device frame refused");
+            e.result_code()
+        }
+        Err(e) => e.result_code(),
+    };
+    record(code);
+    let reply = encode_reply(kind, code);
+    let _ = timeout(WRITE_TIMEOUT, async {
+        stream.write_all(&reply).await?;
+        stream.shutdown().await
+    })
+    .await;
+}
+
+fn record(code: ResultCode) {
+    metrics::counter!("thingstead_device_frames_total", "result" => code.code().to_string()).increment(1);
+}

@@ -1,0 +1,88 @@
+//! Turns one device frame into a platform call and a result code.
+
+use std::net::SocketAddr;
+
+use thingstead_core::{CoreError, DeviceAuth, ErrorKind, Tenant, records::DeviceRecord};
+use thingstead_proto::device::{DeviceFrame, E164, ResultCode, Topic, TotpPayload};
+
+use super::DeviceFace;
+
+/// Handles one whole frame; the result code is what the device hears.
+/// `Sent` is returned only after the store committed.
+pub(crate) async fn handle_frame(face: &DeviceFace, bytes: &[u8], peer: SocketAddr) -> ResultCode {
+    let frame = match DeviceFrame::parse(bytes) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::debug!(%peer, error = %e, "device frame refused");
+            return e.result_code();
+        }
+    };
+    let result = match frame {
+        DeviceFrame::Message(m) => match authenticate(face, DeviceAuth::DeviceKey(m.key.as_str().to_owned())).await {
+            Ok((tenant, device)) => {
+                store_message(face, &tenant, &device, &m.topics, m.data, peer, m.metadata.as_deref()).await
+            }
+            Err(code) => return code,
+        },
+        DeviceFrame::Sms(s) => match authenticate(face, DeviceAuth::DeviceKey(s.key.as_str().to_owned())).await {
+            Ok((tenant, device)) => queue_sms(face, &tenant, &device, &s.destination, &s.text).await,
+            Err(code) => return code,
+        },
+        DeviceFrame::Totp(t) => match authenticate(face, DeviceAuth::Totp { uuid: t.uuid, code: t.otp }).await {
+            Ok((tenant, device)) => match t.payload {
+                TotpPayload::Message { metadata, topics, data } => {
+                    store_message(face, &tenant, &device, &topics, data, peer, metadata.as_deref()).await
+                }
+                TotpPayload::Sms { destination, text } => {
+                    queue_sms(face, &tenant, &device, &destination, &text).await
+                }
+            },
+            Err(code) => return code,
+        },
+    };
+    match result {
+        Ok(()) => ResultCode::Sent,
+        Err(e) => {
+            let code = match e.kind() {
+                ErrorKind::Invalid => ResultCode::PayloadInvalid,
+                ErrorKind::Unauthorized => ResultCode::AuthInvalid,
+                _ => ResultCode::Internal,
+            };
+            tracing::warn!(%peer, error = %e, code = code.code(), "device frame not stored");
+            code
+        }
+    }
+}
+
+async fn authenticate(face: &DeviceFace, auth: DeviceAuth) -> Result<(Tenant, DeviceRecord), ResultCode> {
+    face.platform.authenticate_device(&auth).await.map_err(|e| match e.kind() {
+        ErrorKind::Unauthorized | ErrorKind::NotFound => ResultCode::AuthInvalid,
+        _ => {
+            tracing::warn!(error = %e, "device authentication failed on the store");
+            ResultCode::Internal
+        }
+    })
+}
+
+async fn store_message(
+    face: &DeviceFace,
+    tenant: &Tenant,
+    device: &DeviceRecord,
+    topics: &[Topic],
+    data: String,
+    peer: SocketAddr,
+    metadata: Option<&str>,
+) -> Result<(), CoreError> {
+    let topics = topics.iter().map(|t| t.as_str().to_owned()).collect();
+    face.platform.ingest_message(tenant, device, topics, data.into_bytes(), peer.to_string(), metadata).await.map(|_| ())
+}
+
+async fn queue_sms(
+    face: &DeviceFace,
+    tenant: &Tenant,
+    device: &DeviceRecord,
+    destination: &E164,
+    text: &str,
+) -> Result<(), CoreError> {
+    face.platform.queue_sms(tenant, Some(&device.uuid), destination, text).await.map(|_| ())
+}

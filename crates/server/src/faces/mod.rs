@@ -1,0 +1,3 @@
+//! Faces: each translates one wire API into platform calls and back.
+
+pub mod device;

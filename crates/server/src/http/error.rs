@@ -1,0 +1,131 @@
+//! The one table that maps error kinds to stable codes and HTTP statuses.
+//! Every HTTP error body is a JSON object `{"code": ..., "message": ...}`;
+//! routes of the Hologram-style `/api/1` face add `"success": false`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use thingstead_core::{CoreError, ErrorKind};
+
+/// Stable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// Body is not valid JSON or not the expected shape.
+    MalformedJson,
+    /// A parameter or field is invalid.
+    InvalidInput,
+    /// Credentials missing or wrong.
+    Unauthorized,
+    /// Unknown record.
+    NotFound,
+    /// Unknown route.
+    RouteNotFound,
+    /// Method not allowed on this route.
+    MethodNotAllowed,
+    /// Name or key taken.
+    Conflict,
+    /// Body over the limit.
+    PayloadTooLarge,
+    /// Request took too long.
+    Timeout,
+    /// Store unavailable.
+    Unavailable,
+    /// Anything else.
+    Internal,
+}
+
+impl ErrorCode {
+    /// `(code, status)` — the table.
+    pub fn entry(self) -> (&'static str, StatusCode) {
+        match self {
+            Self::MalformedJson => ("malformed_json", StatusCode::BAD_REQUEST),
+            Self::InvalidInput => ("invalid_input", StatusCode::BAD_REQUEST),
+            Self::Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED),
+            Self::NotFound => ("not_found", StatusCode::NOT_FOUND),
+            Self::RouteNotFound => ("route_not_found", StatusCode::NOT_FOUND),
+            Self::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
+            Self::Conflict => ("conflict", StatusCode::CONFLICT),
+            Self::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
+            Self::Timeout => ("timeout", StatusCode::REQUEST_TIMEOUT),
+            Self::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            Self::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+
+    /// The code for a bare status (used to give framework errors our shape).
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Self::MalformedJson
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Self::Unauthorized,
+            StatusCode::NOT_FOUND => Self::RouteNotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::CONFLICT => Self::Conflict,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::REQUEST_TIMEOUT => Self::Timeout,
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
+            _ => Self::Internal,
+        }
+    }
+}
+
+/// An HTTP API error.
+#[derive(Debug)]
+pub struct ApiError {
+    /// Its code.
+    pub code: ErrorCode,
+    /// A human-readable message.
+    pub message: String,
+    /// Add `"success": false` (Hologram-style face).
+    pub hologram: bool,
+}
+
+impl ApiError {
+    /// An error with a code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), hologram: false }
+    }
+
+    /// The same error in the Hologram face's shape.
+    pub fn hologram(mut self) -> Self {
+        self.hologram = true;
+        self
+    }
+
+    /// The response body.
+    pub fn body(&self) -> serde_json::Value {
+        let (code, _) = self.code.entry();
+        if self.hologram {
+            json!({ "success": false, "code": code, "message": self.message, "error": self.message })
+        } else {
+            json!({ "code": code, "message": self.message })
+        }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        let code = match e.kind() {
+            ErrorKind::Invalid => ErrorCode::InvalidInput,
+            ErrorKind::NotFound => ErrorCode::NotFound,
+            ErrorKind::Conflict => ErrorCode::Conflict,
+            ErrorKind::Unauthorized => ErrorCode::Unauthorized,
+            ErrorKind::Unavailable => ErrorCode::Unavailable,
+            ErrorKind::Internal => ErrorCode::Internal,
+        };
+        if code == ErrorCode::Internal {
+            tracing::error!(error = %e, "internal error");
+            return Self::new(code, "internal error");
+        }
+        Self::new(code, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (_, status) = self.code.entry();
+        (status, Json(self.body())).into_response()
+    }
+}

@@ -1,0 +1,37 @@
+//! The HTTP listener: one router for every face, with limits and metrics.
+
+pub mod error;
+mod health;
+pub mod json;
+mod observe;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::app::AppState;
+
+/// The router of every face, with limits, metrics and JSON errors.
+pub fn router(state: AppState) -> Router {
+    let limits = &state.settings.http_limits;
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .nest("/api/1", crate::faces::device::api::routes())
+        .fallback(observe::not_found)
+        .layer(middleware::from_fn(observe::json_errors))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(limits.request_timeout_secs),
+        ))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .route_layer(middleware::from_fn(observe::record))
+        .with_state(state)
+}

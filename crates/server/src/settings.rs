@@ -1,0 +1,319 @@
+//! Settings: defaults < TOML file < `THINGSTEAD_*` environment < flags,
+//! one typed [`Settings`] struct.
+//!
+//! Nested keys in the environment use `__`: `THINGSTEAD_SMS__PROVIDER=smpp`,
+//! `THINGSTEAD_DEVICE__MAX_FRAME=131072`.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::sms::smpp::SmppSettings;
+use crate::sms::webhook::WebhookSettings;
+
+/// The file read when `--config` is not given and it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "thingstead.toml";
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every setting of the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the store lives (created with mode 0700).
+    pub data_dir: PathBuf,
+    /// HTTP listen address (port 0: ephemeral).
+    pub http: String,
+    /// Device TCP listen address (port 0: ephemeral).
+    pub device_tcp: String,
+    /// Written atomically with the bound addresses once ready.
+    pub ready_file: Option<PathBuf>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// HTTP limits.
+    pub http_limits: HttpLimits,
+    /// Device TCP protocol limits.
+    pub device: DeviceSettings,
+    /// Background retention enforcement.
+    pub retention: RetentionSettings,
+    /// SMS gateway.
+    pub sms: SmsSettings,
+}
+
+/// HTTP limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpLimits {
+    /// Largest request body in bytes (larger: 413).
+    pub max_body_bytes: usize,
+    /// Longest a request may take, in seconds (longer: 408).
+    pub request_timeout_secs: u64,
+}
+
+/// Device TCP protocol limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeviceSettings {
+    /// Largest frame in bytes, terminator included (larger: error reply and close).
+    pub max_frame: usize,
+    /// A connection that sends no complete frame within this many ms is closed.
+    pub idle_timeout_ms: u64,
+    /// Connections served at once; more wait in the accept backlog.
+    pub max_connections: usize,
+    /// Cloud-to-device: connect and write timeout, in ms.
+    pub push_timeout_ms: u64,
+}
+
+/// Retention enforcement.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Seconds between sweeps.
+    pub interval_secs: u64,
+}
+
+/// Which SMS provider sends the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProviderKind {
+    /// None: SMS stay queued.
+    #[default]
+    None,
+    /// An SMPP 3.4 SMSC.
+    Smpp,
+    /// An HTTP webhook.
+    Webhook,
+}
+
+/// SMS gateway settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsSettings {
+    /// The provider.
+    pub provider: SmsProviderKind,
+    /// Attempts before an SMS is marked failed.
+    pub max_attempts: u32,
+    /// First retry delay, in ms; doubles each attempt.
+    pub backoff_initial_ms: u64,
+    /// Longest retry delay, in ms.
+    pub backoff_max_ms: u64,
+    /// How often the dispatcher looks for due SMS, in ms (it is also woken on enqueue).
+    pub poll_interval_ms: u64,
+    /// SMPP provider settings.
+    pub smpp: SmppSettings,
+    /// Webhook provider settings.
+    pub webhook: WebhookSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./thingstead-data"),
+            http: "127.0.0.1:8080".into(),
+            device_tcp: "127.0.0.1:9999".into(),
+            ready_file: None,
+            log_format: LogFormat::Text,
+            http_limits: HttpLimits::default(),
+            device: DeviceSettings::default(),
+            retention: RetentionSettings::default(),
+            sms: SmsSettings::default(),
+        }
+    }
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self { max_body_bytes: 20 * 1024 * 1024, request_timeout_secs: 30 }
+    }
+}
+
+impl Default for DeviceSettings {
+    fn default() -> Self {
+        Self {
+            max_frame: thingstead_proto::device::DEFAULT_MAX_FRAME,
+            idle_timeout_ms: 10_000,
+            max_connections: 4096,
+            push_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self { interval_secs: 60 }
+    }
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self {
+            provider: SmsProviderKind::None,
+            max_attempts: 8,
+            backoff_initial_ms: 1_000,
+            backoff_max_ms: 300_000,
+            poll_interval_ms: 1_000,
+            smpp: SmppSettings::default(),
+            webhook: WebhookSettings::default(),
+        }
+    }
+}
+
+/// Settings given as command-line flags: the top layer. `None` leaves the
+/// lower layers' value.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlagOverrides {
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--http`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<String>,
+    /// `--device-tcp`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_tcp: Option<String>,
+    /// `--ready-file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready_file: Option<PathBuf>,
+    /// `--log-format`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The named config file does not exist.
+    #[error("config file {0} not found")]
+    MissingFile(PathBuf),
+    /// A value is malformed or unknown.
+    #[error("invalid settings: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads the layers: defaults, then the TOML file (`config`, or
+    /// `./thingstead.toml` when present), then `THINGSTEAD_*`, then `flags`.
+    pub fn load(config: Option<&Path>, flags: &FlagOverrides) -> Result<Self, SettingsError> {
+        Self::load_with_env(config, flags, Env::prefixed("THINGSTEAD_").split("__"))
+    }
+
+    fn load_with_env(config: Option<&Path>, flags: &FlagOverrides, env: Env) -> Result<Self, SettingsError> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        match config {
+            Some(path) if !path.exists() => return Err(SettingsError::MissingFile(path.to_owned())),
+            Some(path) => fig = fig.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => fig = fig.merge(Toml::file_exact(DEFAULT_CONFIG_FILE)),
+            None => {}
+        }
+        // THINGSTEAD_CONFIG names the file and is not itself a setting.
+        let env = env.ignore(&["config"]);
+        let settings: Settings = fig
+            .merge(env)
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values the types cannot.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |m: String| Err(SettingsError::Invalid(m));
+        if self.device.max_frame < 16 {
+            return invalid("device.max_frame must be at least 16 bytes".into());
+        }
+        if self.device.max_connections == 0 {
+            return invalid("device.max_connections must be at least 1".into());
+        }
+        if self.http_limits.max_body_bytes == 0 {
+            return invalid("http_limits.max_body_bytes must be at least 1".into());
+        }
+        match self.sms.provider {
+            SmsProviderKind::Smpp => self.sms.smpp.validate().or_else(|e| invalid(format!("sms.smpp: {e}"))),
+            SmsProviderKind::Webhook => self.sms.webhook.validate().or_else(|e| invalid(format!("sms.webhook: {e}"))),
+            SmsProviderKind::None => Ok(()),
+        }
+    }
+
+    /// The effective settings as TOML, secrets masked.
+    pub fn to_masked_toml(&self) -> String {
+        let mut value = toml::Value::try_from(self).unwrap_or(toml::Value::Table(Default::default()));
+        mask_secrets(&mut value);
+        toml::to_string_pretty(&value).unwrap_or_default()
+    }
+}
+
+const SECRET_KEYS: &[&str] = &["password", "authorization", "secret", "token"];
+
+fn mask_secrets(v: &mut toml::Value) {
+    if let toml::Value::Table(t) = v {
+        for (k, v) in t.iter_mut() {
+            if SECRET_KEYS.contains(&k.as_str()) && v.as_str().is_some_and(|s| !s.is_empty()) {
+                *v = toml::Value::String("****".into());
+            } else {
+                mask_secrets(v);
+            }
+        }
+    }
+}
+
+/// A commented default configuration file.
+pub const EXAMPLE_TOML: &str = include_str!("../thingstead.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_parses_to_the_defaults() {
+        let parsed: Settings = toml::from_str(EXAMPLE_TOML).unwrap();
+        assert_eq!(
+            toml::Value::try_from(&parsed).unwrap(),
+            toml::Value::try_from(Settings::default()).unwrap()
+        );
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let dir = std::env::temp_dir().join(format!("ts-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("t.toml");
+        std::fs::write(&file, "http = \"127.0.0.1:1\"\ndevice_tcp = \"127.0.0.1:2\"\n[device]\nmax_frame = 1000\n").unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("THINGSTEAD_DEVICE_TCP", "127.0.0.1:3");
+            jail.set_env("THINGSTEAD_DEVICE__IDLE_TIMEOUT_MS", "42");
+            let flags = FlagOverrides { data_dir: Some("/tmp/x".into()), ..Default::default() };
+            let s = Settings::load(Some(&file), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(s.http, "127.0.0.1:1"); // file over default
+            assert_eq!(s.device_tcp, "127.0.0.1:3"); // env over file
+            assert_eq!(s.device.max_frame, 1000);
+            assert_eq!(s.device.idle_timeout_ms, 42);
+            assert_eq!(s.data_dir, PathBuf::from("/tmp/x")); // flag over all
+            jail.set_env("THINGSTEAD_HTTP", "127.0.0.1:4");
+            let flags = FlagOverrides { http: Some("127.0.0.1:5".into()), ..Default::default() };
+            let s = Settings::load(Some(&file), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(s.http, "127.0.0.1:5");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_errors() {
+        assert!(matches!(
+            Settings::load(Some(Path::new("/nonexistent/x.toml")), &FlagOverrides::default()),
+            Err(SettingsError::MissingFile(_))
+        ));
+        assert!(toml::from_str::<Settings>("htp = \"x\"").is_err());
+    }
+}
