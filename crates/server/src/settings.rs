@@ -16,6 +16,10 @@ use crate::sms::webhook::WebhookSettings;
 /// The file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "thingstead.toml";
 
+/// The top-level keys of [`Settings`], the ones `THINGSTEAD_*` may set.
+const TOP_LEVEL_KEYS: &[&str] =
+    &["data_dir", "http", "device_tcp", "ready_file", "log_format", "http_limits", "device", "retention", "sms"];
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -205,7 +209,15 @@ impl Settings {
     /// Loads the layers: defaults, then the TOML file (`config`, or
     /// `./thingstead.toml` when present), then `THINGSTEAD_*`, then `flags`.
     pub fn load(config: Option<&Path>, flags: &FlagOverrides) -> Result<Self, SettingsError> {
-        Self::load_with_env(config, flags, Env::prefixed("THINGSTEAD_").split("__"))
+        // Only variables naming a setting are read: THINGSTEAD_CONFIG, THINGSTEAD_BIN
+        // and the like belong to scripts, not to the settings.
+        let env = Env::prefixed("THINGSTEAD_")
+            .filter(|key| {
+                let top = key.as_str().split("__").next().unwrap_or_default();
+                TOP_LEVEL_KEYS.iter().any(|k| top.eq_ignore_ascii_case(k))
+            })
+            .split("__");
+        Self::load_with_env(config, flags, env)
     }
 
     fn load_with_env(config: Option<&Path>, flags: &FlagOverrides, env: Env) -> Result<Self, SettingsError> {
@@ -216,8 +228,6 @@ impl Settings {
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => fig = fig.merge(Toml::file_exact(DEFAULT_CONFIG_FILE)),
             None => {}
         }
-        // THINGSTEAD_CONFIG names the file and is not itself a setting.
-        let env = env.ignore(&["config"]);
         let settings: Settings = fig
             .merge(env)
             .merge(Serialized::defaults(flags))
@@ -293,6 +303,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("THINGSTEAD_DEVICE_TCP", "127.0.0.1:3");
             jail.set_env("THINGSTEAD_DEVICE__IDLE_TIMEOUT_MS", "42");
+            jail.set_env("THINGSTEAD_BIN", "/not/a/setting");
             let flags = FlagOverrides { data_dir: Some("/tmp/x".into()), ..Default::default() };
             let s = Settings::load(Some(&file), &flags).map_err(|e| e.to_string())?;
             assert_eq!(s.http, "127.0.0.1:1"); // file over default
