@@ -11,7 +11,9 @@ const ALNUM_LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 /// A random string of `len` characters of `[a-z0-9]` from the OS CSPRNG.
 pub fn random_lower_alnum(len: usize) -> String {
     let mut rng = rand::rngs::OsRng.unwrap_err();
-    (0..len).map(|_| ALNUM_LOWER[rng.random_range(0..ALNUM_LOWER.len())] as char).collect()
+    (0..len)
+        .map(|_| ALNUM_LOWER[rng.random_range(0..ALNUM_LOWER.len())] as char)
+        .collect()
 }
 
 /// `bytes` random bytes from the OS CSPRNG, hex-encoded.
@@ -41,7 +43,11 @@ pub fn hash_password(password: &str) -> Result<String, crate::CoreError> {
 /// Checks a password against an argon2id PHC hash (constant-time inside argon2).
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

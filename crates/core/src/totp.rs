@@ -17,8 +17,16 @@ fn totp(seed: &str, account: &str) -> Result<TOTP, CoreError> {
     let bytes = Secret::Encoded(seed.to_owned())
         .to_bytes()
         .map_err(|e| CoreError::Invalid(format!("bad TOTP seed: {e:?}")))?;
-    TOTP::new(Algorithm::SHA1, 6, 1, STEP, bytes, Some(ISSUER.to_owned()), account.to_owned())
-        .map_err(|e| CoreError::Invalid(format!("bad TOTP seed: {e}")))
+    TOTP::new(
+        Algorithm::SHA1,
+        6,
+        1,
+        STEP,
+        bytes,
+        Some(ISSUER.to_owned()),
+        account.to_owned(),
+    )
+    .map_err(|e| CoreError::Invalid(format!("bad TOTP seed: {e}")))
 }
 
 /// The `otpauth://` URI for provisioning an authenticator or a device.

@@ -79,8 +79,10 @@ pub enum StartError {
 /// Opens the store of `settings.data_dir` as a platform (used by `serve`
 /// and by the admin CLI, which works with or without a running server).
 pub fn open_platform(settings: &Settings) -> Result<Platform, StartError> {
-    let store = SqliteStore::open(&settings.data_dir)
-        .map_err(|source| StartError::Store { dir: settings.data_dir.display().to_string(), source })?;
+    let store = SqliteStore::open(&settings.data_dir).map_err(|source| StartError::Store {
+        dir: settings.data_dir.display().to_string(),
+        source,
+    })?;
     Ok(Platform::new(Arc::new(store), Arc::new(LocalBus::default())))
 }
 
@@ -132,37 +134,62 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     let providers = crate::sms::provider_for(&settings.sms).map_err(StartError::Sms)?;
 
     let bind = |listener: &'static str, addr: String| async move {
-        TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { listener, addr, source })
+        TcpListener::bind(&addr)
+            .await
+            .map_err(|source| StartError::Bind { listener, addr, source })
     };
     let http_listener = bind("http", settings.http.clone()).await?;
     let device_listener = bind("device_tcp", settings.device_tcp.clone()).await?;
     let local = |l: &TcpListener, name: &'static str| {
-        l.local_addr().map_err(|source| StartError::Bind { listener: name, addr: String::new(), source })
+        l.local_addr().map_err(|source| StartError::Bind {
+            listener: name,
+            addr: String::new(),
+            source,
+        })
     };
-    let addrs =
-        BoundAddrs { http: local(&http_listener, "http")?, device_tcp: local(&device_listener, "device_tcp")? };
+    let addrs = BoundAddrs {
+        http: local(&http_listener, "http")?,
+        device_tcp: local(&device_listener, "device_tcp")?,
+    };
 
     let token = CancellationToken::new();
     let tasks = TaskTracker::new();
-    let state = AppState { platform: platform.clone(), settings: settings.clone(), metrics: crate::telemetry::prometheus() };
+    let state = AppState {
+        platform: platform.clone(),
+        settings: settings.clone(),
+        metrics: crate::telemetry::prometheus(),
+    };
 
     let router = crate::http::router(state);
     let http_token = token.clone();
     let http = tokio::spawn(async move {
         let listener = CountedListener(http_listener);
-        let serve = axum::serve(listener, router)
-            .with_graceful_shutdown(http_token.cancelled_owned());
+        let serve = axum::serve(listener, router).with_graceful_shutdown(http_token.cancelled_owned());
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "HTTP listener failed");
         }
     });
 
     let face = crate::faces::device::DeviceFace::new(platform.clone(), settings.device.clone());
-    tasks.spawn(crate::faces::device::listener::serve(device_listener, face, token.clone(), tasks.clone()));
-    tasks.spawn(crate::retention::run(platform.clone(), settings.retention.interval_secs, token.clone()));
+    tasks.spawn(crate::faces::device::listener::serve(
+        device_listener,
+        face,
+        token.clone(),
+        tasks.clone(),
+    ));
+    tasks.spawn(crate::retention::run(
+        platform.clone(),
+        settings.retention.interval_secs,
+        token.clone(),
+    ));
     match providers {
         Some(provider) => {
-            tasks.spawn(crate::sms::dispatcher::run(platform.clone(), provider, settings.sms.clone(), token.clone()));
+            tasks.spawn(crate::sms::dispatcher::run(
+                platform.clone(),
+                provider,
+                settings.sms.clone(),
+                token.clone(),
+            ));
         }
         None => tracing::warn!(
             "no SMS provider configured (sms.provider = \"none\"): SMS will stay queued in the outbox until one is"
@@ -170,11 +197,19 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     }
 
     if let Some(path) = &settings.ready_file {
-        crate::ready::write(path, &addrs)
-            .map_err(|source| StartError::ReadyFile { path: path.display().to_string(), source })?;
+        crate::ready::write(path, &addrs).map_err(|source| StartError::ReadyFile {
+            path: path.display().to_string(),
+            source,
+        })?;
     }
     tracing::info!(http = %addrs.http, device_tcp = %addrs.device_tcp, data_dir = %settings.data_dir.display(), "thingstead ready");
-    Ok(RunningServer { addrs, platform, token, tasks, http })
+    Ok(RunningServer {
+        addrs,
+        platform,
+        token,
+        tasks,
+        http,
+    })
 }
 
 /// Runs the server until `shutdown` resolves, then stops gracefully.
@@ -194,7 +229,13 @@ impl axum::serve::Listener for CountedListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         let (io, addr) = axum::serve::Listener::accept(&mut self.0).await;
-        (CountedStream { inner: io, _guard: ConnectionGuard::new("http") }, addr)
+        (
+            CountedStream {
+                inner: io,
+                _guard: ConnectionGuard::new("http"),
+            },
+            addr,
+        )
     }
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {

@@ -41,7 +41,13 @@ pub async fn push_to_device(
     });
     let Some(host) = host else {
         return platform
-            .record_delivery(tenant, &device.uuid, "", DeliveryResult::Refused, Some("no known address for the device"))
+            .record_delivery(
+                tenant,
+                &device.uuid,
+                "",
+                DeliveryResult::Refused,
+                Some("no known address for the device"),
+            )
             .await;
     };
     let addr = if host.contains(':') && !host.starts_with('[') {
@@ -55,7 +61,9 @@ pub async fn push_to_device(
         Err(_) => (DeliveryResult::Timeout, Some(format!("no delivery within {timeout:?}"))),
     };
     tracing::info!(device = %device.uuid, target = %addr, result = result.as_str(), "cloud-to-device push");
-    platform.record_delivery(tenant, &device.uuid, &addr, result, detail.as_deref()).await
+    platform
+        .record_delivery(tenant, &device.uuid, &addr, result, detail.as_deref())
+        .await
 }
 
 async fn deliver(addr: &str, data: &[u8]) -> std::io::Result<()> {

@@ -8,7 +8,10 @@ use crate::app::BoundAddrs;
 
 /// Writes `addrs` as one JSON object to `path`, atomically.
 pub(crate) fn write(path: &Path, addrs: &BoundAddrs) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("ready"),

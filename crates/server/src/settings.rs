@@ -17,8 +17,17 @@ use crate::sms::webhook::WebhookSettings;
 pub const DEFAULT_CONFIG_FILE: &str = "thingstead.toml";
 
 /// The top-level keys of [`Settings`], the ones `THINGSTEAD_*` may set.
-const TOP_LEVEL_KEYS: &[&str] =
-    &["data_dir", "http", "device_tcp", "ready_file", "log_format", "http_limits", "device", "retention", "sms"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "data_dir",
+    "http",
+    "device_tcp",
+    "ready_file",
+    "log_format",
+    "http_limits",
+    "device",
+    "retention",
+    "sms",
+];
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -138,7 +147,10 @@ impl Default for Settings {
 
 impl Default for HttpLimits {
     fn default() -> Self {
-        Self { max_body_bytes: 20 * 1024 * 1024, request_timeout_secs: 30 }
+        Self {
+            max_body_bytes: 20 * 1024 * 1024,
+            request_timeout_secs: 30,
+        }
     }
 }
 
@@ -251,7 +263,11 @@ impl Settings {
         }
         match self.sms.provider {
             SmsProviderKind::Smpp => self.sms.smpp.validate().or_else(|e| invalid(format!("sms.smpp: {e}"))),
-            SmsProviderKind::Webhook => self.sms.webhook.validate().or_else(|e| invalid(format!("sms.webhook: {e}"))),
+            SmsProviderKind::Webhook => self
+                .sms
+                .webhook
+                .validate()
+                .or_else(|e| invalid(format!("sms.webhook: {e}"))),
             SmsProviderKind::None => Ok(()),
         }
     }
@@ -295,16 +311,24 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature, not ours
     fn layers_override_in_order() {
         let dir = std::env::temp_dir().join(format!("ts-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("t.toml");
-        std::fs::write(&file, "http = \"127.0.0.1:1\"\ndevice_tcp = \"127.0.0.1:2\"\n[device]\nmax_frame = 1000\n").unwrap();
+        std::fs::write(
+            &file,
+            "http = \"127.0.0.1:1\"\ndevice_tcp = \"127.0.0.1:2\"\n[device]\nmax_frame = 1000\n",
+        )
+        .unwrap();
         figment::Jail::expect_with(|jail| {
             jail.set_env("THINGSTEAD_DEVICE_TCP", "127.0.0.1:3");
             jail.set_env("THINGSTEAD_DEVICE__IDLE_TIMEOUT_MS", "42");
             jail.set_env("THINGSTEAD_BIN", "/not/a/setting");
-            let flags = FlagOverrides { data_dir: Some("/tmp/x".into()), ..Default::default() };
+            let flags = FlagOverrides {
+                data_dir: Some("/tmp/x".into()),
+                ..Default::default()
+            };
             let s = Settings::load(Some(&file), &flags).map_err(|e| e.to_string())?;
             assert_eq!(s.http, "127.0.0.1:1"); // file over default
             assert_eq!(s.device_tcp, "127.0.0.1:3"); // env over file
@@ -312,7 +336,10 @@ mod tests {
             assert_eq!(s.device.idle_timeout_ms, 42);
             assert_eq!(s.data_dir, PathBuf::from("/tmp/x")); // flag over all
             jail.set_env("THINGSTEAD_HTTP", "127.0.0.1:4");
-            let flags = FlagOverrides { http: Some("127.0.0.1:5".into()), ..Default::default() };
+            let flags = FlagOverrides {
+                http: Some("127.0.0.1:5".into()),
+                ..Default::default()
+            };
             let s = Settings::load(Some(&file), &flags).map_err(|e| e.to_string())?;
             assert_eq!(s.http, "127.0.0.1:5");
             Ok(())

@@ -55,7 +55,13 @@ impl TestServer {
     async fn start_on(settings: Settings, dir: Option<tempfile::TempDir>) -> Self {
         let server = start(settings.clone()).await.expect("test server starts");
         let addrs = server.addrs();
-        Self { http: addrs.http, device_tcp: addrs.device_tcp, server, settings, dir }
+        Self {
+            http: addrs.http,
+            device_tcp: addrs.device_tcp,
+            server,
+            settings,
+            dir,
+        }
     }
 
     /// Stops gracefully and starts again on the same data dir (new ports).
@@ -109,7 +115,11 @@ impl TestServer {
     /// Provisions a TOTP seed for a device; returns the base32 secret.
     pub async fn provision_totp(&self, uuid: &str) -> String {
         let (t, _) = self.platform().find_device(uuid).await.expect("device exists");
-        self.platform().provision_totp(&t, uuid).await.expect("provision totp").secret
+        self.platform()
+            .provision_totp(&t, uuid)
+            .await
+            .expect("provision totp")
+            .secret
     }
 
     /// Creates an API key for `org`.
@@ -124,7 +134,11 @@ impl TestServer {
         let mut all = Vec::new();
         let mut before = None;
         loop {
-            let q = MessageQuery { before_id: before, limit: 1000, ..Default::default() };
+            let q = MessageQuery {
+                before_id: before,
+                limit: 1000,
+                ..Default::default()
+            };
             let page = self.platform().list_messages(&t, &q).await.expect("list messages");
             let Some(last) = page.last() else { break };
             before = Some(last.id);

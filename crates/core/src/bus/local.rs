@@ -12,7 +12,9 @@ pub struct LocalBus {
 
 impl Default for LocalBus {
     fn default() -> Self {
-        Self { tx: tokio::sync::broadcast::channel(CAPACITY).0 }
+        Self {
+            tx: tokio::sync::broadcast::channel(CAPACITY).0,
+        }
     }
 }
 

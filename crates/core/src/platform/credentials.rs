@@ -3,10 +3,10 @@
 use serde::Serialize;
 
 use super::Platform;
+use crate::CoreError;
 use crate::ids::Tenant;
 use crate::records::{ApiKeyRecord, AppRecord, ClientRecord, UserRecord};
 use crate::secrets;
-use crate::CoreError;
 
 /// A consumer app just created: the only time its api key is shown.
 #[derive(Debug, Clone, Serialize)]
@@ -41,7 +41,9 @@ pub struct CreatedApiKey {
 
 fn check_username(u: &str) -> Result<(), CoreError> {
     if u.is_empty() || u.chars().count() > 64 || u.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(CoreError::Invalid("a username is 1 to 64 characters without spaces".into()));
+        return Err(CoreError::Invalid(
+            "a username is 1 to 64 characters without spaces".into(),
+        ));
     }
     Ok(())
 }
@@ -49,7 +51,9 @@ fn check_username(u: &str) -> Result<(), CoreError> {
 fn check_scopes(scopes: &[String]) -> Result<(), CoreError> {
     let bad = |s: &String| s.is_empty() || s.len() > 128 || !s.bytes().all(|b| b.is_ascii_graphic() && b != b',');
     if scopes.iter().any(bad) {
-        return Err(CoreError::Invalid("a scope is 1 to 128 printable characters without commas or spaces".into()));
+        return Err(CoreError::Invalid(
+            "a scope is 1 to 128 printable characters without commas or spaces".into(),
+        ));
     }
     Ok(())
 }
@@ -78,7 +82,10 @@ impl Platform {
             .map_err(|e| CoreError::Invalid(e.to_string()))??;
         self.store.create_user(tenant, username, &hash).await?;
         let users = self.store.list_users(tenant).await?;
-        users.into_iter().find(|u| u.username == username).ok_or_else(|| CoreError::NotFound(format!("user {username}")))
+        users
+            .into_iter()
+            .find(|u| u.username == username)
+            .ok_or_else(|| CoreError::NotFound(format!("user {username}")))
     }
 
     /// Lists users.
@@ -93,7 +100,9 @@ impl Platform {
 
     /// Checks a user's password.
     pub async fn verify_user(&self, tenant: &Tenant, username: &str, password: &str) -> Result<bool, CoreError> {
-        let Some(hash) = self.store.user_password_hash(tenant, username).await? else { return Ok(false) };
+        let Some(hash) = self.store.user_password_hash(tenant, username).await? else {
+            return Ok(false);
+        };
         let pw = password.to_owned();
         tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &hash))
             .await
@@ -124,8 +133,14 @@ impl Platform {
         check_scopes(scopes)?;
         let client_id = format!("ts-{}", secrets::random_lower_alnum(20));
         let client_secret = secrets::random_hex(32);
-        self.store.create_client(tenant, &client_id, &secrets::token_hash(&client_secret), scopes).await?;
-        Ok(CreatedClient { client_id, client_secret, scopes: scopes.to_vec() })
+        self.store
+            .create_client(tenant, &client_id, &secrets::token_hash(&client_secret), scopes)
+            .await?;
+        Ok(CreatedClient {
+            client_id,
+            client_secret,
+            scopes: scopes.to_vec(),
+        })
     }
 
     /// Lists OAuth2 clients.
@@ -142,7 +157,9 @@ impl Platform {
     pub async fn create_api_key(&self, tenant: &Tenant) -> Result<CreatedApiKey, CoreError> {
         let apikey = secrets::random_hex(24);
         let id = uuid::Uuid::new_v4().to_string();
-        self.store.create_api_key(tenant, &id, &apikey[..6], &secrets::token_hash(&apikey)).await?;
+        self.store
+            .create_api_key(tenant, &id, &apikey[..6], &secrets::token_hash(&apikey))
+            .await?;
         Ok(CreatedApiKey { id, apikey })
     }
 

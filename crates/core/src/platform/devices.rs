@@ -58,9 +58,21 @@ impl Platform {
         let secret = secrets::random_hex(32);
         for _ in 0..KEY_ATTEMPTS {
             let devicekey = secrets::random_lower_alnum(8);
-            let new = NewDevice { uuid: uuid.clone(), name: name.clone(), secret: secret.clone(), devicekey };
+            let new = NewDevice {
+                uuid: uuid.clone(),
+                name: name.clone(),
+                secret: secret.clone(),
+                devicekey,
+            };
             match self.store.create_device(tenant, new).await {
-                Ok(d) => return Ok(CreatedDevice { uuid: d.uuid, name: d.name, secret: d.secret, devicekey: d.devicekey }),
+                Ok(d) => {
+                    return Ok(CreatedDevice {
+                        uuid: d.uuid,
+                        name: d.name,
+                        secret: d.secret,
+                        devicekey: d.devicekey,
+                    });
+                }
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -70,17 +82,29 @@ impl Platform {
 
     /// Lists devices without secrets.
     pub async fn list_devices(&self, tenant: &Tenant) -> Result<Vec<DeviceSummary>, CoreError> {
-        Ok(self.store.list_devices(tenant).await?.iter().map(DeviceSummary::from).collect())
+        Ok(self
+            .store
+            .list_devices(tenant)
+            .await?
+            .iter()
+            .map(DeviceSummary::from)
+            .collect())
     }
 
     /// Reads a device with its credentials (for faces that need them, e.g. pushes).
     pub async fn device(&self, tenant: &Tenant, uuid: &str) -> Result<DeviceRecord, CoreError> {
-        self.store.device(tenant, uuid).await?.ok_or_else(|| CoreError::NotFound(format!("device {uuid}")))
+        self.store
+            .device(tenant, uuid)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("device {uuid}")))
     }
 
     /// Operator look-up of a device by uuid in any organization.
     pub async fn find_device(&self, uuid: &str) -> Result<(Tenant, DeviceRecord), CoreError> {
-        self.store.device_by_uuid(uuid).await?.ok_or_else(|| CoreError::NotFound(format!("device {uuid}")))
+        self.store
+            .device_by_uuid(uuid)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("device {uuid}")))
     }
 
     /// Deletes a device (its stored messages stay until retention removes them).
@@ -93,7 +117,11 @@ impl Platform {
         let seed = totp::new_seed();
         let otpauth_uri = totp::otpauth_uri(&seed, uuid)?;
         self.store.set_device_totp(tenant, uuid, &seed).await?;
-        Ok(TotpProvisioned { uuid: uuid.to_owned(), secret: seed, otpauth_uri })
+        Ok(TotpProvisioned {
+            uuid: uuid.to_owned(),
+            secret: seed,
+            otpauth_uri,
+        })
     }
 
     /// Authenticates a device on the device protocol. Unknown keys, unknown

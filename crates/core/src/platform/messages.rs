@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use super::Platform;
+use crate::CoreError;
 use crate::bus::BusEvent;
 use crate::ids::Tenant;
 use crate::records::{DeviceRecord, MessageQuery, MessageRecord, NewMessage};
-use crate::CoreError;
 
 /// The largest page a message query returns.
 pub const MAX_PAGE: u32 = 1000;
@@ -16,11 +16,17 @@ pub type IngestOutcome = Arc<MessageRecord>;
 
 /// Splits hologram metadata (`\u{1}` + modem + `-` + version) into (sdk, modem).
 fn parse_metadata(m: Option<&str>) -> (Option<String>, Option<String>) {
-    let Some(m) = m.map(|m| m.trim_start_matches('\u{1}')) else { return (None, None) };
+    let Some(m) = m.map(|m| m.trim_start_matches('\u{1}')) else {
+        return (None, None);
+    };
     if m.is_empty() {
         return (None, None);
     }
-    let modem = m.split('-').next().filter(|s| !s.is_empty() && *s != "agnostic").map(str::to_owned);
+    let modem = m
+        .split('-')
+        .next()
+        .filter(|s| !s.is_empty() && *s != "agnostic")
+        .map(str::to_owned);
     (Some(m.to_owned()), modem)
 }
 
@@ -60,15 +66,22 @@ impl Platform {
 
     /// Reads one message.
     pub async fn message(&self, tenant: &Tenant, id: i64) -> Result<MessageRecord, CoreError> {
-        self.store.message(tenant, id).await?.ok_or_else(|| CoreError::NotFound(format!("message {id}")))
+        self.store
+            .message(tenant, id)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("message {id}")))
     }
 
     /// Deletes messages past each organization's retention; returns how many.
     pub async fn enforce_retention(&self) -> Result<u64, CoreError> {
         let mut deleted = 0;
         for org in self.store.list_orgs().await? {
-            let Some(secs) = org.message_retention_secs else { continue };
-            let Ok(tenant) = self.tenant(&org.name).await else { continue };
+            let Some(secs) = org.message_retention_secs else {
+                continue;
+            };
+            let Ok(tenant) = self.tenant(&org.name).await else {
+                continue;
+            };
             let cutoff = crate::now_ms() - secs * 1000;
             deleted += self.store.delete_messages_before(&tenant, cutoff).await?;
         }
@@ -82,8 +95,14 @@ mod tests {
 
     #[test]
     fn metadata_splits_sdk_and_modem() {
-        assert_eq!(parse_metadata(Some("\u{1}agnostic-0.9.1")), (Some("agnostic-0.9.1".into()), None));
-        assert_eq!(parse_metadata(Some("\u{1}nova-0.9.1")), (Some("nova-0.9.1".into()), Some("nova".into())));
+        assert_eq!(
+            parse_metadata(Some("\u{1}agnostic-0.9.1")),
+            (Some("agnostic-0.9.1".into()), None)
+        );
+        assert_eq!(
+            parse_metadata(Some("\u{1}nova-0.9.1")),
+            (Some("nova-0.9.1".into()), Some("nova".into()))
+        );
         assert_eq!(parse_metadata(None), (None, None));
     }
 }

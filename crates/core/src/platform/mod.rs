@@ -7,11 +7,11 @@ mod sms;
 
 use std::sync::Arc;
 
+use crate::CoreError;
 use crate::bus::Bus;
 use crate::ids::{OrgName, Tenant};
 use crate::records::OrgRecord;
 use crate::store::Store;
-use crate::CoreError;
 
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
@@ -60,7 +60,10 @@ impl Platform {
     /// Resolves an organization name to its tenant.
     pub async fn tenant(&self, name: &str) -> Result<Tenant, CoreError> {
         let parsed = OrgName::parse(name).map_err(|_| CoreError::NotFound(format!("organization {name}")))?;
-        self.store.tenant(&parsed).await?.ok_or_else(|| CoreError::NotFound(format!("organization {name}")))
+        self.store
+            .tenant(&parsed)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("organization {name}")))
     }
 
     /// Reads an organization.
@@ -81,7 +84,9 @@ impl Platform {
     /// Sets message retention (`None`: keep forever).
     pub async fn set_message_retention(&self, tenant: &Tenant, secs: Option<i64>) -> Result<(), CoreError> {
         if secs.is_some_and(|s| s <= 0) {
-            return Err(CoreError::Invalid("retention must be a positive number of seconds".into()));
+            return Err(CoreError::Invalid(
+                "retention must be a positive number of seconds".into(),
+            ));
         }
         Ok(self.store.set_message_retention(tenant, secs).await?)
     }

@@ -1,10 +1,10 @@
 //! The SMS outbox and cloud-to-device delivery records.
 
 use super::Platform;
+use crate::CoreError;
 use crate::bus::BusEvent;
 use crate::ids::Tenant;
 use crate::records::{DeliveryRecord, DeliveryResult, SmsRecord, SmsUpdate};
-use crate::CoreError;
 use thingstead_proto::device::{E164, SMS_MAX_CHARS};
 
 impl Platform {
@@ -17,15 +17,28 @@ impl Platform {
         text: &str,
     ) -> Result<SmsRecord, CoreError> {
         if text.chars().count() > SMS_MAX_CHARS {
-            return Err(CoreError::Invalid(format!("an SMS is at most {SMS_MAX_CHARS} characters")));
+            return Err(CoreError::Invalid(format!(
+                "an SMS is at most {SMS_MAX_CHARS} characters"
+            )));
         }
-        let sms = self.store.enqueue_sms(tenant, device_uuid, destination.as_str(), text).await?;
-        self.bus.publish(BusEvent::SmsQueued { org: sms.org.clone(), id: sms.id });
+        let sms = self
+            .store
+            .enqueue_sms(tenant, device_uuid, destination.as_str(), text)
+            .await?;
+        self.bus.publish(BusEvent::SmsQueued {
+            org: sms.org.clone(),
+            id: sms.id,
+        });
         Ok(sms)
     }
 
     /// Lists the outbox, newest first.
-    pub async fn list_sms(&self, tenant: &Tenant, before_id: Option<i64>, limit: u32) -> Result<Vec<SmsRecord>, CoreError> {
+    pub async fn list_sms(
+        &self,
+        tenant: &Tenant,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<SmsRecord>, CoreError> {
         Ok(self.store.list_sms(tenant, before_id, limit.clamp(1, 1000)).await?)
     }
 
@@ -48,6 +61,9 @@ impl Platform {
         result: DeliveryResult,
         detail: Option<&str>,
     ) -> Result<DeliveryRecord, CoreError> {
-        Ok(self.store.record_delivery(tenant, device_uuid, target, result, detail).await?)
+        Ok(self
+            .store
+            .record_delivery(tenant, device_uuid, target, result, detail)
+            .await?)
     }
 }

@@ -85,7 +85,11 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a code and message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), hologram: false }
+        Self {
+            code,
+            message: message.into(),
+            hologram: false,
+        }
     }
 
     /// The same error in the Hologram face's shape.

@@ -12,7 +12,10 @@ use crate::app::AppState;
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.platform.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "message": e.to_string() }))),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "message": e.to_string() })),
+        ),
     }
 }
 
@@ -20,5 +23,8 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let stats = state.platform.store_stats();
     metrics::gauge!("thingstead_store_group_commit_writes").set(stats.writes as f64);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
 }

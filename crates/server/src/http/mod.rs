@@ -25,13 +25,14 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .nest("/api/1", crate::faces::device::api::routes())
         .fallback(observe::not_found)
-        .layer(middleware::from_fn(observe::json_errors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_secs),
         ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        // Outermost, so errors made by the layers above get our JSON shape too.
+        .layer(middleware::from_fn(observe::json_errors))
         .route_layer(middleware::from_fn(observe::record))
         .with_state(state)
 }

@@ -37,14 +37,12 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if status.is_client_error() || status.is_server_error() {
-        if !is_json {
-            let code = ErrorCode::for_status(status);
-            let message = status.canonical_reason().unwrap_or("error").to_lowercase();
-            let mut fixed = ApiError::new(code, message).into_response();
-            *fixed.status_mut() = status;
-            return fixed;
-        }
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        let code = ErrorCode::for_status(status);
+        let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+        let mut fixed = ApiError::new(code, message).into_response();
+        *fixed.status_mut() = status;
+        return fixed;
     }
     response
 }

@@ -19,7 +19,10 @@ const BATCH: u32 = 64;
 /// Delay before attempt `attempts + 1`: initial * 2^(attempts-1), capped.
 pub fn backoff_ms(settings: &SmsSettings, attempts: u32) -> u64 {
     let exp = attempts.saturating_sub(1).min(30);
-    settings.backoff_initial_ms.saturating_mul(1u64 << exp).min(settings.backoff_max_ms)
+    settings
+        .backoff_initial_ms
+        .saturating_mul(1u64 << exp)
+        .min(settings.backoff_max_ms)
 }
 
 /// Runs until `token` is cancelled.
@@ -73,18 +76,36 @@ async fn attempt(provider: &dyn SmsProvider, settings: &SmsSettings, sms: &SmsRe
         Ok(id) => {
             tracing::info!(sms = sms.id, org = %sms.org, provider_id = %id, "SMS sent");
             metrics::counter!("thingstead_sms_total", "state" => "sent").increment(1);
-            SmsUpdate { state: SmsState::Sent, attempts, provider_id: Some(id), reason: None, next_attempt_at: now }
+            SmsUpdate {
+                state: SmsState::Sent,
+                attempts,
+                provider_id: Some(id),
+                reason: None,
+                next_attempt_at: now,
+            }
         }
         Err(SmsSendError::Transient(reason)) if attempts < i64::from(settings.max_attempts) => {
             let delay = backoff_ms(settings, attempts as u32) as i64;
             tracing::warn!(sms = sms.id, attempts, retry_in_ms = delay, %reason, "SMS send failed; will retry");
             metrics::counter!("thingstead_sms_total", "state" => "retry").increment(1);
-            SmsUpdate { state: SmsState::Queued, attempts, provider_id: None, reason: Some(reason), next_attempt_at: now + delay }
+            SmsUpdate {
+                state: SmsState::Queued,
+                attempts,
+                provider_id: None,
+                reason: Some(reason),
+                next_attempt_at: now + delay,
+            }
         }
         Err(e) => {
             tracing::warn!(sms = sms.id, attempts, error = %e, "SMS failed");
             metrics::counter!("thingstead_sms_total", "state" => "failed").increment(1);
-            SmsUpdate { state: SmsState::Failed, attempts, provider_id: None, reason: Some(e.to_string()), next_attempt_at: now }
+            SmsUpdate {
+                state: SmsState::Failed,
+                attempts,
+                provider_id: None,
+                reason: Some(e.to_string()),
+                next_attempt_at: now,
+            }
         }
     }
 }
@@ -95,7 +116,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        let s = SmsSettings { backoff_initial_ms: 100, backoff_max_ms: 1000, ..Default::default() };
+        let s = SmsSettings {
+            backoff_initial_ms: 100,
+            backoff_max_ms: 1000,
+            ..Default::default()
+        };
         assert_eq!(backoff_ms(&s, 1), 100);
         assert_eq!(backoff_ms(&s, 2), 200);
         assert_eq!(backoff_ms(&s, 4), 800);

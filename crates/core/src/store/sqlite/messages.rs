@@ -32,7 +32,16 @@ pub(crate) fn insert(c: &Connection, t: &Tenant, m: NewMessage) -> Result<Messag
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut s| {
-        s.execute(params![t.id(), m.device_uuid, topics, m.payload, m.received_at, m.peer, m.sdk, m.modem])
+        s.execute(params![
+            t.id(),
+            m.device_uuid,
+            topics,
+            m.payload,
+            m.received_at,
+            m.peer,
+            m.sdk,
+            m.modem
+        ])
     })
     .map_err(backend)?;
     let id = c.last_insert_rowid();
@@ -79,7 +88,9 @@ pub(crate) fn list(c: &Connection, t: &Tenant, q: &MessageQuery) -> Result<Vec<M
     args.push(i64::from(q.limit).into());
     let org = t.name().to_string();
     let mut s = c.prepare_cached(&sql).map_err(backend)?;
-    s.query_map(rusqlite::params_from_iter(args), |r| row(&org, r)).and_then(Iterator::collect).map_err(backend)
+    s.query_map(rusqlite::params_from_iter(args), |r| row(&org, r))
+        .and_then(Iterator::collect)
+        .map_err(backend)
 }
 
 pub(crate) fn get(c: &Connection, t: &Tenant, id: i64) -> Result<Option<MessageRecord>, StoreError> {
@@ -90,7 +101,10 @@ pub(crate) fn get(c: &Connection, t: &Tenant, id: i64) -> Result<Option<MessageR
 }
 
 pub(crate) fn delete_before(c: &Connection, t: &Tenant, cutoff: i64) -> Result<u64, StoreError> {
-    c.execute("DELETE FROM messages WHERE org_id = ?1 AND received_at < ?2", params![t.id(), cutoff])
-        .map(|n| n as u64)
-        .map_err(backend)
+    c.execute(
+        "DELETE FROM messages WHERE org_id = ?1 AND received_at < ?2",
+        params![t.id(), cutoff],
+    )
+    .map(|n| n as u64)
+    .map_err(backend)
 }

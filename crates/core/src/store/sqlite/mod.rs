@@ -39,12 +39,17 @@ impl SqliteStore {
         create_private_dir(data_dir)?;
         let path = data_dir.join("thingstead.db");
         let mut writer = open_conn(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
-        writer.pragma_update(None, "journal_mode", "WAL").map_err(errors::backend)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(errors::backend)?;
         schema::migrate(&mut writer)?;
         let readers = (0..READERS)
             .map(|_| open_conn(&path, OpenFlags::SQLITE_OPEN_READ_WRITE))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { pool: Pool::new(writer, readers), path })
+        Ok(Self {
+            pool: Pool::new(writer, readers),
+            path,
+        })
     }
 
     /// The database file.
@@ -57,7 +62,11 @@ fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let unavailable = |e: std::io::Error| StoreError::Unavailable(format!("data dir {}: {e}", dir.display()));
     if !dir.exists() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(unavailable)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(unavailable)?;
     }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(unavailable)
 }
@@ -66,7 +75,8 @@ fn open_conn(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(errors::backend)?;
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;").map_err(errors::backend)?;
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(errors::backend)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
@@ -94,7 +104,9 @@ impl Store for SqliteStore {
     }
     async fn set_message_retention(&self, t: &Tenant, secs: Option<i64>) -> Result<(), StoreError> {
         let t = t.clone();
-        self.pool.write(move |c| registry::set_message_retention(c, &t, secs)).await
+        self.pool
+            .write(move |c| registry::set_message_retention(c, &t, secs))
+            .await
     }
 
     async fn create_user(&self, t: &Tenant, username: &str, hash: &str) -> Result<(), StoreError> {
@@ -136,7 +148,9 @@ impl Store for SqliteStore {
     }
     async fn consume_totp_step(&self, t: &Tenant, uuid: &str, step: i64) -> Result<bool, StoreError> {
         let (t, u) = (t.clone(), uuid.to_owned());
-        self.pool.write(move |c| registry::consume_totp_step(c, &t, &u, step)).await
+        self.pool
+            .write(move |c| registry::consume_totp_step(c, &t, &u, step))
+            .await
     }
     async fn device_by_key(&self, key: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
         let k = key.to_owned();
@@ -168,7 +182,9 @@ impl Store for SqliteStore {
         scopes: &[String],
     ) -> Result<ClientRecord, StoreError> {
         let (t, id, h, s) = (t.clone(), client_id.to_owned(), secret_hash.to_owned(), scopes.to_vec());
-        self.pool.write(move |c| registry::create_client(c, &t, &id, &h, &s)).await
+        self.pool
+            .write(move |c| registry::create_client(c, &t, &id, &h, &s))
+            .await
     }
     async fn list_clients(&self, t: &Tenant) -> Result<Vec<ClientRecord>, StoreError> {
         let t = t.clone();
@@ -181,7 +197,9 @@ impl Store for SqliteStore {
 
     async fn create_api_key(&self, t: &Tenant, id: &str, prefix: &str, hash: &str) -> Result<ApiKeyRecord, StoreError> {
         let (t, id, p, h) = (t.clone(), id.to_owned(), prefix.to_owned(), hash.to_owned());
-        self.pool.write(move |c| registry::create_api_key(c, &t, &id, &p, &h)).await
+        self.pool
+            .write(move |c| registry::create_api_key(c, &t, &id, &p, &h))
+            .await
     }
     async fn list_api_keys(&self, t: &Tenant) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let t = t.clone();
@@ -210,7 +228,9 @@ impl Store for SqliteStore {
     }
     async fn delete_messages_before(&self, t: &Tenant, cutoff_ms: i64) -> Result<u64, StoreError> {
         let t = t.clone();
-        self.pool.write(move |c| messages::delete_before(c, &t, cutoff_ms)).await
+        self.pool
+            .write(move |c| messages::delete_before(c, &t, cutoff_ms))
+            .await
     }
 
     async fn enqueue_sms(
@@ -220,8 +240,15 @@ impl Store for SqliteStore {
         destination: &str,
         text: &str,
     ) -> Result<SmsRecord, StoreError> {
-        let (t, d, dest, text) = (t.clone(), device_uuid.map(str::to_owned), destination.to_owned(), text.to_owned());
-        self.pool.write(move |c| outbox::enqueue(c, &t, d.as_deref(), &dest, &text)).await
+        let (t, d, dest, text) = (
+            t.clone(),
+            device_uuid.map(str::to_owned),
+            destination.to_owned(),
+            text.to_owned(),
+        );
+        self.pool
+            .write(move |c| outbox::enqueue(c, &t, d.as_deref(), &dest, &text))
+            .await
     }
     async fn list_sms(&self, t: &Tenant, before_id: Option<i64>, limit: u32) -> Result<Vec<SmsRecord>, StoreError> {
         let t = t.clone();
@@ -243,12 +270,21 @@ impl Store for SqliteStore {
         result: DeliveryResult,
         detail: Option<&str>,
     ) -> Result<DeliveryRecord, StoreError> {
-        let (t, d, tg, det) = (t.clone(), device_uuid.to_owned(), target.to_owned(), detail.map(str::to_owned));
-        self.pool.write(move |c| outbox::record_delivery(c, &t, &d, &tg, result, det.as_deref())).await
+        let (t, d, tg, det) = (
+            t.clone(),
+            device_uuid.to_owned(),
+            target.to_owned(),
+            detail.map(str::to_owned),
+        );
+        self.pool
+            .write(move |c| outbox::record_delivery(c, &t, &d, &tg, result, det.as_deref()))
+            .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.pool.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(errors::backend)).await
+        self.pool
+            .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(errors::backend))
+            .await
     }
     fn stats(&self) -> StoreStats {
         self.pool.stats()

@@ -62,7 +62,12 @@ pub(crate) fn enqueue(
     })
 }
 
-pub(crate) fn list(c: &Connection, t: &Tenant, before_id: Option<i64>, limit: u32) -> Result<Vec<SmsRecord>, StoreError> {
+pub(crate) fn list(
+    c: &Connection,
+    t: &Tenant,
+    before_id: Option<i64>,
+    limit: u32,
+) -> Result<Vec<SmsRecord>, StoreError> {
     let sql = format!(
         "SELECT {COLS} FROM sms s JOIN orgs o ON o.id = s.org_id WHERE s.org_id = ?1 AND s.id < ?2 \
          ORDER BY s.id DESC LIMIT ?3"
@@ -79,8 +84,10 @@ pub(crate) fn due(c: &Connection, now: i64, limit: u32) -> Result<Vec<(Tenant, S
          AND s.next_attempt_at <= ?1 ORDER BY s.next_attempt_at, s.id LIMIT ?2"
     );
     let mut s = c.prepare_cached(&sql).map_err(backend)?;
-    let rows: Vec<(i64, SmsRecord)> =
-        s.query_map(params![now, limit], row).and_then(Iterator::collect).map_err(backend)?;
+    let rows: Vec<(i64, SmsRecord)> = s
+        .query_map(params![now, limit], row)
+        .and_then(Iterator::collect)
+        .map_err(backend)?;
     rows.into_iter()
         .map(|(id, sms)| {
             let name = OrgName::parse(&sms.org).map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -94,10 +101,23 @@ pub(crate) fn update(c: &Connection, t: &Tenant, id: i64, u: SmsUpdate) -> Resul
         .execute(
             "UPDATE sms SET state = ?3, attempts = ?4, provider_id = ?5, reason = ?6, next_attempt_at = ?7, \
              updated_at = ?8 WHERE org_id = ?1 AND id = ?2",
-            params![t.id(), id, u.state.as_str(), u.attempts, u.provider_id, u.reason, u.next_attempt_at, now_ms()],
+            params![
+                t.id(),
+                id,
+                u.state.as_str(),
+                u.attempts,
+                u.provider_id,
+                u.reason,
+                u.next_attempt_at,
+                now_ms()
+            ],
         )
         .map_err(backend)?;
-    if n == 0 { Err(StoreError::NotFound(format!("sms {id}"))) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound(format!("sms {id}")))
+    } else {
+        Ok(())
+    }
 }
 
 pub(crate) fn record_delivery(

@@ -76,7 +76,9 @@ impl Pool {
         let op: Op = Box::new(move |c| f(c).map(|v| Box::new(v) as Output));
         sender.send(Job { op, reply }).await.map_err(|_| closed())?;
         let out = rx.await.map_err(|_| closed())??;
-        out.downcast::<T>().map(|b| *b).map_err(|_| StoreError::Backend("write returned the wrong type".into()))
+        out.downcast::<T>()
+            .map(|b| *b)
+            .map_err(|_| StoreError::Backend("write returned the wrong type".into()))
     }
 
     /// Runs `f` on a reader connection.
@@ -85,7 +87,12 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let _permit = self.reader_permits.clone().acquire_owned().await.map_err(|_| closed())?;
+        let _permit = self
+            .reader_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| closed())?;
         let readers = self.readers.clone();
         tokio::task::spawn_blocking(move || {
             let conn = readers.lock().map_err(|_| closed())?.pop().ok_or_else(closed)?;
@@ -184,7 +191,11 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>, counters: &Counters) {
 fn run_in_savepoint(conn: &Connection, op: Op) -> Result<Output, StoreError> {
     conn.execute_batch("SAVEPOINT w").map_err(backend)?;
     let result = op(conn);
-    let end = if result.is_ok() { "RELEASE w" } else { "ROLLBACK TO w; RELEASE w" };
+    let end = if result.is_ok() {
+        "RELEASE w"
+    } else {
+        "ROLLBACK TO w; RELEASE w"
+    };
     conn.execute_batch(end).map_err(backend)?;
     result
 }

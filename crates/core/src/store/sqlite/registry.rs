@@ -9,7 +9,11 @@ use crate::records::*;
 use crate::store::{NewDevice, StoreError};
 
 fn not_found_if_zero(changed: usize, what: &str) -> Result<(), StoreError> {
-    if changed == 0 { Err(StoreError::NotFound(what.to_owned())) } else { Ok(()) }
+    if changed == 0 {
+        Err(StoreError::NotFound(what.to_owned()))
+    } else {
+        Ok(())
+    }
 }
 
 fn tenant_from(id: i64, name: String) -> Result<Tenant, StoreError> {
@@ -32,18 +36,28 @@ pub(crate) fn tenant(c: &Connection, name: &OrgName) -> Result<Option<Tenant>, S
 }
 
 fn org_row(r: &Row) -> rusqlite::Result<OrgRecord> {
-    Ok(OrgRecord { name: r.get(0)?, message_retention_secs: r.get(1)?, created_at: r.get(2)? })
+    Ok(OrgRecord {
+        name: r.get(0)?,
+        message_retention_secs: r.get(1)?,
+        created_at: r.get(2)?,
+    })
 }
 
 pub(crate) fn org(c: &Connection, t: &Tenant) -> Result<OrgRecord, StoreError> {
-    c.query_row("SELECT name, message_retention_secs, created_at FROM orgs WHERE id = ?1", [t.id()], org_row)
-        .optional()
-        .map_err(backend)?
-        .ok_or_else(|| StoreError::NotFound(format!("organization {}", t.name())))
+    c.query_row(
+        "SELECT name, message_retention_secs, created_at FROM orgs WHERE id = ?1",
+        [t.id()],
+        org_row,
+    )
+    .optional()
+    .map_err(backend)?
+    .ok_or_else(|| StoreError::NotFound(format!("organization {}", t.name())))
 }
 
 pub(crate) fn list_orgs(c: &Connection) -> Result<Vec<OrgRecord>, StoreError> {
-    let mut s = c.prepare_cached("SELECT name, message_retention_secs, created_at FROM orgs ORDER BY name").map_err(backend)?;
+    let mut s = c
+        .prepare_cached("SELECT name, message_retention_secs, created_at FROM orgs ORDER BY name")
+        .map_err(backend)?;
     s.query_map([], org_row).and_then(Iterator::collect).map_err(backend)
 }
 
@@ -54,7 +68,10 @@ pub(crate) fn delete_org(c: &Connection, t: &Tenant) -> Result<(), StoreError> {
 
 pub(crate) fn set_message_retention(c: &Connection, t: &Tenant, secs: Option<i64>) -> Result<(), StoreError> {
     let n = c
-        .execute("UPDATE orgs SET message_retention_secs = ?2 WHERE id = ?1", params![t.id(), secs])
+        .execute(
+            "UPDATE orgs SET message_retention_secs = ?2 WHERE id = ?1",
+            params![t.id(), secs],
+        )
         .map_err(backend)?;
     not_found_if_zero(n, &format!("organization {}", t.name()))
 }
@@ -73,9 +90,15 @@ pub(crate) fn list_users(c: &Connection, t: &Tenant) -> Result<Vec<UserRecord>, 
     let mut s = c
         .prepare_cached("SELECT username, created_at FROM users WHERE org_id = ?1 ORDER BY username")
         .map_err(backend)?;
-    s.query_map([t.id()], |r| Ok(UserRecord { org: org.clone(), username: r.get(0)?, created_at: r.get(1)? }))
-        .and_then(Iterator::collect)
-        .map_err(backend)
+    s.query_map([t.id()], |r| {
+        Ok(UserRecord {
+            org: org.clone(),
+            username: r.get(0)?,
+            created_at: r.get(1)?,
+        })
+    })
+    .and_then(Iterator::collect)
+    .map_err(backend)
 }
 
 pub(crate) fn user_password_hash(c: &Connection, t: &Tenant, username: &str) -> Result<Option<String>, StoreError> {
@@ -90,7 +113,10 @@ pub(crate) fn user_password_hash(c: &Connection, t: &Tenant, username: &str) -> 
 
 pub(crate) fn delete_user(c: &Connection, t: &Tenant, username: &str) -> Result<(), StoreError> {
     let n = c
-        .execute("DELETE FROM users WHERE org_id = ?1 AND username = ?2", params![t.id(), username])
+        .execute(
+            "DELETE FROM users WHERE org_id = ?1 AND username = ?2",
+            params![t.id(), username],
+        )
         .map_err(backend)?;
     not_found_if_zero(n, &format!("user {username}"))
 }
@@ -117,7 +143,11 @@ fn device_row(r: &Row) -> rusqlite::Result<(i64, String, DeviceRecord)> {
     ))
 }
 
-fn devices_where(c: &Connection, filter: &str, p: impl rusqlite::Params) -> Result<Vec<(i64, String, DeviceRecord)>, StoreError> {
+fn devices_where(
+    c: &Connection,
+    filter: &str,
+    p: impl rusqlite::Params,
+) -> Result<Vec<(i64, String, DeviceRecord)>, StoreError> {
     let sql = format!("SELECT {DEVICE_COLS} FROM devices d JOIN orgs o ON o.id = d.org_id WHERE {filter}");
     let mut s = c.prepare_cached(&sql).map_err(backend)?;
     s.query_map(p, device_row).and_then(Iterator::collect).map_err(backend)
@@ -144,15 +174,29 @@ pub(crate) fn create_device(c: &Connection, t: &Tenant, d: NewDevice) -> Result<
 }
 
 pub(crate) fn list_devices(c: &Connection, t: &Tenant) -> Result<Vec<DeviceRecord>, StoreError> {
-    Ok(devices_where(c, "d.org_id = ?1 ORDER BY d.created_at, d.uuid", [t.id()])?.into_iter().map(|d| d.2).collect())
+    Ok(
+        devices_where(c, "d.org_id = ?1 ORDER BY d.created_at, d.uuid", [t.id()])?
+            .into_iter()
+            .map(|d| d.2)
+            .collect(),
+    )
 }
 
 pub(crate) fn device(c: &Connection, t: &Tenant, uuid: &str) -> Result<Option<DeviceRecord>, StoreError> {
-    Ok(devices_where(c, "d.org_id = ?1 AND d.uuid = ?2", params![t.id(), uuid])?.pop().map(|d| d.2))
+    Ok(
+        devices_where(c, "d.org_id = ?1 AND d.uuid = ?2", params![t.id(), uuid])?
+            .pop()
+            .map(|d| d.2),
+    )
 }
 
 pub(crate) fn delete_device(c: &Connection, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
-    let n = c.execute("DELETE FROM devices WHERE org_id = ?1 AND uuid = ?2", params![t.id(), uuid]).map_err(backend)?;
+    let n = c
+        .execute(
+            "DELETE FROM devices WHERE org_id = ?1 AND uuid = ?2",
+            params![t.id(), uuid],
+        )
+        .map_err(backend)?;
     not_found_if_zero(n, &format!("device {uuid}"))
 }
 
@@ -189,14 +233,25 @@ pub(crate) fn device_by_uuid(c: &Connection, uuid: &str) -> Result<Option<(Tenan
     with_tenant(devices_where(c, "d.uuid = ?1", [uuid])?.pop())
 }
 
-pub(crate) fn create_app(c: &Connection, t: &Tenant, uuid: &str, name: &str, key: &str) -> Result<AppRecord, StoreError> {
+pub(crate) fn create_app(
+    c: &Connection,
+    t: &Tenant,
+    uuid: &str,
+    name: &str,
+    key: &str,
+) -> Result<AppRecord, StoreError> {
     let now = now_ms();
     c.execute(
         "INSERT INTO apps (uuid, org_id, name, api_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![uuid, t.id(), name, key, now],
     )
     .map_err(|e| map(e, &format!("app {uuid}")))?;
-    Ok(AppRecord { org: t.name().to_string(), uuid: uuid.into(), name: name.into(), created_at: now })
+    Ok(AppRecord {
+        org: t.name().to_string(),
+        uuid: uuid.into(),
+        name: name.into(),
+        created_at: now,
+    })
 }
 
 pub(crate) fn list_apps(c: &Connection, t: &Tenant) -> Result<Vec<AppRecord>, StoreError> {
@@ -205,14 +260,24 @@ pub(crate) fn list_apps(c: &Connection, t: &Tenant) -> Result<Vec<AppRecord>, St
         .prepare_cached("SELECT uuid, name, created_at FROM apps WHERE org_id = ?1 ORDER BY created_at, uuid")
         .map_err(backend)?;
     s.query_map([t.id()], |r| {
-        Ok(AppRecord { org: org.clone(), uuid: r.get(0)?, name: r.get(1)?, created_at: r.get(2)? })
+        Ok(AppRecord {
+            org: org.clone(),
+            uuid: r.get(0)?,
+            name: r.get(1)?,
+            created_at: r.get(2)?,
+        })
     })
     .and_then(Iterator::collect)
     .map_err(backend)
 }
 
 pub(crate) fn delete_app(c: &Connection, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
-    let n = c.execute("DELETE FROM apps WHERE org_id = ?1 AND uuid = ?2", params![t.id(), uuid]).map_err(backend)?;
+    let n = c
+        .execute(
+            "DELETE FROM apps WHERE org_id = ?1 AND uuid = ?2",
+            params![t.id(), uuid],
+        )
+        .map_err(backend)?;
     not_found_if_zero(n, &format!("app {uuid}"))
 }
 
@@ -230,7 +295,12 @@ pub(crate) fn create_client(
         params![client_id, t.id(), secret_hash, scopes_json, now],
     )
     .map_err(|e| map(e, &format!("client {client_id}")))?;
-    Ok(ClientRecord { org: t.name().to_string(), client_id: client_id.into(), scopes: scopes.to_vec(), created_at: now })
+    Ok(ClientRecord {
+        org: t.name().to_string(),
+        client_id: client_id.into(),
+        scopes: scopes.to_vec(),
+        created_at: now,
+    })
 }
 
 pub(crate) fn list_clients(c: &Connection, t: &Tenant) -> Result<Vec<ClientRecord>, StoreError> {
@@ -253,7 +323,10 @@ pub(crate) fn list_clients(c: &Connection, t: &Tenant) -> Result<Vec<ClientRecor
 
 pub(crate) fn delete_client(c: &Connection, t: &Tenant, client_id: &str) -> Result<(), StoreError> {
     let n = c
-        .execute("DELETE FROM oauth_clients WHERE org_id = ?1 AND client_id = ?2", params![t.id(), client_id])
+        .execute(
+            "DELETE FROM oauth_clients WHERE org_id = ?1 AND client_id = ?2",
+            params![t.id(), client_id],
+        )
         .map_err(backend)?;
     not_found_if_zero(n, &format!("client {client_id}"))
 }
@@ -271,7 +344,12 @@ pub(crate) fn create_api_key(
         params![id, t.id(), prefix, key_hash, now],
     )
     .map_err(|e| map(e, &format!("api key {id}")))?;
-    Ok(ApiKeyRecord { org: t.name().to_string(), id: id.into(), prefix: prefix.into(), created_at: now })
+    Ok(ApiKeyRecord {
+        org: t.name().to_string(),
+        id: id.into(),
+        prefix: prefix.into(),
+        created_at: now,
+    })
 }
 
 pub(crate) fn list_api_keys(c: &Connection, t: &Tenant) -> Result<Vec<ApiKeyRecord>, StoreError> {
@@ -280,20 +358,33 @@ pub(crate) fn list_api_keys(c: &Connection, t: &Tenant) -> Result<Vec<ApiKeyReco
         .prepare_cached("SELECT id, prefix, created_at FROM api_keys WHERE org_id = ?1 ORDER BY created_at")
         .map_err(backend)?;
     s.query_map([t.id()], |r| {
-        Ok(ApiKeyRecord { org: org.clone(), id: r.get(0)?, prefix: r.get(1)?, created_at: r.get(2)? })
+        Ok(ApiKeyRecord {
+            org: org.clone(),
+            id: r.get(0)?,
+            prefix: r.get(1)?,
+            created_at: r.get(2)?,
+        })
     })
     .and_then(Iterator::collect)
     .map_err(backend)
 }
 
 pub(crate) fn delete_api_key(c: &Connection, t: &Tenant, id: &str) -> Result<(), StoreError> {
-    let n = c.execute("DELETE FROM api_keys WHERE org_id = ?1 AND id = ?2", params![t.id(), id]).map_err(backend)?;
+    let n = c
+        .execute(
+            "DELETE FROM api_keys WHERE org_id = ?1 AND id = ?2",
+            params![t.id(), id],
+        )
+        .map_err(backend)?;
     not_found_if_zero(n, &format!("api key {id}"))
 }
 
 pub(crate) fn tenant_by_api_key_hash(c: &Connection, key_hash: &str) -> Result<Option<Tenant>, StoreError> {
     c.prepare_cached("SELECT o.id, o.name FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.key_hash = ?1")
-        .and_then(|mut s| s.query_row([key_hash], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).optional())
+        .and_then(|mut s| {
+            s.query_row([key_hash], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .optional()
+        })
         .map_err(backend)?
         .map(|(id, name)| tenant_from(id, name))
         .transpose()

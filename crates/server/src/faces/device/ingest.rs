@@ -28,14 +28,20 @@ pub(crate) async fn handle_frame(face: &DeviceFace, bytes: &[u8], peer: SocketAd
             Ok((tenant, device)) => queue_sms(face, &tenant, &device, &s.destination, &s.text).await,
             Err(code) => return code,
         },
-        DeviceFrame::Totp(t) => match authenticate(face, DeviceAuth::Totp { uuid: t.uuid, code: t.otp }).await {
+        DeviceFrame::Totp(t) => match authenticate(
+            face,
+            DeviceAuth::Totp {
+                uuid: t.uuid,
+                code: t.otp,
+            },
+        )
+        .await
+        {
             Ok((tenant, device)) => match t.payload {
                 TotpPayload::Message { metadata, topics, data } => {
                     store_message(face, &tenant, &device, &topics, data, peer, metadata.as_deref()).await
                 }
-                TotpPayload::Sms { destination, text } => {
-                    queue_sms(face, &tenant, &device, &destination, &text).await
-                }
+                TotpPayload::Sms { destination, text } => queue_sms(face, &tenant, &device, &destination, &text).await,
             },
             Err(code) => return code,
         },
@@ -55,13 +61,16 @@ pub(crate) async fn handle_frame(face: &DeviceFace, bytes: &[u8], peer: SocketAd
 }
 
 async fn authenticate(face: &DeviceFace, auth: DeviceAuth) -> Result<(Tenant, DeviceRecord), ResultCode> {
-    face.platform.authenticate_device(&auth).await.map_err(|e| match e.kind() {
-        ErrorKind::Unauthorized | ErrorKind::NotFound => ResultCode::AuthInvalid,
-        _ => {
-            tracing::warn!(error = %e, "device authentication failed on the store");
-            ResultCode::Internal
-        }
-    })
+    face.platform
+        .authenticate_device(&auth)
+        .await
+        .map_err(|e| match e.kind() {
+            ErrorKind::Unauthorized | ErrorKind::NotFound => ResultCode::AuthInvalid,
+            _ => {
+                tracing::warn!(error = %e, "device authentication failed on the store");
+                ResultCode::Internal
+            }
+        })
 }
 
 async fn store_message(
@@ -74,7 +83,10 @@ async fn store_message(
     metadata: Option<&str>,
 ) -> Result<(), CoreError> {
     let topics = topics.iter().map(|t| t.as_str().to_owned()).collect();
-    face.platform.ingest_message(tenant, device, topics, data.into_bytes(), peer.to_string(), metadata).await.map(|_| ())
+    face.platform
+        .ingest_message(tenant, device, topics, data.into_bytes(), peer.to_string(), metadata)
+        .await
+        .map(|_| ())
 }
 
 async fn queue_sms(
@@ -84,5 +96,8 @@ async fn queue_sms(
     destination: &E164,
     text: &str,
 ) -> Result<(), CoreError> {
-    face.platform.queue_sms(tenant, Some(&device.uuid), destination, text).await.map(|_| ())
+    face.platform
+        .queue_sms(tenant, Some(&device.uuid), destination, text)
+        .await
+        .map(|_| ())
 }

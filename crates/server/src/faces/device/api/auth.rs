@@ -36,9 +36,17 @@ impl FromRequestParts<AppState> for ApiKeyTenant {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let key = key_from_query(parts).or_else(|| key_from_basic(parts)).ok_or_else(|| {
-            ApiError::new(ErrorCode::Unauthorized, "an API key is required (?apikey= or Basic apikey:KEY)").hologram()
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "an API key is required (?apikey= or Basic apikey:KEY)",
+            )
+            .hologram()
         })?;
-        let tenant = state.platform.authenticate_api_key(&key).await.map_err(|e| ApiError::from(e).hologram())?;
+        let tenant = state
+            .platform
+            .authenticate_api_key(&key)
+            .await
+            .map_err(|e| ApiError::from(e).hologram())?;
         Ok(Self(tenant))
     }
 }

@@ -97,7 +97,11 @@ pub(crate) async fn list(
         before_id: cursor,
         limit: limit as u32 + 1,
     };
-    let mut rows = s.platform.list_messages(&t, &query).await.map_err(|e| ApiError::from(e).hologram())?;
+    let mut rows = s
+        .platform
+        .list_messages(&t, &query)
+        .await
+        .map_err(|e| ApiError::from(e).hologram())?;
     let continues = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let lastid = rows.last().map(|m| m.id);
@@ -117,7 +121,13 @@ pub(crate) async fn get(
     ApiKeyTenant(t): ApiKeyTenant,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id: i64 = id.parse().map_err(|_| ApiError::new(ErrorCode::NotFound, format!("message {id} not found")).hologram())?;
-    let m = s.platform.message(&t, id).await.map_err(|e| ApiError::from(e).hologram())?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("message {id} not found")).hologram())?;
+    let m = s
+        .platform
+        .message(&t, id)
+        .await
+        .map_err(|e| ApiError::from(e).hologram())?;
     Ok(super::ok(record(&m)))
 }

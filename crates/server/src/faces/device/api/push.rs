@@ -35,10 +35,8 @@ pub(crate) async fn push(
     ApiJson(b): ApiJson<PushBody>,
 ) -> Result<Json<Value>, ApiError> {
     let bad = |m: &str| ApiError::new(ErrorCode::InvalidInput, m).hologram();
-    if let Some(p) = &b.protocol {
-        if !p.eq_ignore_ascii_case("tcp") {
-            return Err(bad("only protocol \"TCP\" is supported"));
-        }
+    if b.protocol.as_deref().is_some_and(|p| !p.eq_ignore_ascii_case("tcp")) {
+        return Err(bad("only protocol \"TCP\" is supported"));
     }
     if b.deviceids.is_empty() || b.deviceids.len() > MAX_DEVICES {
         return Err(bad("deviceids must list 1 to 100 devices"));
@@ -56,9 +54,18 @@ pub(crate) async fn push(
     let timeout = std::time::Duration::from_millis(s.settings.device.push_timeout_ms);
     let mut results = Vec::with_capacity(b.deviceids.len());
     for id in &b.deviceids {
-        let device = s.platform.device(&t, id).await.map_err(|e| ApiError::from(e).hologram())?;
-        let target = PushTarget { host: b.host.clone(), port: b.port };
-        let rec = push_to_device(&s.platform, &t, &device, &target, &data, timeout).await.map_err(|e| ApiError::from(e).hologram())?;
+        let device = s
+            .platform
+            .device(&t, id)
+            .await
+            .map_err(|e| ApiError::from(e).hologram())?;
+        let target = PushTarget {
+            host: b.host.clone(),
+            port: b.port,
+        };
+        let rec = push_to_device(&s.platform, &t, &device, &target, &data, timeout)
+            .await
+            .map_err(|e| ApiError::from(e).hologram())?;
         results.push(json!({ "deviceid": id, "target": rec.target, "result": rec.result, "detail": rec.detail }));
     }
     Ok(super::ok(Value::Array(results)))

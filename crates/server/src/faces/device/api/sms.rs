@@ -30,12 +30,23 @@ pub(crate) async fn send(
     ApiKeyTenant(t): ApiKeyTenant,
     ApiJson(b): ApiJson<SendBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let dest = E164::parse(&b.destination).map_err(|e| ApiError::new(ErrorCode::InvalidInput, e.to_string()).hologram())?;
+    let dest =
+        E164::parse(&b.destination).map_err(|e| ApiError::new(ErrorCode::InvalidInput, e.to_string()).hologram())?;
     if let Some(d) = &b.deviceid {
-        s.platform.device(&t, d).await.map_err(|e| ApiError::from(e).hologram())?;
+        s.platform
+            .device(&t, d)
+            .await
+            .map_err(|e| ApiError::from(e).hologram())?;
     }
-    let sms = s.platform.queue_sms(&t, b.deviceid.as_deref(), &dest, &b.body).await.map_err(|e| ApiError::from(e).hologram())?;
-    Ok((StatusCode::CREATED, super::ok(serde_json::to_value(sms).unwrap_or_default())))
+    let sms = s
+        .platform
+        .queue_sms(&t, b.deviceid.as_deref(), &dest, &b.body)
+        .await
+        .map_err(|e| ApiError::from(e).hologram())?;
+    Ok((
+        StatusCode::CREATED,
+        super::ok(serde_json::to_value(sms).unwrap_or_default()),
+    ))
 }
 
 /// Query of `GET /api/1/sms`.
@@ -52,7 +63,13 @@ pub(crate) async fn list(
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = s.platform.list_sms(&t, p.cursor, limit).await.map_err(|e| ApiError::from(e).hologram())?;
+    let rows = s
+        .platform
+        .list_sms(&t, p.cursor, limit)
+        .await
+        .map_err(|e| ApiError::from(e).hologram())?;
     let lastid = rows.last().map(|r| r.id);
-    Ok(Json(json!({ "success": true, "size": rows.len(), "lastid": lastid, "data": rows })))
+    Ok(Json(
+        json!({ "success": true, "size": rows.len(), "lastid": lastid, "data": rows }),
+    ))
 }

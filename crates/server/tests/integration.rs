@@ -1,0 +1,13 @@
+//! Integration tests of the server: real listeners on port 0, real sockets,
+//! the shared `TestServer` harness.
+
+mod integration {
+    pub mod common;
+    mod device_protocol;
+    mod http_api;
+    mod messages_api;
+    mod push;
+    mod retention;
+    mod sms_outbox;
+    mod sms_providers;
+}

@@ -1,0 +1,61 @@
+//! Helpers shared by the integration tests.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Sends one frame on a fresh connection, as hologram-python does, and
+/// reads the reply until the server closes.
+pub async fn send_frame(addr: SocketAddr, frame: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    s.write_all(frame).await.expect("write");
+    read_to_close(&mut s).await
+}
+
+/// Reads until the server closes (bounded by 5 s).
+pub async fn read_to_close(s: &mut TcpStream) -> Vec<u8> {
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut reply))
+        .await
+        .expect("server closes within 5 s")
+        .expect("read reply");
+    reply
+}
+
+/// A csrpsk message frame in hologram-python's bytes.
+pub fn message_frame(key: &str, topics: &[&str], data: &str) -> Vec<u8> {
+    use thingstead_proto::device::{DeviceFrame, DeviceKey, MessageFrame};
+    DeviceFrame::Message(MessageFrame {
+        key: DeviceKey::parse(key).expect("key"),
+        metadata: Some("\u{1}agnostic-0.9.1".into()),
+        topics: topics.iter().map(|t| t.parse().expect("topic")).collect(),
+        data: data.into(),
+    })
+    .encode()
+}
+
+/// An HTTP client with a timeout.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+/// Polls `check` every 50 ms until it is true or `secs` pass.
+pub async fn eventually<F, Fut>(secs: u64, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}

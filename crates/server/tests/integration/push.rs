@@ -1,0 +1,103 @@
+//! Cloud-to-device pushes over `POST /api/1/devices/messages`.
+
+use serde_json::{Value, json};
+use thingstead_server::testing::TestServer;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+
+use super::common::{http, message_frame, send_frame};
+
+#[tokio::test]
+async fn pushes_deliver_raw_bytes_and_report_each_device() {
+    let server = TestServer::start().await;
+    server.create_org("acme").await;
+    let key = server.create_api_key("acme").await;
+    let d = server.create_device("acme").await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.unwrap();
+        buf
+    });
+    let url = server.url(&format!("/api/1/devices/messages?apikey={key}"));
+    let body =
+        json!({"deviceids": [d.uuid], "protocol": "TCP", "port": port, "host": "127.0.0.1", "data": "turn on ✓"});
+    let r: Value = http()
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["success"], true);
+    assert_eq!(r["data"][0]["result"], "delivered");
+    assert_eq!(received.await.unwrap(), "turn on ✓".as_bytes());
+
+    // Nobody listening on that port any more: refused, and said so.
+    let r: Value = http()
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["data"][0]["result"], "refused");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn pushes_default_to_the_last_seen_address_and_accept_base64() {
+    let server = TestServer::start().await;
+    server.create_org("acme").await;
+    let key = server.create_api_key("acme").await;
+    let d = server.create_device("acme").await;
+    let url = server.url(&format!("/api/1/devices/messages?apikey={key}"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+
+    let body = json!({"deviceids": [d.uuid], "protocol": "TCP", "port": port, "base64data": "AAEC/w=="});
+    let r: Value = http()
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        r["data"][0]["result"], "refused",
+        "no address known before the device sent anything"
+    );
+
+    send_frame(server.device_tcp, &message_frame(&d.devicekey, &[], "here I am")).await;
+    let received = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.unwrap();
+        buf
+    });
+    let r: Value = http()
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["data"][0]["result"], "delivered");
+    assert_eq!(received.await.unwrap(), [0u8, 1, 2, 255]);
+
+    let bad = json!({"deviceids": [d.uuid], "protocol": "UDP", "port": port, "data": "x"});
+    assert_eq!(http().post(&url).json(&bad).send().await.unwrap().status(), 400);
+    let other_org = json!({"deviceids": ["not-a-device"], "port": port, "data": "x"});
+    assert_eq!(http().post(&url).json(&other_org).send().await.unwrap().status(), 404);
+    server.stop().await;
+}
