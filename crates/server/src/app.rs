@@ -17,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::settings::Settings;
-use crate::telemetry::ConnectionGuard;
 
 /// How long in-flight work may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
@@ -162,8 +161,9 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
 
     let router = crate::http::router(state);
     let http_token = token.clone();
+    let idle = Duration::from_secs(settings.http_limits.idle_timeout_secs.max(1));
     let http = tokio::spawn(async move {
-        let listener = CountedListener(http_listener);
+        let listener = crate::http::conn::BoundedListener::new(http_listener, idle);
         let serve = axum::serve(listener, router).with_graceful_shutdown(http_token.cancelled_owned());
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "HTTP listener failed");
@@ -218,65 +218,4 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     shutdown.await;
     server.shutdown().await;
     Ok(())
-}
-
-/// The HTTP listener, counting open connections in `thingstead_open_connections`.
-struct CountedListener(TcpListener);
-
-impl axum::serve::Listener for CountedListener {
-    type Io = CountedStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (io, addr) = axum::serve::Listener::accept(&mut self.0).await;
-        (
-            CountedStream {
-                inner: io,
-                _guard: ConnectionGuard::new("http"),
-            },
-            addr,
-        )
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
-
-/// A TCP stream held in the open-connections gauge while it lives.
-pub(crate) struct CountedStream {
-    inner: tokio::net::TcpStream,
-    _guard: ConnectionGuard,
-}
-
-impl tokio::io::AsyncRead for CountedStream {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl tokio::io::AsyncWrite for CountedStream {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
 }

@@ -72,6 +72,9 @@ pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// Longest a request may take, in seconds (longer: 408).
     pub request_timeout_secs: u64,
+    /// A connection with no bytes moving for this many seconds is closed
+    /// (slow or idle clients, keep-alive connections).
+    pub idle_timeout_secs: u64,
 }
 
 /// Device TCP protocol limits.
@@ -150,6 +153,7 @@ impl Default for HttpLimits {
         Self {
             max_body_bytes: 20 * 1024 * 1024,
             request_timeout_secs: 30,
+            idle_timeout_secs: 60,
         }
     }
 }

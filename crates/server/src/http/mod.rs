@@ -1,5 +1,6 @@
 //! The HTTP listener: one router for every face, with limits and metrics.
 
+pub mod conn;
 pub mod error;
 mod health;
 pub mod json;

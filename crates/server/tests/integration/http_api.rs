@@ -90,3 +90,15 @@ async fn unknown_routes_and_bad_bodies_get_json_errors() {
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "method_not_allowed");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn idle_http_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_with(|s| s.http_limits.idle_timeout_secs = 1).await;
+    let mut s = tokio::net::TcpStream::connect(server.http).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap(); // and never finish the headers
+    let mut buf = Vec::new();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+    assert!(closed.is_ok(), "a stalled connection is closed by the idle timeout");
+    server.stop().await;
+}
