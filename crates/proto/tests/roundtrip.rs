@@ -22,15 +22,34 @@ fn e164() -> impl Strategy<Value = E164> {
 
 fn frame() -> impl Strategy<Value = DeviceFrame> {
     prop_oneof![
-        (key(), metadata(), topics(), any::<String>())
-            .prop_map(|(key, metadata, topics, data)| DeviceFrame::Message(MessageFrame { key, metadata, topics, data })),
-        (key(), e164(), "[^\r]{0,160}")
-            .prop_map(|(key, destination, text)| DeviceFrame::Sms(SmsFrame { key, destination, text })),
-        ("[a-f0-9-]{36}", "[0-9]{6}", metadata(), topics(), any::<String>()).prop_map(|(uuid, otp, metadata, topics, data)| {
-            DeviceFrame::Totp(TotpFrame { uuid, otp, payload: TotpPayload::Message { metadata, topics, data } })
-        }),
+        (key(), metadata(), topics(), any::<String>()).prop_map(|(key, metadata, topics, data)| DeviceFrame::Message(
+            MessageFrame {
+                key,
+                metadata,
+                topics,
+                data
+            }
+        )),
+        (key(), e164(), "[^\r]{0,160}").prop_map(|(key, destination, text)| DeviceFrame::Sms(SmsFrame {
+            key,
+            destination,
+            text
+        })),
+        ("[a-f0-9-]{36}", "[0-9]{6}", metadata(), topics(), any::<String>()).prop_map(
+            |(uuid, otp, metadata, topics, data)| {
+                DeviceFrame::Totp(TotpFrame {
+                    uuid,
+                    otp,
+                    payload: TotpPayload::Message { metadata, topics, data },
+                })
+            }
+        ),
         ("[a-f0-9-]{36}", "[0-9]{6}", e164(), "[^\r]{0,160}").prop_map(|(uuid, otp, destination, text)| {
-            DeviceFrame::Totp(TotpFrame { uuid, otp, payload: TotpPayload::Sms { destination, text } })
+            DeviceFrame::Totp(TotpFrame {
+                uuid,
+                otp,
+                payload: TotpPayload::Sms { destination, text },
+            })
         }),
     ]
 }
@@ -56,7 +75,9 @@ proptest! {
 #[test]
 fn hologram_python_frame_parses() {
     let raw = b"{\"k\": \"abcdefgh\", \"m\": \"\\u0001agnostic-0.9.1\", \"t\": [\"a\", \"b\"], \"d\": \"hello\"}\r\r";
-    let DeviceFrame::Message(m) = DeviceFrame::parse(raw).unwrap() else { panic!("not a message") };
+    let DeviceFrame::Message(m) = DeviceFrame::parse(raw).unwrap() else {
+        panic!("not a message")
+    };
     assert_eq!(m.key.as_str(), "abcdefgh");
     assert_eq!(m.metadata.as_deref(), Some("\u{1}agnostic-0.9.1"));
     assert_eq!(m.topics.iter().map(Topic::as_str).collect::<Vec<_>>(), ["a", "b"]);

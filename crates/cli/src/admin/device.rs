@@ -51,7 +51,9 @@ pub enum DeviceCommand {
 
 pub(super) async fn run(p: &Platform, settings: &Settings, cmd: DeviceCommand) -> anyhow::Result<Value> {
     match cmd {
-        DeviceCommand::Create { org, name } => super::json(p.create_device(&p.tenant(&org).await?, name.as_deref()).await?),
+        DeviceCommand::Create { org, name } => {
+            super::json(p.create_device(&p.tenant(&org).await?, name.as_deref()).await?)
+        }
         DeviceCommand::List { org } => {
             let mut all = Vec::new();
             for t in super::tenants(p, org.as_deref()).await? {
@@ -67,10 +69,23 @@ pub(super) async fn run(p: &Platform, settings: &Settings, cmd: DeviceCommand) -
             let (tenant, _) = p.find_device(&uuid).await?;
             super::json(p.provision_totp(&tenant, &uuid).await?)
         }
-        DeviceCommand::Push { uuid, port, host, message } => {
+        DeviceCommand::Push {
+            uuid,
+            port,
+            host,
+            message,
+        } => {
             let (tenant, device) = p.find_device(&uuid).await?;
             let timeout = Duration::from_millis(settings.device.push_timeout_ms);
-            let rec = push_to_device(p, &tenant, &device, &PushTarget { host, port }, message.as_bytes(), timeout).await?;
+            let rec = push_to_device(
+                p,
+                &tenant,
+                &device,
+                &PushTarget { host, port },
+                message.as_bytes(),
+                timeout,
+            )
+            .await?;
             if rec.result != thingstead_core::records::DeliveryResult::Delivered {
                 anyhow::bail!(
                     "push to {} {}: {}",

@@ -31,7 +31,11 @@ pub enum UserCommand {
 
 pub(super) async fn run(p: &Platform, cmd: UserCommand) -> anyhow::Result<Value> {
     match cmd {
-        UserCommand::Create { org, username, password } => {
+        UserCommand::Create {
+            org,
+            username,
+            password,
+        } => {
             let u = p.create_user(&p.tenant(&org).await?, &username, &password).await?;
             Ok(json!({ "org": u.org, "username": u.username }))
         }

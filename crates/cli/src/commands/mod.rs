@@ -23,7 +23,10 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     /// Effective settings with these flags (and `extra`) on top.
     pub fn settings(&self, extra: FlagOverrides) -> anyhow::Result<Settings> {
-        let flags = FlagOverrides { data_dir: self.data_dir.clone().or(extra.data_dir.clone()), ..extra };
+        let flags = FlagOverrides {
+            data_dir: self.data_dir.clone().or(extra.data_dir.clone()),
+            ..extra
+        };
         Ok(Settings::load(self.config.as_deref(), &flags)?)
     }
 }

@@ -26,10 +26,13 @@ impl E164 {
     /// Parses an E.164 number.
     pub fn parse(s: &str) -> Result<Self, E164Error> {
         let digits = s.strip_prefix('+').ok_or(E164Error::NoPlus)?;
-        let ok = (8..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
-        if ok { Ok(Self(s.to_owned())) } else { Err(E164Error::Digits) }
+        let ok =
+            (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(E164Error::Digits)
+        }
     }
 
     /// The number as text, with its `+`.

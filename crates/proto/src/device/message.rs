@@ -26,7 +26,12 @@ impl MessageFrame {
     pub(crate) fn from_json(obj: JsonFrame) -> Result<Self, FrameError> {
         let key = obj.string("k").ok_or(FrameError::Auth)?;
         let key = DeviceKey::parse(&key).map_err(|_| FrameError::Auth)?;
-        Ok(Self { key, metadata: obj.metadata()?, topics: obj.topics()?, data: obj.data()? })
+        Ok(Self {
+            key,
+            metadata: obj.metadata()?,
+            topics: obj.topics()?,
+            data: obj.data()?,
+        })
     }
 
     pub(crate) fn write(&self, out: &mut String) {

@@ -27,13 +27,18 @@ impl SmsFrame {
         let key = rest.get(..DeviceKey::LEN).ok_or(FrameError::Auth)?;
         let key = DeviceKey::parse(key).map_err(|_| FrameError::Auth)?;
         let rest = &rest[DeviceKey::LEN..];
-        let (destination, text) =
-            rest.split_once(' ').ok_or(FrameError::Parse("SMS frame has no space after the destination"))?;
+        let (destination, text) = rest
+            .split_once(' ')
+            .ok_or(FrameError::Parse("SMS frame has no space after the destination"))?;
         let destination = E164::parse(destination).map_err(FrameError::Destination)?;
         if text.chars().count() > SMS_MAX_CHARS {
             return Err(FrameError::Payload("SMS text is longer than 160 characters"));
         }
-        Ok(Self { key, destination, text: text.to_owned() })
+        Ok(Self {
+            key,
+            destination,
+            text: text.to_owned(),
+        })
     }
 
     pub(crate) fn write(&self, out: &mut String) {

@@ -67,7 +67,11 @@ impl TotpFrame {
                 }
                 TotpPayload::Sms { destination, text }
             }
-            None => TotpPayload::Message { metadata: obj.metadata()?, topics: obj.topics()?, data: obj.data()? },
+            None => TotpPayload::Message {
+                metadata: obj.metadata()?,
+                topics: obj.topics()?,
+                data: obj.data()?,
+            },
         };
         Ok(Self { uuid, otp, payload })
     }
