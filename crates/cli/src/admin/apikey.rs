@@ -29,11 +29,7 @@ pub(super) async fn run(p: &Platform, cmd: ApikeyCommand) -> anyhow::Result<Valu
     match cmd {
         ApikeyCommand::Create { org } => super::json(p.create_api_key(&p.tenant(&org).await?).await?),
         ApikeyCommand::List { org } => {
-            let mut all = Vec::new();
-            for t in super::tenants(p, org.as_deref()).await? {
-                all.extend(p.list_api_keys(&t).await?);
-            }
-            super::json(all)
+            super::list_each(p, org.as_deref(), |t| async move { p.list_api_keys(&t).await }).await
         }
         ApikeyCommand::Delete { org, id } => {
             p.delete_api_key(&p.tenant(&org).await?, &id).await?;

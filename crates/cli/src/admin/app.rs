@@ -30,13 +30,7 @@ pub enum AppCommand {
 pub(super) async fn run(p: &Platform, cmd: AppCommand) -> anyhow::Result<Value> {
     match cmd {
         AppCommand::Create { org, name } => super::json(p.create_app(&p.tenant(&org).await?, name.as_deref()).await?),
-        AppCommand::List { org } => {
-            let mut all = Vec::new();
-            for t in super::tenants(p, org.as_deref()).await? {
-                all.extend(p.list_apps(&t).await?);
-            }
-            super::json(all)
-        }
+        AppCommand::List { org } => super::list_each(p, org.as_deref(), |t| async move { p.list_apps(&t).await }).await,
         AppCommand::Delete { org, uuid } => {
             p.delete_app(&p.tenant(&org).await?, &uuid).await?;
             Ok(json!({ "deleted": uuid }))

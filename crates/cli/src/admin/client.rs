@@ -32,11 +32,7 @@ pub(super) async fn run(p: &Platform, cmd: ClientCommand) -> anyhow::Result<Valu
     match cmd {
         ClientCommand::Create { org, scopes } => super::json(p.create_client(&p.tenant(&org).await?, &scopes).await?),
         ClientCommand::List { org } => {
-            let mut all = Vec::new();
-            for t in super::tenants(p, org.as_deref()).await? {
-                all.extend(p.list_clients(&t).await?);
-            }
-            super::json(all)
+            super::list_each(p, org.as_deref(), |t| async move { p.list_clients(&t).await }).await
         }
         ClientCommand::Delete { org, client_id } => {
             p.delete_client(&p.tenant(&org).await?, &client_id).await?;

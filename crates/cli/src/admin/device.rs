@@ -55,11 +55,7 @@ pub(super) async fn run(p: &Platform, settings: &Settings, cmd: DeviceCommand) -
             super::json(p.create_device(&p.tenant(&org).await?, name.as_deref()).await?)
         }
         DeviceCommand::List { org } => {
-            let mut all = Vec::new();
-            for t in super::tenants(p, org.as_deref()).await? {
-                all.extend(p.list_devices(&t).await?);
-            }
-            super::json(all)
+            super::list_each(p, org.as_deref(), |t| async move { p.list_devices(&t).await }).await
         }
         DeviceCommand::Delete { org, uuid } => {
             p.delete_device(&p.tenant(&org).await?, &uuid).await?;

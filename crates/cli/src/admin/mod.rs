@@ -9,7 +9,10 @@ mod device;
 mod org;
 mod user;
 
+use std::future::Future;
+
 use serde::Serialize;
+use serde_json::Value;
 use thingstead_core::{Platform, Tenant};
 use thingstead_server::FlagOverrides;
 
@@ -62,7 +65,7 @@ pub(crate) fn json(v: impl Serialize) -> anyhow::Result<serde_json::Value> {
 }
 
 /// The tenants a listing covers: one organization, or all.
-pub(crate) async fn tenants(platform: &Platform, org: Option<&str>) -> anyhow::Result<Vec<Tenant>> {
+async fn tenants(platform: &Platform, org: Option<&str>) -> anyhow::Result<Vec<Tenant>> {
     match org {
         Some(org) => Ok(vec![platform.tenant(org).await?]),
         None => {
@@ -73,4 +76,18 @@ pub(crate) async fn tenants(platform: &Platform, org: Option<&str>) -> anyhow::R
             Ok(all)
         }
     }
+}
+
+/// A listing over one organization (`--org`) or all of them, as one JSON array.
+pub(crate) async fn list_each<T, F, Fut>(platform: &Platform, org: Option<&str>, list: F) -> anyhow::Result<Value>
+where
+    T: Serialize,
+    F: Fn(Tenant) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, thingstead_core::CoreError>>,
+{
+    let mut all = Vec::new();
+    for t in tenants(platform, org).await? {
+        all.extend(list(t).await?);
+    }
+    json(all)
 }

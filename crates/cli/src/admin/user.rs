@@ -40,11 +40,7 @@ pub(super) async fn run(p: &Platform, cmd: UserCommand) -> anyhow::Result<Value>
             Ok(json!({ "org": u.org, "username": u.username }))
         }
         UserCommand::List { org } => {
-            let mut all = Vec::new();
-            for t in super::tenants(p, org.as_deref()).await? {
-                all.extend(p.list_users(&t).await?);
-            }
-            super::json(all)
+            super::list_each(p, org.as_deref(), |t| async move { p.list_users(&t).await }).await
         }
         UserCommand::Delete { org, username } => {
             p.delete_user(&p.tenant(&org).await?, &username).await?;

@@ -59,3 +59,38 @@ where
     }
     false
 }
+
+/// GETs `url` and parses the JSON body.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    http()
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON body")
+}
+
+/// POSTs `body` as JSON to `url` and parses the JSON answer.
+pub async fn post_json(url: &str, body: &serde_json::Value) -> serde_json::Value {
+    http()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON body")
+}
+
+/// Accepts one connection on `listener` and returns everything it carried.
+pub fn accept_one(listener: tokio::net::TcpListener) -> tokio::task::JoinHandle<Vec<u8>> {
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.expect("accept");
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.expect("read");
+        buf
+    })
+}

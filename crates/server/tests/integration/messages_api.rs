@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use thingstead_server::testing::TestServer;
 
-use super::common::{http, message_frame, send_frame};
+use super::common::{get_json, http, message_frame, send_frame};
 
 fn payload(record: &Value) -> Vec<u8> {
     let inner: Value = serde_json::from_str(record["data"].as_str().unwrap()).unwrap();
@@ -142,26 +142,11 @@ async fn tenants_never_see_each_other() {
     send_frame(server.device_tcp, &message_frame(&d.devicekey, &[], "secret")).await;
     let c = http();
     let get = |path: String| c.get(server.url(&path)).send();
-    let r: Value = get(format!("/api/1/csr/rdm?apikey={globex_key}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = get_json(&server.url(&format!("/api/1/csr/rdm?apikey={globex_key}"))).await;
     assert_eq!(r["data"].as_array().unwrap().len(), 0);
-    let r: Value = get(format!("/api/1/csr/rdm?apikey={globex_key}&deviceid={}", d.uuid))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = get_json(&server.url(&format!("/api/1/csr/rdm?apikey={globex_key}&deviceid={}", d.uuid))).await;
     assert_eq!(r["data"].as_array().unwrap().len(), 0);
-    let acme: Value = get(format!("/api/1/csr/rdm?apikey={acme_key}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let acme: Value = get_json(&server.url(&format!("/api/1/csr/rdm?apikey={acme_key}"))).await;
     let id = &acme["data"][0]["id"];
     let r = get(format!("/api/1/csr/rdm/{id}?apikey={globex_key}")).await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
@@ -169,19 +154,9 @@ async fn tenants_never_see_each_other() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r: Value = get(format!("/api/1/devices?apikey={globex_key}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = get_json(&server.url(&format!("/api/1/devices?apikey={globex_key}"))).await;
     assert_eq!(r["data"].as_array().unwrap().len(), 0);
-    let r: Value = get(format!("/api/1/devices?apikey={acme_key}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = get_json(&server.url(&format!("/api/1/devices?apikey={acme_key}"))).await;
     let listed = &r["data"][0];
     assert_eq!(listed["uuid"], d.uuid.as_str());
     assert!(

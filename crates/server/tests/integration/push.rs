@@ -2,10 +2,9 @@
 
 use serde_json::{Value, json};
 use thingstead_server::testing::TestServer;
-use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 
-use super::common::{http, message_frame, send_frame};
+use super::common::{accept_one, http, message_frame, post_json, send_frame};
 
 #[tokio::test]
 async fn pushes_deliver_raw_bytes_and_report_each_device() {
@@ -15,38 +14,17 @@ async fn pushes_deliver_raw_bytes_and_report_each_device() {
     let d = server.create_device("acme").await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let received = tokio::spawn(async move {
-        let (mut s, _) = listener.accept().await.unwrap();
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await.unwrap();
-        buf
-    });
+    let received = accept_one(listener);
     let url = server.url(&format!("/api/1/devices/messages?apikey={key}"));
     let body =
         json!({"deviceids": [d.uuid], "protocol": "TCP", "port": port, "host": "127.0.0.1", "data": "turn on ✓"});
-    let r: Value = http()
-        .post(&url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = post_json(&url, &body).await;
     assert_eq!(r["success"], true);
     assert_eq!(r["data"][0]["result"], "delivered");
     assert_eq!(received.await.unwrap(), "turn on ✓".as_bytes());
 
     // Nobody listening on that port any more: refused, and said so.
-    let r: Value = http()
-        .post(&url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = post_json(&url, &body).await;
     assert_eq!(r["data"][0]["result"], "refused");
     server.stop().await;
 }
@@ -62,36 +40,15 @@ async fn pushes_default_to_the_last_seen_address_and_accept_base64() {
     let port = listener.local_addr().unwrap().port();
 
     let body = json!({"deviceids": [d.uuid], "protocol": "TCP", "port": port, "base64data": "AAEC/w=="});
-    let r: Value = http()
-        .post(&url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = post_json(&url, &body).await;
     assert_eq!(
         r["data"][0]["result"], "refused",
         "no address known before the device sent anything"
     );
 
     send_frame(server.device_tcp, &message_frame(&d.devicekey, &[], "here I am")).await;
-    let received = tokio::spawn(async move {
-        let (mut s, _) = listener.accept().await.unwrap();
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await.unwrap();
-        buf
-    });
-    let r: Value = http()
-        .post(&url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let received = accept_one(listener);
+    let r: Value = post_json(&url, &body).await;
     assert_eq!(r["data"][0]["result"], "delivered");
     assert_eq!(received.await.unwrap(), [0u8, 1, 2, 255]);
 
