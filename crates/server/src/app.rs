@@ -45,7 +45,7 @@ pub struct BoundAddrs {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The store could not be opened.
-    #[error("cannot open the store in {dir}: {source}")]
+    #[error("cannot open the store in {dir}")]
     Store {
         /// The data dir.
         dir: String,
@@ -53,7 +53,7 @@ pub enum StartError {
         source: thingstead_core::store::StoreError,
     },
     /// A listener could not be bound.
-    #[error("cannot bind the {listener} listener to {addr}: {source}")]
+    #[error("cannot bind the {listener} listener to {addr}")]
     Bind {
         /// Which listener.
         listener: &'static str,
@@ -63,7 +63,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     /// The ready file could not be written.
-    #[error("cannot write the ready file {path}: {source}")]
+    #[error("cannot write the ready file {path}")]
     ReadyFile {
         /// The path.
         path: String,

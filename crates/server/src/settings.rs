@@ -291,11 +291,21 @@ fn mask_secrets(v: &mut toml::Value) {
         for (k, v) in t.iter_mut() {
             if SECRET_KEYS.contains(&k.as_str()) && v.as_str().is_some_and(|s| !s.is_empty()) {
                 *v = toml::Value::String("****".into());
+            } else if let Some(masked) = v.as_str().and_then(mask_url_password) {
+                *v = toml::Value::String(masked);
             } else {
                 mask_secrets(v);
             }
         }
     }
+}
+
+/// A URL with its password (`scheme://user:PASSWORD@host`) masked, if it has one.
+fn mask_url_password(s: &str) -> Option<String> {
+    let mut url = reqwest::Url::parse(s).ok()?;
+    url.password()?;
+    url.set_password(Some("****")).ok()?;
+    Some(url.to_string())
 }
 
 /// A commented default configuration file.
@@ -348,6 +358,16 @@ mod tests {
             assert_eq!(s.http, "127.0.0.1:5");
             Ok(())
         });
+    }
+
+    #[test]
+    fn secrets_are_masked_in_print() {
+        let mut s = Settings::default();
+        s.sms.smpp.password = "hunter2".into();
+        s.sms.webhook.url = "http://user:pw@sms.example/send".into();
+        let printed = s.to_masked_toml();
+        assert!(!printed.contains("hunter2") && !printed.contains(":pw@"), "{printed}");
+        assert!(printed.contains("user:****@sms.example"));
     }
 
     #[test]

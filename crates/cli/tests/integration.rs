@@ -1,0 +1,13 @@
+//! Integration tests of the `thingstead` binary: the real server and admin
+//! CLI as processes, on ephemeral ports with temporary data dirs.
+
+#[path = "integration/admin.rs"]
+mod admin;
+#[path = "integration/durability.rs"]
+mod durability;
+#[path = "integration/server.rs"]
+mod server;
+#[path = "integration/settings.rs"]
+mod settings;
+#[path = "integration/support.rs"]
+mod support;

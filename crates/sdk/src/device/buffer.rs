@@ -1,0 +1,422 @@
+//! The offline buffer: a bounded on-disk queue of messages that could not be
+//! sent, surviving a restart.
+//!
+//! Each message is one file `<sequence>.msg` (JSON) in the buffer's
+//! directory, written atomically: a temporary file is written and synced,
+//! renamed into place, and the directory is synced. Files are read back in
+//! sequence order. An entry is deleted only after the server's success reply
+//! (see [`DeviceClient::flush_buffer`](super::DeviceClient::flush_buffer)).
+//!
+//! The methods do blocking file I/O; the async client calls them on tokio's
+//! blocking pool.
+
+use std::collections::VecDeque;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What happens when a message arrives and the buffer is full.
+///
+/// ```
+/// use thingstead::device::FullPolicy;
+/// assert_eq!(FullPolicy::default(), FullPolicy::DropOldest);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FullPolicy {
+    /// Delete the oldest buffered message to make room (counted in
+    /// [`OfflineBuffer::dropped`] and logged as a warning).
+    #[default]
+    DropOldest,
+    /// Refuse the new message with [`BufferError::Full`].
+    Reject,
+}
+
+/// A message waiting in the buffer.
+///
+/// ```
+/// let m = thingstead::device::BufferedMessage { topics: vec!["t".into()], data: "hi".into() };
+/// assert_eq!(m.data, "hi");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BufferedMessage {
+    /// Its topics.
+    pub topics: Vec<String>,
+    /// Its text.
+    pub data: String,
+}
+
+/// The position of an entry in the buffer; later entries have larger ids.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use thingstead::device::{BufferedMessage, FullPolicy, OfflineBuffer};
+/// let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+/// let a = buf.push(&BufferedMessage { topics: vec![], data: "a".into() }).unwrap();
+/// let b = buf.push(&BufferedMessage { topics: vec![], data: "b".into() }).unwrap();
+/// assert!(a < b);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId(u64);
+
+/// Why the buffer refused or failed.
+///
+/// ```
+/// use thingstead::device::BufferError;
+/// assert!(BufferError::Full { max: 3 }.to_string().contains('3'));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BufferError {
+    /// The buffer is full and its policy is [`FullPolicy::Reject`].
+    #[error("the offline buffer is full ({max} messages)")]
+    Full {
+        /// Its capacity.
+        max: usize,
+    },
+    /// A capacity of 0.
+    #[error("the offline buffer needs a capacity of at least 1")]
+    ZeroCapacity,
+    /// A file operation failed.
+    #[error("offline buffer {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+const SUFFIX: &str = ".msg";
+const TEMP_SUFFIX: &str = ".tmp";
+const CORRUPT_SUFFIX: &str = ".corrupt";
+
+/// A bounded on-disk queue of messages.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use thingstead::device::{BufferedMessage, FullPolicy, OfflineBuffer};
+/// let msg = BufferedMessage { topics: vec!["t".into()], data: "hello".into() };
+/// {
+///     let mut buf = OfflineBuffer::open(dir.path(), 100, FullPolicy::DropOldest).unwrap();
+///     buf.push(&msg).unwrap();
+/// }
+/// // After a restart the message is still there.
+/// let mut buf = OfflineBuffer::open(dir.path(), 100, FullPolicy::DropOldest).unwrap();
+/// let (id, read) = buf.front().unwrap().unwrap();
+/// assert_eq!(read, msg);
+/// buf.remove(id).unwrap();
+/// assert!(buf.is_empty());
+/// ```
+#[derive(Debug)]
+pub struct OfflineBuffer {
+    dir: PathBuf,
+    max: usize,
+    policy: FullPolicy,
+    entries: VecDeque<u64>,
+    next_seq: u64,
+    dropped: u64,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BufferError + '_ {
+    move |source| BufferError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+impl OfflineBuffer {
+    /// Opens (creating it if needed) the buffer in `dir`, holding at most
+    /// `max` messages. Leftover temporary files of an interrupted write are
+    /// removed; entries are kept even if more than `max` are there.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use thingstead::device::{FullPolicy, OfflineBuffer};
+    /// assert!(OfflineBuffer::open(dir.path(), 0, FullPolicy::Reject).is_err());
+    /// ```
+    pub fn open(dir: impl Into<PathBuf>, max: usize, policy: FullPolicy) -> Result<Self, BufferError> {
+        if max == 0 {
+            return Err(BufferError::ZeroCapacity);
+        }
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let mut seqs = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+            let entry = entry.map_err(io_err(&dir))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.ends_with(TEMP_SUFFIX) {
+                let path = entry.path();
+                fs::remove_file(&path).map_err(io_err(&path))?;
+            } else if let Some(seq) = name.strip_suffix(SUFFIX).and_then(|s| s.parse::<u64>().ok()) {
+                seqs.push(seq);
+            }
+        }
+        seqs.sort_unstable();
+        let next_seq = seqs.last().map_or(0, |s| s + 1);
+        Ok(Self {
+            dir,
+            max,
+            policy,
+            entries: seqs.into(),
+            next_seq,
+            dropped: 0,
+        })
+    }
+
+    fn path(&self, seq: u64) -> PathBuf {
+        self.dir.join(format!("{seq:020}{SUFFIX}"))
+    }
+
+    fn sync_dir(&self) -> Result<(), BufferError> {
+        #[cfg(unix)]
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(&self.dir))?;
+        Ok(())
+    }
+
+    /// Appends a message durably. When full, applies the [`FullPolicy`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use thingstead::device::{BufferError, BufferedMessage, FullPolicy, OfflineBuffer};
+    /// let mut buf = OfflineBuffer::open(dir.path(), 1, FullPolicy::Reject).unwrap();
+    /// let m = BufferedMessage { topics: vec![], data: "x".into() };
+    /// buf.push(&m).unwrap();
+    /// assert!(matches!(buf.push(&m), Err(BufferError::Full { max: 1 })));
+    /// ```
+    pub fn push(&mut self, message: &BufferedMessage) -> Result<EntryId, BufferError> {
+        while self.entries.len() >= self.max {
+            match self.policy {
+                FullPolicy::Reject => return Err(BufferError::Full { max: self.max }),
+                FullPolicy::DropOldest => {
+                    let Some(&oldest) = self.entries.front() else { break };
+                    self.delete(oldest)?;
+                    self.dropped += 1;
+                    tracing::warn!(
+                        dropped = self.dropped,
+                        "offline buffer full: dropped the oldest message"
+                    );
+                }
+            }
+        }
+        let seq = self.next_seq;
+        let body = serde_json::to_vec(message).map_err(|e| BufferError::Io {
+            path: self.dir.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        let temp = self.dir.join(format!("{seq:020}{TEMP_SUFFIX}"));
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(io_err(&temp))?;
+        file.write_all(&body)
+            .and_then(|()| file.sync_all())
+            .map_err(io_err(&temp))?;
+        drop(file);
+        let path = self.path(seq);
+        fs::rename(&temp, &path).map_err(io_err(&path))?;
+        self.sync_dir()?;
+        self.next_seq += 1;
+        self.entries.push_back(seq);
+        Ok(EntryId(seq))
+    }
+
+    /// The oldest readable entry. An unreadable file (not valid JSON) is
+    /// renamed to `<sequence>.corrupt`, logged, and skipped.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use thingstead::device::{FullPolicy, OfflineBuffer};
+    /// let mut buf = OfflineBuffer::open(dir.path(), 5, FullPolicy::Reject).unwrap();
+    /// assert!(buf.front().unwrap().is_none());
+    /// ```
+    pub fn front(&mut self) -> Result<Option<(EntryId, BufferedMessage)>, BufferError> {
+        while let Some(&seq) = self.entries.front() {
+            let path = self.path(seq);
+            let bytes = match fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    // Deleted behind our back: nothing to send.
+                    self.entries.pop_front();
+                    continue;
+                }
+                Err(e) => return Err(io_err(&path)(e)),
+            };
+            match serde_json::from_slice::<BufferedMessage>(&bytes) {
+                Ok(message) => return Ok(Some((EntryId(seq), message))),
+                Err(e) => {
+                    let aside = self.dir.join(format!("{seq:020}{CORRUPT_SUFFIX}"));
+                    tracing::warn!(file = %path.display(), error = %e, "unreadable buffered message set aside");
+                    fs::rename(&path, &aside).map_err(io_err(&path))?;
+                    self.entries.pop_front();
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Deletes an entry (after the server accepted it).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use thingstead::device::{BufferedMessage, FullPolicy, OfflineBuffer};
+    /// let mut buf = OfflineBuffer::open(dir.path(), 5, FullPolicy::Reject).unwrap();
+    /// let id = buf.push(&BufferedMessage { topics: vec![], data: "x".into() }).unwrap();
+    /// buf.remove(id).unwrap();
+    /// assert_eq!(buf.len(), 0);
+    /// ```
+    pub fn remove(&mut self, id: EntryId) -> Result<(), BufferError> {
+        self.delete(id.0)
+    }
+
+    fn delete(&mut self, seq: u64) -> Result<(), BufferError> {
+        let path = self.path(seq);
+        match fs::remove_file(&path) {
+            Ok(()) => self.sync_dir()?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&path)(e)),
+        }
+        self.entries.retain(|s| *s != seq);
+        Ok(())
+    }
+
+    /// How many messages are waiting.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let buf = thingstead::device::OfflineBuffer::open(dir.path(), 5, Default::default()).unwrap();
+    /// assert_eq!(buf.len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no message is waiting.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// assert!(thingstead::device::OfflineBuffer::open(dir.path(), 5, Default::default()).unwrap().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The capacity.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// assert_eq!(thingstead::device::OfflineBuffer::open(dir.path(), 5, Default::default()).unwrap().capacity(), 5);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.max
+    }
+
+    /// How many messages [`FullPolicy::DropOldest`] dropped since opening.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// assert_eq!(thingstead::device::OfflineBuffer::open(dir.path(), 5, Default::default()).unwrap().dropped(), 0);
+    /// ```
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// The buffer's directory.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let buf = thingstead::device::OfflineBuffer::open(dir.path(), 5, Default::default()).unwrap();
+    /// assert_eq!(buf.dir(), dir.path());
+    /// ```
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(data: &str) -> BufferedMessage {
+        BufferedMessage {
+            topics: vec!["a".into(), "ü".into()],
+            data: data.into(),
+        }
+    }
+
+    fn drain(buf: &mut OfflineBuffer) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some((id, m)) = buf.front().unwrap() {
+            out.push(m.data);
+            buf.remove(id).unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn order_survives_reopen_and_sequence_continues() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+            for i in 0..3 {
+                buf.push(&msg(&format!("m{i}"))).unwrap();
+            }
+        }
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        assert_eq!(buf.len(), 3);
+        buf.push(&msg("m3")).unwrap();
+        assert_eq!(drain(&mut buf), ["m0", "m1", "m2", "m3"]);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn drop_oldest_keeps_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buf = OfflineBuffer::open(dir.path(), 2, FullPolicy::DropOldest).unwrap();
+        for i in 0..5 {
+            buf.push(&msg(&format!("m{i}"))).unwrap();
+        }
+        assert_eq!(buf.dropped(), 3);
+        assert_eq!(drain(&mut buf), ["m3", "m4"]);
+    }
+
+    #[test]
+    fn reject_keeps_the_oldest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buf = OfflineBuffer::open(dir.path(), 2, FullPolicy::Reject).unwrap();
+        buf.push(&msg("m0")).unwrap();
+        buf.push(&msg("m1")).unwrap();
+        assert!(matches!(buf.push(&msg("m2")), Err(BufferError::Full { max: 2 })));
+        assert_eq!(drain(&mut buf), ["m0", "m1"]);
+    }
+
+    #[test]
+    fn interrupted_writes_and_corrupt_files_are_handled() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(format!("{:020}{TEMP_SUFFIX}", 7)), b"half").unwrap();
+        fs::write(dir.path().join(format!("{:020}{SUFFIX}", 3)), b"{not json").unwrap();
+        fs::write(dir.path().join("README"), b"ignored").unwrap();
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        assert!(!dir.path().join(format!("{:020}{TEMP_SUFFIX}", 7)).exists());
+        buf.push(&msg("ok")).unwrap();
+        assert_eq!(drain(&mut buf), ["ok"]);
+        assert!(dir.path().join(format!("{:020}{CORRUPT_SUFFIX}", 3)).exists());
+    }
+
+    #[test]
+    fn unicode_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        let m = BufferedMessage {
+            topics: vec!["température".into()],
+            data: "héllo \u{1F600}\n\"q\"".into(),
+        };
+        buf.push(&m).unwrap();
+        assert_eq!(buf.front().unwrap().unwrap().1, m);
+    }
+}

@@ -1,0 +1,57 @@
+//! How a client talks: network type, mode and authentication.
+
+/// Which [`Network`](super::Network) implementation a client follows.
+///
+/// Wi-Fi and cellular networks come later; the [`Network`](super::Network)
+/// trait is ready for them.
+///
+/// ```
+/// use thingstead::device::NetworkType;
+/// assert_eq!(NetworkType::default(), NetworkType::Static);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum NetworkType {
+    /// A network whose state is whatever the application says (connected at
+    /// start); see [`StaticNetwork`](super::StaticNetwork). The default, for
+    /// hosts without netlink and for applications that know better.
+    #[default]
+    Static,
+    /// The operating system's network: connected while a link is up and a
+    /// default route exists (Linux netlink; elsewhere always connected).
+    System,
+}
+
+/// Which kind of server the client talks to.
+///
+/// ```
+/// use thingstead::device::Mode;
+/// assert_eq!(Mode::default(), Mode::Cloud);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// A Thingstead (or Hologram-compatible) server: messages are framed and
+    /// authenticated, replies are result codes.
+    #[default]
+    Cloud,
+    /// Any TCP server: the message bytes are sent unchanged and the raw reply
+    /// is returned (hologram-python's `CustomCloud`). Topics are not sent.
+    Raw,
+}
+
+/// How frames are authenticated in [`Mode::Cloud`].
+///
+/// ```
+/// use thingstead::device::Authentication;
+/// assert_eq!(Authentication::default(), Authentication::CsrPsk);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Authentication {
+    /// The 8-character device key in every frame (hologram's `csrpsk`).
+    #[default]
+    CsrPsk,
+    /// A time-based one-time password (RFC 6238: SHA-1, 30 s, 6 digits) with
+    /// the device uuid. The server accepts each code once, so two frames in
+    /// one 30-second step make the second wait for the next step.
+    Totp,
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the device SDK over real sockets.
+
+#[path = "integration/offline.rs"]
+mod offline;
+#[path = "integration/peer.rs"]
+mod peer;
+#[path = "integration/raw_mode.rs"]
+mod raw_mode;
+#[path = "integration/receive.rs"]
+mod receive;
+#[path = "integration/server.rs"]
+mod server;
