@@ -9,7 +9,7 @@ use crate::ids::Tenant;
 use crate::records::{DeviceRecord, MessageQuery, MessageRecord, NewMessage};
 
 /// The largest page a message query returns.
-pub const MAX_PAGE: u32 = 1000;
+pub(crate) const MAX_PAGE: u32 = 1000;
 
 /// A stored message, as ingest returns it.
 pub type IngestOutcome = Arc<MessageRecord>;
@@ -57,7 +57,7 @@ impl Platform {
         Ok(stored)
     }
 
-    /// Lists messages, newest first; `limit` is clamped to 1..=[`MAX_PAGE`].
+    /// Lists messages, newest first; `limit` is clamped to 1..=1000.
     pub async fn list_messages(&self, tenant: &Tenant, query: &MessageQuery) -> Result<Vec<MessageRecord>, CoreError> {
         let mut q = query.clone();
         q.limit = q.limit.clamp(1, MAX_PAGE);
