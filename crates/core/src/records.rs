@@ -143,11 +143,9 @@ pub struct MessageRecord {
     pub modem: Option<String>,
 }
 
-/// A message about to be stored.
+/// A message about to be stored (the sending device is named beside it).
 #[derive(Debug, Clone)]
 pub struct NewMessage {
-    /// The sending device.
-    pub device_uuid: String,
     /// Topics.
     pub topics: Vec<String>,
     /// Payload.

@@ -25,9 +25,8 @@ fn device(uuid: &str, key: &str) -> NewDevice {
     }
 }
 
-fn message(device: &str, text: &str) -> NewMessage {
+fn message(text: &str) -> NewMessage {
     NewMessage {
-        device_uuid: device.into(),
         topics: vec!["t".into()],
         payload: text.as_bytes().to_vec(),
         received_at: thingstead_core::now_ms(),
@@ -47,7 +46,7 @@ async fn concurrent_writes_are_group_committed_and_all_durable() {
     let writers: Vec<_> = (0..500)
         .map(|i| {
             let (store, t) = (store.clone(), t.clone());
-            tokio::spawn(async move { store.insert_message(&t, message("d1", &format!("m{i}"))).await })
+            tokio::spawn(async move { store.insert_message(&t, "d1", message(&format!("m{i}"))).await })
         })
         .collect();
     for w in writers {
@@ -108,7 +107,7 @@ async fn every_call_is_scoped_by_its_tenant() {
     let a = store.create_org(&org("a")).await.unwrap();
     let b = store.create_org(&org("b")).await.unwrap();
     store.create_device(&a, device("da", "aaaaaaaa")).await.unwrap();
-    let m = store.insert_message(&a, message("da", "for a")).await.unwrap();
+    let m = store.insert_message(&a, "da", message("for a")).await.unwrap();
     store.enqueue_sms(&a, Some("da"), "+15555550123", "x").await.unwrap();
     assert!(store.device(&b, "da").await.unwrap().is_none());
     assert!(store.list_devices(&b).await.unwrap().is_empty());
@@ -149,7 +148,7 @@ async fn unique_keys_conflict_and_deleting_an_org_removes_what_it_owns() {
         Err(StoreError::Conflict(_))
     ));
     store.create_user(&b, "ann", "hash").await.unwrap();
-    store.insert_message(&a, message("d1", "x")).await.unwrap();
+    store.insert_message(&a, "d1", message("x")).await.unwrap();
     store.delete_org(&a).await.unwrap();
     assert!(store.device_by_key("kkkkkkkk").await.unwrap().is_none());
     assert!(store.tenant(&org("a")).await.unwrap().is_none());
@@ -191,4 +190,41 @@ async fn the_data_dir_is_private() {
     let data = dir.path().join("data");
     let _store = SqliteStore::open(&data).unwrap();
     assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
+}
+
+#[tokio::test]
+async fn ingest_by_key_resolves_the_device_in_the_same_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = store.create_org(&org("a")).await.unwrap();
+    store.create_device(&a, device("d1", "aaaaaaaa")).await.unwrap();
+    let mut m = message("hello");
+    m.peer = "10.1.2.3:4567".into();
+    let (tenant, stored) = store.insert_message_by_key("aaaaaaaa", m).await.unwrap().unwrap();
+    assert_eq!(tenant, a);
+    assert_eq!(stored.device_uuid, "d1");
+    let device = store.device(&a, "d1").await.unwrap().unwrap();
+    assert_eq!(
+        device.last_seen_addr.as_deref(),
+        Some("10.1.2.3"),
+        "last seen is the address, without the port"
+    );
+    assert!(
+        store
+            .insert_message_by_key("zzzzzzzz", message("nobody"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let all = store
+        .list_messages(
+            &a,
+            &MessageQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
 }

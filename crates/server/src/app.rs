@@ -133,7 +133,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     let providers = crate::sms::provider_for(&settings.sms).map_err(StartError::Sms)?;
 
     let bind = |listener: &'static str, addr: String| async move {
-        TcpListener::bind(&addr)
+        bind_listener(&addr)
             .await
             .map_err(|source| StartError::Bind { listener, addr, source })
     };
@@ -210,6 +210,26 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
         tasks,
         http,
     })
+}
+
+/// The accept backlog: devices connect once per message, so bursts are
+/// large; tokio's default (1024) overflows and costs dropped SYNs a 1 s retry.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds `addr` (`host:port`; the first address it resolves to) with [`LISTEN_BACKLOG`].
+async fn bind_listener(addr: &str) -> std::io::Result<TcpListener> {
+    let resolved = tokio::net::lookup_host(addr)
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "address resolves to nothing"))?;
+    let socket = if resolved.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(resolved)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Runs the server until `shutdown` resolves, then stops gracefully.

@@ -36,8 +36,12 @@ pub async fn push_to_device(
         device
             .last_seen_addr
             .as_deref()
-            .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
-            .map(|a| a.ip().to_string())
+            .and_then(|a| {
+                a.parse::<std::net::IpAddr>()
+                    .ok()
+                    .or_else(|| a.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+            })
+            .map(|ip| ip.to_string())
     });
     let Some(host) = host else {
         return platform

@@ -29,20 +29,36 @@ pub fn prometheus() -> PrometheusHandle {
         .clone()
 }
 
-/// Holds one open connection of a listener in the `thingstead_open_connections` gauge.
-pub struct ConnectionGuard(&'static str);
+/// The metric handles of one listener, resolved once (a handle costs no
+/// registry look-up per connection).
+#[derive(Clone)]
+pub struct ListenerMetrics {
+    open: metrics::Gauge,
+    total: metrics::Counter,
+}
 
-impl ConnectionGuard {
-    /// Counts a connection on `listener` until dropped.
+impl ListenerMetrics {
+    /// Handles for `listener` (`"http"`, `"device_tcp"`).
     pub fn new(listener: &'static str) -> Self {
-        metrics::gauge!("thingstead_open_connections", "listener" => listener).increment(1.0);
-        metrics::counter!("thingstead_connections_total", "listener" => listener).increment(1);
-        Self(listener)
+        Self {
+            open: metrics::gauge!("thingstead_open_connections", "listener" => listener),
+            total: metrics::counter!("thingstead_connections_total", "listener" => listener),
+        }
+    }
+
+    /// Counts a new connection, held open until the guard drops.
+    pub fn connection(&self) -> ConnectionGuard {
+        self.total.increment(1);
+        self.open.increment(1.0);
+        ConnectionGuard(self.open.clone())
     }
 }
 
+/// Holds one open connection in the `thingstead_open_connections` gauge.
+pub struct ConnectionGuard(metrics::Gauge);
+
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        metrics::gauge!("thingstead_open_connections", "listener" => self.0).decrement(1.0);
+        self.0.decrement(1.0);
     }
 }

@@ -30,6 +30,18 @@ fn parse_metadata(m: Option<&str>) -> (Option<String>, Option<String>) {
     (Some(m.to_owned()), modem)
 }
 
+fn new_message(topics: Vec<String>, payload: Vec<u8>, peer: String, metadata: Option<&str>) -> NewMessage {
+    let (sdk, modem) = parse_metadata(metadata);
+    NewMessage {
+        topics,
+        payload,
+        received_at: crate::now_ms(),
+        peer,
+        sdk,
+        modem,
+    }
+}
+
 impl Platform {
     /// Stores a device message, then publishes it. Returns only after the
     /// commit: success here means stored.
@@ -42,17 +54,30 @@ impl Platform {
         peer: String,
         metadata: Option<&str>,
     ) -> Result<IngestOutcome, CoreError> {
-        let (sdk, modem) = parse_metadata(metadata);
-        let new = NewMessage {
-            device_uuid: device.uuid.clone(),
-            topics,
-            payload,
-            received_at: crate::now_ms(),
-            peer,
-            sdk,
-            modem,
-        };
-        let stored = Arc::new(self.store.insert_message(tenant, new).await?);
+        let new = new_message(topics, payload, peer, metadata);
+        let stored = Arc::new(self.store.insert_message(tenant, &device.uuid, new).await?);
+        self.bus.publish(BusEvent::MessageStored(stored.clone()));
+        Ok(stored)
+    }
+
+    /// Authenticates by device key and stores the message in one store
+    /// round trip (the device protocol's hot path); then publishes it.
+    /// `Unauthorized` when no device holds the key.
+    pub async fn ingest_by_devicekey(
+        &self,
+        devicekey: &str,
+        topics: Vec<String>,
+        payload: Vec<u8>,
+        peer: String,
+        metadata: Option<&str>,
+    ) -> Result<IngestOutcome, CoreError> {
+        let new = new_message(topics, payload, peer, metadata);
+        let (_, stored) = self
+            .store
+            .insert_message_by_key(devicekey, new)
+            .await?
+            .ok_or_else(|| CoreError::Unauthorized("unknown device or bad credentials".into()))?;
+        let stored = Arc::new(stored);
         self.bus.publish(BusEvent::MessageStored(stored.clone()));
         Ok(stored)
     }

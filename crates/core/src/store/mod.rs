@@ -147,8 +147,21 @@ pub trait Store: Send + Sync + 'static {
     async fn tenant_by_api_key_hash(&self, key_hash: &str) -> Result<Option<Tenant>, StoreError>;
 
     // --- messages
-    /// Stores a device message (and the device's last-seen address) in one commit.
-    async fn insert_message(&self, tenant: &Tenant, message: NewMessage) -> Result<MessageRecord, StoreError>;
+    /// Stores a message of device `device_uuid` (and the device's last-seen address) in one commit.
+    async fn insert_message(
+        &self,
+        tenant: &Tenant,
+        device_uuid: &str,
+        message: NewMessage,
+    ) -> Result<MessageRecord, StoreError>;
+    /// The ingest fast path: resolves the device holding `devicekey` and
+    /// stores its message in the same write, one round trip to the store.
+    /// `Ok(None)` when no device holds the key (nothing is written).
+    async fn insert_message_by_key(
+        &self,
+        devicekey: &str,
+        message: NewMessage,
+    ) -> Result<Option<(Tenant, MessageRecord)>, StoreError>;
     /// Lists messages, newest first.
     async fn list_messages(&self, tenant: &Tenant, query: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError>;
     /// Reads one message.

@@ -10,18 +10,23 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, Sleep};
 
-use crate::telemetry::ConnectionGuard;
+use crate::telemetry::{ConnectionGuard, ListenerMetrics};
 
 /// The HTTP listener.
 pub struct BoundedListener {
     inner: TcpListener,
     idle: Duration,
+    metrics: ListenerMetrics,
 }
 
 impl BoundedListener {
     /// Wraps a bound listener.
     pub fn new(inner: TcpListener, idle: Duration) -> Self {
-        Self { inner, idle }
+        Self {
+            inner,
+            idle,
+            metrics: ListenerMetrics::new("http"),
+        }
     }
 }
 
@@ -35,7 +40,7 @@ impl axum::serve::Listener for BoundedListener {
             inner: io,
             idle: self.idle,
             deadline: Box::pin(tokio::time::sleep(self.idle)),
-            _guard: ConnectionGuard::new("http"),
+            _guard: self.metrics.connection(),
         };
         (stream, addr)
     }

@@ -29,7 +29,7 @@ async fn a_message_is_acknowledged_only_once_stored() {
     assert!(m.peer.starts_with("127.0.0.1:"));
     let t = server.platform().tenant("acme").await.unwrap();
     let dev = server.platform().device(&t, &d.uuid).await.unwrap();
-    assert_eq!(dev.last_seen_addr.as_deref(), Some(m.peer.as_str()));
+    assert_eq!(dev.last_seen_addr.as_deref(), Some("127.0.0.1"));
     server.stop().await;
 }
 

@@ -25,7 +25,58 @@ fn row(org: &str, r: &Row) -> rusqlite::Result<MessageRecord> {
     })
 }
 
-pub(crate) fn insert(c: &Connection, t: &Tenant, m: NewMessage) -> Result<MessageRecord, StoreError> {
+/// What the store knows of a device's last contact, to skip needless updates.
+pub(crate) struct LastSeen<'a> {
+    pub(crate) addr: Option<&'a str>,
+    pub(crate) at: Option<i64>,
+}
+
+/// How stale `last_seen_at` may get before a message from the same address refreshes it.
+const LAST_SEEN_RESOLUTION_MS: i64 = 1000;
+
+/// The address part of a peer (`ip:port` -> `ip`), which is what cloud-to-device pushes need.
+fn peer_ip(peer: &str) -> &str {
+    peer.parse::<std::net::SocketAddr>()
+        .map_or(peer, |_| peer.rsplit_once(':').map_or(peer, |(ip, _)| ip))
+}
+
+pub(crate) fn insert(
+    c: &Connection,
+    t: &Tenant,
+    device_uuid: &str,
+    m: NewMessage,
+) -> Result<MessageRecord, StoreError> {
+    let seen = c
+        .prepare_cached("SELECT last_seen_addr, last_seen_at FROM devices WHERE org_id = ?1 AND uuid = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![t.id(), device_uuid], |r| {
+                Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<i64>>(1)?))
+            })
+            .optional()
+        })
+        .map_err(backend)?
+        .unwrap_or((None, None));
+    insert_known(
+        c,
+        t,
+        device_uuid,
+        LastSeen {
+            addr: seen.0.as_deref(),
+            at: seen.1,
+        },
+        m,
+    )
+}
+
+/// Inserts a message of a device whose last contact is `seen`; refreshes
+/// the device's last-seen address and time when they changed.
+pub(crate) fn insert_known(
+    c: &Connection,
+    t: &Tenant,
+    device_uuid: &str,
+    seen: LastSeen<'_>,
+    m: NewMessage,
+) -> Result<MessageRecord, StoreError> {
     let topics = serde_json::to_string(&m.topics).map_err(|e| StoreError::Backend(e.to_string()))?;
     c.prepare_cached(
         "INSERT INTO messages (org_id, device_uuid, topics, payload, received_at, peer, sdk, modem) \
@@ -34,7 +85,7 @@ pub(crate) fn insert(c: &Connection, t: &Tenant, m: NewMessage) -> Result<Messag
     .and_then(|mut s| {
         s.execute(params![
             t.id(),
-            m.device_uuid,
+            device_uuid,
             topics,
             m.payload,
             m.received_at,
@@ -45,13 +96,17 @@ pub(crate) fn insert(c: &Connection, t: &Tenant, m: NewMessage) -> Result<Messag
     })
     .map_err(backend)?;
     let id = c.last_insert_rowid();
-    c.prepare_cached("UPDATE devices SET last_seen_addr = ?3, last_seen_at = ?4 WHERE org_id = ?1 AND uuid = ?2")
-        .and_then(|mut s| s.execute(params![t.id(), m.device_uuid, m.peer, m.received_at]))
-        .map_err(backend)?;
+    let ip = peer_ip(&m.peer);
+    let stale = seen.at.is_none_or(|at| m.received_at - at >= LAST_SEEN_RESOLUTION_MS);
+    if seen.addr != Some(ip) || stale {
+        c.prepare_cached("UPDATE devices SET last_seen_addr = ?3, last_seen_at = ?4 WHERE org_id = ?1 AND uuid = ?2")
+            .and_then(|mut s| s.execute(params![t.id(), device_uuid, ip, m.received_at]))
+            .map_err(backend)?;
+    }
     Ok(MessageRecord {
         id,
         org: t.name().to_string(),
-        device_uuid: m.device_uuid,
+        device_uuid: device_uuid.to_owned(),
         topics: m.topics,
         payload: m.payload,
         received_at: m.received_at,

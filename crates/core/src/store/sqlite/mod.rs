@@ -214,9 +214,36 @@ impl Store for SqliteStore {
         self.pool.read(move |c| registry::tenant_by_api_key_hash(c, &h)).await
     }
 
-    async fn insert_message(&self, t: &Tenant, message: NewMessage) -> Result<MessageRecord, StoreError> {
-        let t = t.clone();
-        self.pool.write(move |c| messages::insert(c, &t, message)).await
+    async fn insert_message(
+        &self,
+        t: &Tenant,
+        device_uuid: &str,
+        message: NewMessage,
+    ) -> Result<MessageRecord, StoreError> {
+        let (t, d) = (t.clone(), device_uuid.to_owned());
+        self.pool.write(move |c| messages::insert(c, &t, &d, message)).await
+    }
+    async fn insert_message_by_key(
+        &self,
+        devicekey: &str,
+        message: NewMessage,
+    ) -> Result<Option<(Tenant, MessageRecord)>, StoreError> {
+        let k = devicekey.to_owned();
+        self.pool
+            .write(move |c| {
+                let Some((t, device)) = registry::device_by_key(c, &k)? else {
+                    return Ok(None);
+                };
+                let seen = messages::LastSeen {
+                    addr: device.last_seen_addr.as_deref(),
+                    at: device.last_seen_at,
+                };
+                Ok(Some((
+                    t.clone(),
+                    messages::insert_known(c, &t, &device.uuid, seen, message)?,
+                )))
+            })
+            .await
     }
     async fn list_messages(&self, t: &Tenant, query: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError> {
         let (t, q) = (t.clone(), query.clone());

@@ -153,8 +153,7 @@ fn run_writer(conn: Connection, mut rx: mpsc::Receiver<Job>, counters: &Counters
 
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>, counters: &Counters) {
     let started = Instant::now();
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let err = backend(e);
+    if let Err(err) = exec(conn, "BEGIN IMMEDIATE") {
         for job in batch.drain(..) {
             let _ = job.reply.send(Err(clone_err(&err)));
         }
@@ -166,7 +165,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>, counters: &Counters) {
         results.push((job.reply, result));
     }
     let n = results.len() as u64;
-    match conn.execute_batch("COMMIT") {
+    match exec(conn, "COMMIT") {
         Ok(()) => {
             counters.commits.fetch_add(1, Ordering::Relaxed);
             counters.writes.fetch_add(n, Ordering::Relaxed);
@@ -177,8 +176,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>, counters: &Counters) {
                 let _ = reply.send(result);
             }
         }
-        Err(e) => {
-            let err = backend(e);
+        Err(err) => {
             tracing::error!(error = %err, writes = n, "store commit failed");
             let _ = conn.execute_batch("ROLLBACK");
             for (reply, _) in results {
@@ -188,15 +186,22 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>, counters: &Counters) {
     }
 }
 
+/// Runs a prepared (cached) statement: the batch's fixed statements are
+/// parsed once per connection, not once per write.
+fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(|_| ())
+        .map_err(backend)
+}
+
 fn run_in_savepoint(conn: &Connection, op: Op) -> Result<Output, StoreError> {
-    conn.execute_batch("SAVEPOINT w").map_err(backend)?;
+    exec(conn, "SAVEPOINT w")?;
     let result = op(conn);
-    let end = if result.is_ok() {
-        "RELEASE w"
-    } else {
-        "ROLLBACK TO w; RELEASE w"
-    };
-    conn.execute_batch(end).map_err(backend)?;
+    if result.is_err() {
+        exec(conn, "ROLLBACK TO w")?;
+    }
+    exec(conn, "RELEASE w")?;
     result
 }
 

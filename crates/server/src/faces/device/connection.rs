@@ -4,37 +4,38 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use thingstead_proto::device::{FrameError, ReplyKind, ResultCode, check, encode_reply};
+use thingstead_proto::device::{FrameError, ReplyKind, check, encode_reply};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
 
 use super::DeviceFace;
 use super::ingest;
-use crate::telemetry::ConnectionGuard;
 
+/// How much is read at a time.
+const READ_CHUNK: usize = 4096;
 /// Bound on writing the reply.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Handles one connection to its end; never panics on input.
 pub(crate) async fn handle(mut stream: TcpStream, peer: SocketAddr, face: &DeviceFace) {
-    let _guard = ConnectionGuard::new("device_tcp");
+    let _guard = face.connections.connection();
     let _ = stream.set_nodelay(true);
     let max = face.settings.max_frame;
     let deadline = Instant::now() + Duration::from_millis(face.settings.idle_timeout_ms);
-    let mut buf = Vec::with_capacity(1024);
+    let mut buf = Vec::with_capacity(READ_CHUNK);
     let found = loop {
         match check(&buf, max) {
             Ok(Some(len)) => break Ok(len),
             Err(e) => break Err(e),
             Ok(None) => {}
         }
-        let room = max + 1 - buf.len();
-        let mut chunk = vec![0u8; room.min(16 * 1024)];
-        match timeout_at(deadline, stream.read(&mut chunk)).await {
+        // Read straight into the spare capacity: no zeroed scratch buffer per read.
+        buf.reserve(READ_CHUNK.min(max + 1 - buf.len()));
+        match timeout_at(deadline, stream.read_buf(&mut buf)).await {
             Err(_) => {
                 tracing::debug!(%peer, "device connection idle timeout");
-                metrics::counter!("thingstead_device_frames_total", "result" => "idle_timeout").increment(1);
+                face.frames.idle_timeout.increment(1);
                 return;
             }
             Ok(Err(e)) => {
@@ -44,7 +45,7 @@ pub(crate) async fn handle(mut stream: TcpStream, peer: SocketAddr, face: &Devic
             // Closed before a terminator: the whole buffer is the frame, if any.
             Ok(Ok(0)) if buf.is_empty() => return,
             Ok(Ok(0)) => break Ok(buf.len()),
-            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Ok(Ok(_)) => {}
         }
     };
     let kind = ReplyKind::of_bytes(&buf);
@@ -56,15 +57,11 @@ pub(crate) async fn handle(mut stream: TcpStream, peer: SocketAddr, face: &Devic
         }
         Err(e) => e.result_code(),
     };
-    record(code);
+    face.frames.record(code);
     let reply = encode_reply(kind, code);
     let _ = timeout(WRITE_TIMEOUT, async {
         stream.write_all(&reply).await?;
         stream.shutdown().await
     })
     .await;
-}
-
-fn record(code: ResultCode) {
-    metrics::counter!("thingstead_device_frames_total", "result" => code.code().to_string()).increment(1);
 }

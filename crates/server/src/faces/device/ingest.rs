@@ -18,12 +18,18 @@ pub(crate) async fn handle_frame(face: &DeviceFace, bytes: &[u8], peer: SocketAd
         }
     };
     let result = match frame {
-        DeviceFrame::Message(m) => match authenticate(face, DeviceAuth::DeviceKey(m.key.as_str().to_owned())).await {
-            Ok((tenant, device)) => {
-                store_message(face, &tenant, &device, &m.topics, m.data, peer, m.metadata.as_deref()).await
-            }
-            Err(code) => return code,
-        },
+        // The hot path: key look-up and insert in one store round trip.
+        DeviceFrame::Message(m) => face
+            .platform
+            .ingest_by_devicekey(
+                m.key.as_str(),
+                topic_strings(&m.topics),
+                m.data.into_bytes(),
+                peer.to_string(),
+                m.metadata.as_deref(),
+            )
+            .await
+            .map(|_| ()),
         DeviceFrame::Sms(s) => match authenticate(face, DeviceAuth::DeviceKey(s.key.as_str().to_owned())).await {
             Ok((tenant, device)) => queue_sms(face, &tenant, &device, &s.destination, &s.text).await,
             Err(code) => return code,
@@ -87,6 +93,10 @@ async fn store_message(
         .ingest_message(tenant, device, topics, data.into_bytes(), peer.to_string(), metadata)
         .await
         .map(|_| ())
+}
+
+fn topic_strings(topics: &[Topic]) -> Vec<String> {
+    topics.iter().map(|t| t.as_str().to_owned()).collect()
 }
 
 async fn queue_sms(
