@@ -51,7 +51,11 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(args.addr).await?;
+    // The same accept backlog as `thingstead serve` (4096), so both face the same kernel queue.
+    let socket = if args.addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(args.addr)?;
+    let listener: TcpListener = socket.listen(4096)?;
     let ready = serde_json::json!({ "device_tcp": listener.local_addr()?.to_string() }).to_string();
     if let Some(path) = &args.ready_file {
         let tmp = path.with_extension("tmp");
