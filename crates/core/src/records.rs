@@ -238,6 +238,21 @@ pub struct SmsRecord {
     pub next_attempt_at: i64,
 }
 
+/// One recorded state change of an SMS.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SmsEvent {
+    /// The state entered.
+    pub state: SmsState,
+    /// Which attempt (0 when queued).
+    pub attempt: i64,
+    /// The provider's message id, when sent.
+    pub provider_id: Option<String>,
+    /// Why an attempt failed, if it did.
+    pub detail: Option<String>,
+    /// When (ms).
+    pub at: i64,
+}
+
 /// A change to an SMS's state.
 #[derive(Debug, Clone)]
 pub struct SmsUpdate {

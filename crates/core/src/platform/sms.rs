@@ -4,7 +4,7 @@ use super::Platform;
 use crate::CoreError;
 use crate::bus::BusEvent;
 use crate::ids::Tenant;
-use crate::records::{DeliveryRecord, DeliveryResult, SmsRecord, SmsUpdate};
+use crate::records::{DeliveryRecord, DeliveryResult, SmsEvent, SmsRecord, SmsUpdate};
 use thingstead_proto::device::{E164, SMS_MAX_CHARS};
 
 impl Platform {
@@ -40,6 +40,14 @@ impl Platform {
         limit: u32,
     ) -> Result<Vec<SmsRecord>, CoreError> {
         Ok(self.store.list_sms(tenant, before_id, limit.clamp(1, 1000)).await?)
+    }
+
+    /// One SMS with every state change it went through.
+    pub async fn sms(&self, tenant: &Tenant, id: i64) -> Result<(SmsRecord, Vec<SmsEvent>), CoreError> {
+        self.store
+            .sms(tenant, id)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("sms {id}")))
     }
 
     /// For the dispatcher: SMS of every tenant due now.

@@ -183,8 +183,10 @@ pub trait Store: Send + Sync + 'static {
     -> Result<Vec<SmsRecord>, StoreError>;
     /// System worker scan: queued SMS of every tenant due at `now_ms`.
     async fn system_due_sms(&self, now_ms: i64, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, StoreError>;
-    /// Records a state change of an SMS.
+    /// Records a state change of an SMS (its row and its history).
     async fn update_sms(&self, tenant: &Tenant, id: i64, update: SmsUpdate) -> Result<(), StoreError>;
+    /// Reads one SMS with every state change it went through, oldest first.
+    async fn sms(&self, tenant: &Tenant, id: i64) -> Result<Option<(SmsRecord, Vec<SmsEvent>)>, StoreError>;
 
     // --- cloud-to-device
     /// Records a push outcome.

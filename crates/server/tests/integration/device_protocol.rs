@@ -34,6 +34,32 @@ async fn a_message_is_acknowledged_only_once_stored() {
 }
 
 #[tokio::test]
+async fn stored_messages_are_published_on_the_bus_after_commit() {
+    use thingstead_core::bus::BusEvent;
+    let server = TestServer::start().await;
+    server.create_org("acme").await;
+    let d = server.create_device("acme").await;
+    let mut events = server.platform().bus().subscribe();
+    assert_eq!(
+        send_frame(server.device_tcp, &message_frame(&d.devicekey, &["live"], "now")).await,
+        b"[0,0]"
+    );
+    let event = tokio::time::timeout(Duration::from_secs(2), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let BusEvent::MessageStored(m) = event else {
+        panic!("expected a stored message, got {event:?}")
+    };
+    assert_eq!(
+        (m.org.as_str(), m.device_uuid.as_str(), m.payload.as_slice()),
+        ("acme", d.uuid.as_str(), &b"now"[..])
+    );
+    assert_eq!(server.messages("acme").await[0].id, m.id, "published only once stored");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn errors_get_the_documented_codes_and_store_nothing() {
     let server = TestServer::start().await;
     server.create_org("acme").await;

@@ -62,6 +62,21 @@ async fn sms_are_retried_with_backoff_and_recorded_sent() {
     let sms = &server.sms("acme").await[0];
     assert_eq!(sms.attempts, 2);
     assert_eq!(sms.provider_id.as_deref(), Some("wh-2"));
+    let key = server.create_api_key("acme").await;
+    let one = super::common::get_json(&server.url(&format!("/api/1/sms/{}?apikey={key}", sms.id))).await;
+    let states: Vec<_> = one["data"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["state"].clone())
+        .collect();
+    assert_eq!(
+        states,
+        [json!("queued"), json!("queued"), json!("sent")],
+        "every state change is recorded"
+    );
+    assert!(one["data"]["history"][1]["detail"].as_str().unwrap().contains("503"));
+    assert_eq!(one["data"]["history"][2]["provider_id"], "wh-2");
     let second = seen.lock().unwrap()[1].clone();
     assert_eq!(second["to"], "+15555550123");
     assert_eq!(second["text"], "hello");

@@ -288,6 +288,10 @@ impl Store for SqliteStore {
         let t = t.clone();
         self.pool.write(move |c| outbox::update(c, &t, id, update)).await
     }
+    async fn sms(&self, t: &Tenant, id: i64) -> Result<Option<(SmsRecord, Vec<SmsEvent>)>, StoreError> {
+        let t = t.clone();
+        self.pool.read(move |c| outbox::get_with_history(c, &t, id)).await
+    }
 
     async fn record_delivery(
         &self,

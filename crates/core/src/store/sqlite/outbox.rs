@@ -5,7 +5,7 @@ use rusqlite::{Connection, Row, params};
 use super::errors::backend;
 use crate::ids::{OrgName, Tenant};
 use crate::now_ms;
-use crate::records::{DeliveryRecord, DeliveryResult, SmsRecord, SmsState, SmsUpdate};
+use crate::records::{DeliveryRecord, DeliveryResult, SmsEvent, SmsRecord, SmsState, SmsUpdate};
 use crate::store::StoreError;
 
 const COLS: &str = "s.id, s.device_uuid, s.destination, s.text, s.state, s.attempts, s.provider_id, s.reason, \
@@ -46,8 +46,10 @@ pub(crate) fn enqueue(
     )
     .and_then(|mut s| s.execute(params![t.id(), device_uuid, destination, text, now]))
     .map_err(backend)?;
+    let id = c.last_insert_rowid();
+    record_event(c, t, id, SmsState::Queued, 0, None, None, now)?;
     Ok(SmsRecord {
-        id: c.last_insert_rowid(),
+        id,
         org: t.name().to_string(),
         device_uuid: device_uuid.map(str::to_owned),
         destination: destination.into(),
@@ -114,10 +116,80 @@ pub(crate) fn update(c: &Connection, t: &Tenant, id: i64, u: SmsUpdate) -> Resul
         )
         .map_err(backend)?;
     if n == 0 {
-        Err(StoreError::NotFound(format!("sms {id}")))
-    } else {
-        Ok(())
+        return Err(StoreError::NotFound(format!("sms {id}")));
     }
+    record_event(
+        c,
+        t,
+        id,
+        u.state,
+        u.attempts,
+        u.provider_id.as_deref(),
+        u.reason.as_deref(),
+        now_ms(),
+    )
+}
+
+#[allow(clippy::too_many_arguments)] // one column each
+fn record_event(
+    c: &Connection,
+    t: &Tenant,
+    sms_id: i64,
+    state: SmsState,
+    attempt: i64,
+    provider_id: Option<&str>,
+    detail: Option<&str>,
+    at: i64,
+) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO sms_events (org_id, sms_id, state, attempt, provider_id, detail, at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            t.id(),
+            sms_id,
+            state.as_str(),
+            attempt,
+            provider_id,
+            detail,
+            at
+        ])
+    })
+    .map(|_| ())
+    .map_err(backend)
+}
+
+pub(crate) fn get_with_history(
+    c: &Connection,
+    t: &Tenant,
+    id: i64,
+) -> Result<Option<(SmsRecord, Vec<SmsEvent>)>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM sms s JOIN orgs o ON o.id = s.org_id WHERE s.org_id = ?1 AND s.id = ?2");
+    let mut rows: Vec<(i64, SmsRecord)> = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_map(params![t.id(), id], row).and_then(Iterator::collect))
+        .map_err(backend)?;
+    let Some((_, sms)) = rows.pop() else { return Ok(None) };
+    let mut s = c
+        .prepare_cached(
+            "SELECT state, attempt, provider_id, detail, at FROM sms_events WHERE org_id = ?1 AND sms_id = ?2 ORDER BY id",
+        )
+        .map_err(backend)?;
+    let history = s
+        .query_map(params![t.id(), id], |r| {
+            let state: String = r.get(0)?;
+            Ok(SmsEvent {
+                state: SmsState::parse(&state),
+                attempt: r.get(1)?,
+                provider_id: r.get(2)?,
+                detail: r.get(3)?,
+                at: r.get(4)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(backend)?;
+    Ok(Some((sms, history)))
 }
 
 pub(crate) fn record_delivery(

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/csr/rdm", get(messages::list))
         .route("/csr/rdm/{id}", get(messages::get))
         .route("/sms", get(sms::list).post(sms::send))
+        .route("/sms/{id}", get(sms::get))
 }
 
 /// `{"success": true, "data": data}`.

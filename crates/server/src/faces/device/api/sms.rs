@@ -1,7 +1,7 @@
 //! `POST /api/1/sms` (queue) and `GET /api/1/sms` (the outbox).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -72,4 +72,18 @@ pub(crate) async fn list(
     Ok(Json(
         json!({ "success": true, "size": rows.len(), "lastid": lastid, "data": rows }),
     ))
+}
+
+/// One SMS with its history: every state change, oldest first.
+pub(crate) async fn get(
+    State(s): State<AppState>,
+    ApiKeyTenant(t): ApiKeyTenant,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::NotFound, format!("sms {id} not found")).hologram();
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let (sms, history) = s.platform.sms(&t, id).await.map_err(|e| ApiError::from(e).hologram())?;
+    let mut body = serde_json::to_value(sms).unwrap_or_default();
+    body["history"] = serde_json::to_value(history).unwrap_or_default();
+    Ok(super::ok(body))
 }
