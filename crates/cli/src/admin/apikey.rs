@@ -12,10 +12,7 @@ pub enum ApikeyCommand {
         org: String,
     },
     /// List API keys (id and prefix only).
-    List {
-        #[arg(long)]
-        org: Option<String>,
-    },
+    List(super::OrgFilter),
     /// Delete an API key by id.
     Delete {
         #[arg(long)]
@@ -28,7 +25,7 @@ pub enum ApikeyCommand {
 pub(super) async fn run(p: &Platform, cmd: ApikeyCommand) -> anyhow::Result<Value> {
     match cmd {
         ApikeyCommand::Create { org } => super::json(p.create_api_key(&p.tenant(&org).await?).await?),
-        ApikeyCommand::List { org } => {
+        ApikeyCommand::List(super::OrgFilter { org }) => {
             super::list_each(p, org.as_deref(), |t| async move { p.list_api_keys(&t).await }).await
         }
         ApikeyCommand::Delete { org, id } => {

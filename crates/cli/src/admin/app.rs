@@ -14,10 +14,7 @@ pub enum AppCommand {
         name: Option<String>,
     },
     /// List consumer apps.
-    List {
-        #[arg(long)]
-        org: Option<String>,
-    },
+    List(super::OrgFilter),
     /// Delete a consumer app.
     Delete {
         #[arg(long)]
@@ -30,7 +27,9 @@ pub enum AppCommand {
 pub(super) async fn run(p: &Platform, cmd: AppCommand) -> anyhow::Result<Value> {
     match cmd {
         AppCommand::Create { org, name } => super::json(p.create_app(&p.tenant(&org).await?, name.as_deref()).await?),
-        AppCommand::List { org } => super::list_each(p, org.as_deref(), |t| async move { p.list_apps(&t).await }).await,
+        AppCommand::List(super::OrgFilter { org }) => {
+            super::list_each(p, org.as_deref(), |t| async move { p.list_apps(&t).await }).await
+        }
         AppCommand::Delete { org, uuid } => {
             p.delete_app(&p.tenant(&org).await?, &uuid).await?;
             Ok(json!({ "deleted": uuid }))

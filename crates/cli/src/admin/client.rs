@@ -15,10 +15,7 @@ pub enum ClientCommand {
         scopes: Vec<String>,
     },
     /// List OAuth2 clients.
-    List {
-        #[arg(long)]
-        org: Option<String>,
-    },
+    List(super::OrgFilter),
     /// Delete an OAuth2 client.
     Delete {
         #[arg(long)]
@@ -31,7 +28,7 @@ pub enum ClientCommand {
 pub(super) async fn run(p: &Platform, cmd: ClientCommand) -> anyhow::Result<Value> {
     match cmd {
         ClientCommand::Create { org, scopes } => super::json(p.create_client(&p.tenant(&org).await?, &scopes).await?),
-        ClientCommand::List { org } => {
+        ClientCommand::List(super::OrgFilter { org }) => {
             super::list_each(p, org.as_deref(), |t| async move { p.list_clients(&t).await }).await
         }
         ClientCommand::Delete { org, client_id } => {

@@ -18,10 +18,7 @@ pub enum DeviceCommand {
         name: Option<String>,
     },
     /// List devices (no secrets).
-    List {
-        #[arg(long)]
-        org: Option<String>,
-    },
+    List(super::OrgFilter),
     /// Delete a device.
     Delete {
         #[arg(long)]
@@ -54,7 +51,7 @@ pub(super) async fn run(p: &Platform, settings: &Settings, cmd: DeviceCommand) -
         DeviceCommand::Create { org, name } => {
             super::json(p.create_device(&p.tenant(&org).await?, name.as_deref()).await?)
         }
-        DeviceCommand::List { org } => {
+        DeviceCommand::List(super::OrgFilter { org }) => {
             super::list_each(p, org.as_deref(), |t| async move { p.list_devices(&t).await }).await
         }
         DeviceCommand::Delete { org, uuid } => {

@@ -59,6 +59,14 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--org` of the listings: one organization, or all when absent.
+#[derive(clap::Args, Debug)]
+pub struct OrgFilter {
+    /// Only this organization (default: every organization).
+    #[arg(long)]
+    pub org: Option<String>,
+}
+
 /// JSON of a serializable value.
 pub(crate) fn json(v: impl Serialize) -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::to_value(v)?)

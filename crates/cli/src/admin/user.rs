@@ -16,10 +16,7 @@ pub enum UserCommand {
         password: String,
     },
     /// List users.
-    List {
-        #[arg(long)]
-        org: Option<String>,
-    },
+    List(super::OrgFilter),
     /// Delete a user.
     Delete {
         #[arg(long)]
@@ -39,7 +36,7 @@ pub(super) async fn run(p: &Platform, cmd: UserCommand) -> anyhow::Result<Value>
             let u = p.create_user(&p.tenant(&org).await?, &username, &password).await?;
             Ok(json!({ "org": u.org, "username": u.username }))
         }
-        UserCommand::List { org } => {
+        UserCommand::List(super::OrgFilter { org }) => {
             super::list_each(p, org.as_deref(), |t| async move { p.list_users(&t).await }).await
         }
         UserCommand::Delete { org, username } => {
