@@ -19,7 +19,8 @@ pub use error::{CoreError, ErrorKind};
 pub use ids::{OrgName, Tenant};
 pub use platform::Platform;
 pub use platform::{
-    CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IngestOutcome, TotpProvisioned,
+    CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,
+    TotpProvisioned,
 };
 
 /// Milliseconds since the Unix epoch, by the server clock.

@@ -30,15 +30,30 @@ fn parse_metadata(m: Option<&str>) -> (Option<String>, Option<String>) {
     (Some(m.to_owned()), modem)
 }
 
-fn new_message(topics: Vec<String>, payload: Vec<u8>, peer: String, metadata: Option<&str>) -> NewMessage {
-    let (sdk, modem) = parse_metadata(metadata);
-    NewMessage {
-        topics,
-        payload,
-        received_at: crate::now_ms(),
-        peer,
-        sdk,
-        modem,
+/// A device message as a face received it, before it is stored.
+#[derive(Debug, Clone)]
+pub struct IncomingMessage<'a> {
+    /// Topics, validated by the face.
+    pub topics: Vec<String>,
+    /// The payload bytes.
+    pub payload: Vec<u8>,
+    /// The sender's address (`ip:port`).
+    pub peer: String,
+    /// Hologram metadata (`\u{1}` + modem + `-` + SDK version), if sent.
+    pub metadata: Option<&'a str>,
+}
+
+impl IncomingMessage<'_> {
+    fn into_new(self) -> NewMessage {
+        let (sdk, modem) = parse_metadata(self.metadata);
+        NewMessage {
+            topics: self.topics,
+            payload: self.payload,
+            received_at: crate::now_ms(),
+            peer: self.peer,
+            sdk,
+            modem,
+        }
     }
 }
 
@@ -49,15 +64,13 @@ impl Platform {
         &self,
         tenant: &Tenant,
         device: &DeviceRecord,
-        topics: Vec<String>,
-        payload: Vec<u8>,
-        peer: String,
-        metadata: Option<&str>,
+        message: IncomingMessage<'_>,
     ) -> Result<IngestOutcome, CoreError> {
-        let new = new_message(topics, payload, peer, metadata);
-        let stored = Arc::new(self.store.insert_message(tenant, &device.uuid, new).await?);
-        self.bus.publish(BusEvent::MessageStored(stored.clone()));
-        Ok(stored)
+        let stored = self
+            .store
+            .insert_message(tenant, &device.uuid, message.into_new())
+            .await?;
+        Ok(self.published(stored))
     }
 
     /// Authenticates by device key and stores the message in one store
@@ -66,20 +79,21 @@ impl Platform {
     pub async fn ingest_by_devicekey(
         &self,
         devicekey: &str,
-        topics: Vec<String>,
-        payload: Vec<u8>,
-        peer: String,
-        metadata: Option<&str>,
+        message: IncomingMessage<'_>,
     ) -> Result<IngestOutcome, CoreError> {
-        let new = new_message(topics, payload, peer, metadata);
         let (_, stored) = self
             .store
-            .insert_message_by_key(devicekey, new)
+            .insert_message_by_key(devicekey, message.into_new())
             .await?
             .ok_or_else(|| CoreError::Unauthorized("unknown device or bad credentials".into()))?;
+        Ok(self.published(stored))
+    }
+
+    /// Publishes a committed message on the bus.
+    fn published(&self, stored: MessageRecord) -> IngestOutcome {
         let stored = Arc::new(stored);
         self.bus.publish(BusEvent::MessageStored(stored.clone()));
-        Ok(stored)
+        stored
     }
 
     /// Lists messages, newest first; `limit` is clamped to 1..=1000.

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use thingstead_core::{CoreError, DeviceAuth, ErrorKind, Tenant, records::DeviceRecord};
+use thingstead_core::{CoreError, DeviceAuth, ErrorKind, IncomingMessage, Tenant, records::DeviceRecord};
 use thingstead_proto::device::{DeviceFrame, E164, ResultCode, Topic, TotpPayload};
 
 use super::DeviceFace;
@@ -21,13 +21,7 @@ pub(crate) async fn handle_frame(face: &DeviceFace, bytes: &[u8], peer: SocketAd
         // The hot path: key look-up and insert in one store round trip.
         DeviceFrame::Message(m) => face
             .platform
-            .ingest_by_devicekey(
-                m.key.as_str(),
-                topic_strings(&m.topics),
-                m.data.into_bytes(),
-                peer.to_string(),
-                m.metadata.as_deref(),
-            )
+            .ingest_by_devicekey(m.key.as_str(), incoming(&m.topics, m.data, peer, m.metadata.as_deref()))
             .await
             .map(|_| ()),
         DeviceFrame::Sms(s) => match authenticate(face, DeviceAuth::DeviceKey(s.key.as_str().to_owned())).await {
@@ -44,9 +38,11 @@ pub(crate) async fn handle_frame(face: &DeviceFace, bytes: &[u8], peer: SocketAd
         .await
         {
             Ok((tenant, device)) => match t.payload {
-                TotpPayload::Message { metadata, topics, data } => {
-                    store_message(face, &tenant, &device, &topics, data, peer, metadata.as_deref()).await
-                }
+                TotpPayload::Message { metadata, topics, data } => face
+                    .platform
+                    .ingest_message(&tenant, &device, incoming(&topics, data, peer, metadata.as_deref()))
+                    .await
+                    .map(|_| ()),
                 TotpPayload::Sms { destination, text } => queue_sms(face, &tenant, &device, &destination, &text).await,
             },
             Err(code) => return code,
@@ -60,7 +56,12 @@ pub(crate) async fn handle_frame(face: &DeviceFace, bytes: &[u8], peer: SocketAd
                 ErrorKind::Unauthorized => ResultCode::AuthInvalid,
                 _ => ResultCode::Internal,
             };
-            tracing::warn!(%peer, error = %e, code = code.code(), "device frame not stored");
+            if code == ResultCode::AuthInvalid {
+                // Unknown keys are the client's problem; at warn they would let anyone flood the log.
+                tracing::debug!(%peer, error = %e, "device frame refused");
+            } else {
+                tracing::warn!(%peer, error = %e, code = code.code(), "device frame not stored");
+            }
             code
         }
     }
@@ -79,24 +80,13 @@ async fn authenticate(face: &DeviceFace, auth: DeviceAuth) -> Result<(Tenant, De
         })
 }
 
-async fn store_message(
-    face: &DeviceFace,
-    tenant: &Tenant,
-    device: &DeviceRecord,
-    topics: &[Topic],
-    data: String,
-    peer: SocketAddr,
-    metadata: Option<&str>,
-) -> Result<(), CoreError> {
-    let topics = topics.iter().map(|t| t.as_str().to_owned()).collect();
-    face.platform
-        .ingest_message(tenant, device, topics, data.into_bytes(), peer.to_string(), metadata)
-        .await
-        .map(|_| ())
-}
-
-fn topic_strings(topics: &[Topic]) -> Vec<String> {
-    topics.iter().map(|t| t.as_str().to_owned()).collect()
+fn incoming<'a>(topics: &[Topic], data: String, peer: SocketAddr, metadata: Option<&'a str>) -> IncomingMessage<'a> {
+    IncomingMessage {
+        topics: topics.iter().map(|t| t.as_str().to_owned()).collect(),
+        payload: data.into_bytes(),
+        peer: peer.to_string(),
+        metadata,
+    }
 }
 
 async fn queue_sms(
