@@ -102,3 +102,20 @@ async fn idle_http_connections_are_closed() {
     assert!(closed.is_ok(), "a stalled connection is closed by the idle timeout");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn healthz_reports_an_unavailable_store_and_device_frames_get_an_internal_error() {
+    let server = TestServer::start().await;
+    server.create_org("acme").await;
+    let d = server.create_device("acme").await;
+    server.platform().close().await;
+    let r = http().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "unavailable");
+    // Nothing can be stored, so the device must not hear "stored".
+    assert_eq!(
+        send_frame(server.device_tcp, &message_frame(&d.devicekey, &[], "lost?")).await,
+        b"[6,0]"
+    );
+    server.stop().await;
+}
