@@ -137,9 +137,9 @@ pub struct MessageRecord {
     pub received_at: i64,
     /// The peer address (`ip:port`).
     pub peer: String,
-    /// SDK name and version from the metadata, e.g. `agnostic-0.9.1`.
+    /// The SDK version from the metadata, e.g. `0.9.1`.
     pub sdk: Option<String>,
-    /// Modem type, when the metadata names one.
+    /// The modem from the metadata: `agnostic` (none), or its type (and id).
     pub modem: Option<String>,
 }
 

@@ -14,20 +14,19 @@ pub(crate) const MAX_PAGE: u32 = 1000;
 /// A stored message, as ingest returns it.
 pub type IngestOutcome = Arc<MessageRecord>;
 
-/// Splits hologram metadata (`\u{1}` + modem + `-` + version) into (sdk, modem).
+/// Splits hologram metadata (`\u{1}` + modem + `-` + SDK version) into
+/// (SDK version, modem). The modem part is `agnostic` without a modem, the
+/// modem type otherwise (with its id for a Nova: `nova-<id>`).
 fn parse_metadata(m: Option<&str>) -> (Option<String>, Option<String>) {
-    let Some(m) = m.map(|m| m.trim_start_matches('\u{1}')) else {
+    let Some(m) = m.map(|m| m.trim_start_matches('\u{1}')).filter(|m| !m.is_empty()) else {
         return (None, None);
     };
-    if m.is_empty() {
-        return (None, None);
+    match m.rsplit_once('-') {
+        Some((modem, version)) if !modem.is_empty() && !version.is_empty() => {
+            (Some(version.to_owned()), Some(modem.to_owned()))
+        }
+        _ => (Some(m.to_owned()), None),
     }
-    let modem = m
-        .split('-')
-        .next()
-        .filter(|s| !s.is_empty() && *s != "agnostic")
-        .map(str::to_owned);
-    (Some(m.to_owned()), modem)
 }
 
 /// A device message as a face received it, before it is stored.
@@ -134,14 +133,16 @@ mod tests {
 
     #[test]
     fn metadata_splits_sdk_and_modem() {
+        let split = |m: &str| parse_metadata(Some(m));
         assert_eq!(
-            parse_metadata(Some("\u{1}agnostic-0.9.1")),
-            (Some("agnostic-0.9.1".into()), None)
+            split("\u{1}agnostic-0.9.1"),
+            (Some("0.9.1".into()), Some("agnostic".into()))
         );
         assert_eq!(
-            parse_metadata(Some("\u{1}nova-0.9.1")),
-            (Some("nova-0.9.1".into()), Some("nova".into()))
+            split("\u{1}nova-1234-0.9.1"),
+            (Some("0.9.1".into()), Some("nova-1234".into()))
         );
+        assert_eq!(split("\u{1}odd"), (Some("odd".into()), None));
         assert_eq!(parse_metadata(None), (None, None));
     }
 }

@@ -25,7 +25,8 @@ async fn a_message_is_acknowledged_only_once_stored() {
     assert_eq!(m.device_uuid, d.uuid);
     assert_eq!(m.topics, ["a", "b"]);
     assert_eq!(m.payload, "hello ünï 😀".as_bytes());
-    assert_eq!(m.sdk.as_deref(), Some("agnostic-0.9.1"));
+    assert_eq!(m.sdk.as_deref(), Some("0.9.1"));
+    assert_eq!(m.modem.as_deref(), Some("agnostic"));
     assert!(m.peer.starts_with("127.0.0.1:"));
     let t = server.platform().tenant("acme").await.unwrap();
     let dev = server.platform().device(&t, &d.uuid).await.unwrap();
