@@ -123,7 +123,7 @@ async fn every_call_is_scoped_by_its_tenant() {
         store.delete_device(&b, "da").await,
         Err(StoreError::NotFound(_))
     ));
-    assert_eq!(store.delete_messages_before(&b, i64::MAX).await.unwrap(), 0);
+    assert_eq!(store.delete_messages_before(&b, i64::MAX, 100).await.unwrap(), 0);
     assert_eq!(store.list_messages(&a, &q).await.unwrap().len(), 1);
     // Credential look-ups resolve the owning tenant.
     let (owner, _) = store.device_by_key("aaaaaaaa").await.unwrap().unwrap();
@@ -227,4 +227,29 @@ async fn ingest_by_key_resolves_the_device_in_the_same_write() {
         .await
         .unwrap();
     assert_eq!(all.len(), 1);
+}
+
+#[tokio::test]
+async fn retention_deletes_oldest_first_in_bounded_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = store.create_org(&org("a")).await.unwrap();
+    store.create_device(&a, device("d1", "aaaaaaaa")).await.unwrap();
+    for (i, at) in [10, 20, 30, 40, 50, 1_000].into_iter().enumerate() {
+        let mut m = message(&format!("m{i}"));
+        m.received_at = at;
+        store.insert_message(&a, "d1", m).await.unwrap();
+    }
+    let mut chunks = Vec::new();
+    loop {
+        let n = store.delete_messages_before(&a, 100, 2).await.unwrap();
+        chunks.push(n);
+        if n < 2 {
+            break;
+        }
+    }
+    assert_eq!(chunks, [2, 2, 1]);
+    let left = store.list_messages(&a, &MessageQuery { limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].payload, b"m5");
 }

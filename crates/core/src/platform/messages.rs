@@ -11,6 +11,9 @@ use crate::records::{DeviceRecord, MessageQuery, MessageRecord, NewMessage};
 /// The largest page a message query returns.
 pub(crate) const MAX_PAGE: u32 = 1000;
 
+/// Messages deleted per retention write: small enough that ingest never waits long behind one.
+const RETENTION_CHUNK: u32 = 2000;
+
 /// A stored message, as ingest returns it.
 pub type IngestOutcome = Arc<MessageRecord>;
 
@@ -121,7 +124,16 @@ impl Platform {
                 continue;
             };
             let cutoff = crate::now_ms() - secs * 1000;
-            deleted += self.store.delete_messages_before(&tenant, cutoff).await?;
+            loop {
+                let n = self
+                    .store
+                    .delete_messages_before(&tenant, cutoff, RETENTION_CHUNK)
+                    .await?;
+                deleted += n;
+                if n < u64::from(RETENTION_CHUNK) {
+                    break;
+                }
+            }
         }
         Ok(deleted)
     }

@@ -166,8 +166,10 @@ pub trait Store: Send + Sync + 'static {
     async fn list_messages(&self, tenant: &Tenant, query: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError>;
     /// Reads one message.
     async fn message(&self, tenant: &Tenant, id: i64) -> Result<Option<MessageRecord>, StoreError>;
-    /// Deletes messages received before `cutoff_ms`; returns how many.
-    async fn delete_messages_before(&self, tenant: &Tenant, cutoff_ms: i64) -> Result<u64, StoreError>;
+    /// Deletes up to `limit` of the messages received before `cutoff_ms`,
+    /// oldest first; returns how many. Bounded so a sweep never holds the
+    /// writer (and so ingest) for long.
+    async fn delete_messages_before(&self, tenant: &Tenant, cutoff_ms: i64, limit: u32) -> Result<u64, StoreError>;
 
     // --- SMS outbox
     /// Queues an SMS.

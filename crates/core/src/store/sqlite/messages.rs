@@ -155,11 +155,12 @@ pub(crate) fn get(c: &Connection, t: &Tenant, id: i64) -> Result<Option<MessageR
         .map_err(backend)
 }
 
-pub(crate) fn delete_before(c: &Connection, t: &Tenant, cutoff: i64) -> Result<u64, StoreError> {
-    c.execute(
-        "DELETE FROM messages WHERE org_id = ?1 AND received_at < ?2",
-        params![t.id(), cutoff],
+pub(crate) fn delete_before(c: &Connection, t: &Tenant, cutoff: i64, limit: u32) -> Result<u64, StoreError> {
+    c.prepare_cached(
+        "DELETE FROM messages WHERE id IN \
+         (SELECT id FROM messages WHERE org_id = ?1 AND received_at < ?2 ORDER BY received_at LIMIT ?3)",
     )
+    .and_then(|mut s| s.execute(params![t.id(), cutoff, limit]))
     .map(|n| n as u64)
     .map_err(backend)
 }

@@ -253,10 +253,10 @@ impl Store for SqliteStore {
         let t = t.clone();
         self.pool.read(move |c| messages::get(c, &t, id)).await
     }
-    async fn delete_messages_before(&self, t: &Tenant, cutoff_ms: i64) -> Result<u64, StoreError> {
+    async fn delete_messages_before(&self, t: &Tenant, cutoff_ms: i64, limit: u32) -> Result<u64, StoreError> {
         let t = t.clone();
         self.pool
-            .write(move |c| messages::delete_before(c, &t, cutoff_ms))
+            .write(move |c| messages::delete_before(c, &t, cutoff_ms, limit))
             .await
     }
 
