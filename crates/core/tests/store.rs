@@ -249,7 +249,16 @@ async fn retention_deletes_oldest_first_in_bounded_chunks() {
         }
     }
     assert_eq!(chunks, [2, 2, 1]);
-    let left = store.list_messages(&a, &MessageQuery { limit: 10, ..Default::default() }).await.unwrap();
+    let left = store
+        .list_messages(
+            &a,
+            &MessageQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].payload, b"m5");
 }

@@ -75,6 +75,8 @@ pub struct HttpLimits {
     /// A connection with no bytes moving for this many seconds is closed
     /// (slow or idle clients, keep-alive connections).
     pub idle_timeout_secs: u64,
+    /// Connections served at once; more wait in the accept backlog.
+    pub max_connections: usize,
 }
 
 /// Device TCP protocol limits.
@@ -154,6 +156,7 @@ impl Default for HttpLimits {
             max_body_bytes: 20 * 1024 * 1024,
             request_timeout_secs: 30,
             idle_timeout_secs: 60,
+            max_connections: 1024,
         }
     }
 }
@@ -261,6 +264,9 @@ impl Settings {
         }
         if self.device.max_connections == 0 {
             return invalid("device.max_connections must be at least 1".into());
+        }
+        if self.http_limits.max_connections == 0 {
+            return invalid("http_limits.max_connections must be at least 1".into());
         }
         if self.http_limits.max_body_bytes == 0 {
             return invalid("http_limits.max_body_bytes must be at least 1".into());

@@ -1,4 +1,5 @@
-//! HTTP connections: counted in `thingstead_open_connections` and closed
+//! HTTP connections: at most `max_connections` at once (more wait in the
+//! accept backlog), counted in `thingstead_open_connections`, and closed
 //! when no bytes move for the idle timeout (hyper as axum runs it has no
 //! timer, so nothing else bounds a slow or idle client).
 
@@ -6,8 +7,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
 use crate::telemetry::{ConnectionGuard, ListenerMetrics};
@@ -16,15 +20,17 @@ use crate::telemetry::{ConnectionGuard, ListenerMetrics};
 pub struct BoundedListener {
     inner: TcpListener,
     idle: Duration,
+    slots: Arc<Semaphore>,
     metrics: ListenerMetrics,
 }
 
 impl BoundedListener {
     /// Wraps a bound listener.
-    pub fn new(inner: TcpListener, idle: Duration) -> Self {
+    pub fn new(inner: TcpListener, idle: Duration, max_connections: usize) -> Self {
         Self {
             inner,
             idle,
+            slots: Arc::new(Semaphore::new(max_connections.max(1))),
             metrics: ListenerMetrics::new("http"),
         }
     }
@@ -35,12 +41,20 @@ impl axum::serve::Listener for BoundedListener {
     type Addr = std::net::SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        // The semaphore is never closed, so acquiring only waits for a free slot.
+        let slot = loop {
+            match self.slots.clone().acquire_owned().await {
+                Ok(slot) => break slot,
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        };
         let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
         let stream = BoundedStream {
             inner: io,
             idle: self.idle,
             deadline: Box::pin(tokio::time::sleep(self.idle)),
             _guard: self.metrics.connection(),
+            _slot: slot,
         };
         (stream, addr)
     }
@@ -56,6 +70,7 @@ pub struct BoundedStream {
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
     _guard: ConnectionGuard,
+    _slot: OwnedSemaphorePermit,
 }
 
 impl BoundedStream {

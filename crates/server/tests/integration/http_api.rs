@@ -119,3 +119,32 @@ async fn healthz_reports_an_unavailable_store_and_device_frames_get_an_internal_
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn http_connections_past_the_cap_wait_for_a_slot() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_with(|s| s.http_limits.max_connections = 1).await;
+    let hold = tokio::net::TcpStream::connect(server.http).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let url = server.url("/healthz");
+    let waiting = tokio::spawn(async move { http().get(url).send().await.map(|r| r.status()) });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a second connection waits while the only slot is taken"
+    );
+    let mut hold = hold;
+    hold.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    hold.read_to_end(&mut reply).await.unwrap();
+    assert!(reply.starts_with(b"HTTP/1.1 200"));
+    let status = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    server.stop().await;
+}
