@@ -103,6 +103,7 @@ fn main() -> anyhow::Result<()> {
         metadata: Some("\u{1}agnostic-0.9.1".into()),
         topics: vec![topic],
         data: String::new(),
+        idempotency_key: None,
     };
 
     let rt = tokio::runtime::Builder::new_multi_thread()

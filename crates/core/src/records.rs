@@ -141,6 +141,18 @@ pub struct MessageRecord {
     pub sdk: Option<String>,
     /// The modem from the metadata: `agnostic` (none), or its type (and id).
     pub modem: Option<String>,
+    /// The device's idempotency key for this message, if it sent one.
+    pub idempotency_key: Option<String>,
+}
+
+/// What storing a message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// The stored message (for a duplicate: the one stored before).
+    pub record: MessageRecord,
+    /// True when the device had already sent a message with this
+    /// idempotency key: nothing new was stored.
+    pub duplicate: bool,
 }
 
 /// A message about to be stored (the sending device is named beside it).
@@ -158,6 +170,8 @@ pub struct NewMessage {
     pub sdk: Option<String>,
     /// Modem from metadata.
     pub modem: Option<String>,
+    /// Makes a resend harmless: one message per device and key.
+    pub idempotency_key: Option<String>,
 }
 
 /// A filter over stored messages, newest first, with a cursor.

@@ -33,6 +33,7 @@ fn message(text: &str) -> NewMessage {
         peer: "127.0.0.1:1".into(),
         sdk: None,
         modem: None,
+        idempotency_key: None,
     }
 }
 
@@ -107,7 +108,7 @@ async fn every_call_is_scoped_by_its_tenant() {
     let a = store.create_org(&org("a")).await.unwrap();
     let b = store.create_org(&org("b")).await.unwrap();
     store.create_device(&a, device("da", "aaaaaaaa")).await.unwrap();
-    let m = store.insert_message(&a, "da", message("for a")).await.unwrap();
+    let m = store.insert_message(&a, "da", message("for a")).await.unwrap().record;
     store.enqueue_sms(&a, Some("da"), "+15555550123", "x").await.unwrap();
     assert!(store.device(&b, "da").await.unwrap().is_none());
     assert!(store.list_devices(&b).await.unwrap().is_empty());
@@ -202,7 +203,7 @@ async fn ingest_by_key_resolves_the_device_in_the_same_write() {
     m.peer = "10.1.2.3:4567".into();
     let (tenant, stored) = store.insert_message_by_key("aaaaaaaa", m).await.unwrap().unwrap();
     assert_eq!(tenant, a);
-    assert_eq!(stored.device_uuid, "d1");
+    assert_eq!(stored.record.device_uuid, "d1");
     let device = store.device(&a, "d1").await.unwrap().unwrap();
     assert_eq!(
         device.last_seen_addr.as_deref(),
@@ -261,4 +262,61 @@ async fn retention_deletes_oldest_first_in_bounded_chunks() {
         .unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].payload, b"m5");
+}
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_stores_nothing_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = store.create_org(&org("a")).await.unwrap();
+    store.create_device(&a, device("d1", "aaaaaaaa")).await.unwrap();
+    store.create_device(&a, device("d2", "bbbbbbbb")).await.unwrap();
+    let keyed = |text: &str, key: &str| NewMessage {
+        idempotency_key: Some(key.into()),
+        ..message(text)
+    };
+    let first = store.insert_message(&a, "d1", keyed("one", "k1")).await.unwrap();
+    assert!(!first.duplicate);
+    let again = store
+        .insert_message_by_key("aaaaaaaa", keyed("one (resent)", "k1"))
+        .await
+        .unwrap()
+        .unwrap()
+        .1;
+    assert!(again.duplicate);
+    assert_eq!(again.record.id, first.record.id);
+    assert_eq!(again.record.payload, b"one", "the first copy is kept");
+    // Keys are per device, and messages without keys are never deduplicated.
+    assert!(
+        !store
+            .insert_message(&a, "d2", keyed("other device", "k1"))
+            .await
+            .unwrap()
+            .duplicate
+    );
+    assert!(
+        !store
+            .insert_message(&a, "d1", message("plain"))
+            .await
+            .unwrap()
+            .duplicate
+    );
+    assert!(
+        !store
+            .insert_message(&a, "d1", message("plain"))
+            .await
+            .unwrap()
+            .duplicate
+    );
+    let all = store
+        .list_messages(
+            &a,
+            &MessageQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 4);
 }

@@ -20,30 +20,46 @@ fn e164() -> impl Strategy<Value = E164> {
     "\\+[1-9][0-9]{7,14}".prop_map(|s| E164::parse(&s).unwrap())
 }
 
+fn idempotency_key() -> impl Strategy<Value = Option<IdempotencyKey>> {
+    prop::option::of("[A-Za-z0-9_.:-]{1,64}".prop_map(|s| IdempotencyKey::parse(&s).unwrap()))
+}
+
 fn frame() -> impl Strategy<Value = DeviceFrame> {
     prop_oneof![
-        (key(), metadata(), topics(), any::<String>()).prop_map(|(key, metadata, topics, data)| DeviceFrame::Message(
-            MessageFrame {
+        (key(), metadata(), topics(), any::<String>(), idempotency_key()).prop_map(
+            |(key, metadata, topics, data, idempotency_key)| DeviceFrame::Message(MessageFrame {
                 key,
                 metadata,
                 topics,
-                data
-            }
-        )),
+                data,
+                idempotency_key
+            })
+        ),
         (key(), e164(), "[^\r]{0,160}").prop_map(|(key, destination, text)| DeviceFrame::Sms(SmsFrame {
             key,
             destination,
             text
         })),
-        ("[a-f0-9-]{36}", "[0-9]{6}", metadata(), topics(), any::<String>()).prop_map(
-            |(uuid, otp, metadata, topics, data)| {
+        (
+            "[a-f0-9-]{36}",
+            "[0-9]{6}",
+            metadata(),
+            topics(),
+            any::<String>(),
+            idempotency_key()
+        )
+            .prop_map(|(uuid, otp, metadata, topics, data, idempotency_key)| {
                 DeviceFrame::Totp(TotpFrame {
                     uuid,
                     otp,
-                    payload: TotpPayload::Message { metadata, topics, data },
+                    payload: TotpPayload::Message {
+                        metadata,
+                        topics,
+                        data,
+                        idempotency_key,
+                    },
                 })
-            }
-        ),
+            }),
         ("[a-f0-9-]{36}", "[0-9]{6}", e164(), "[^\r]{0,160}").prop_map(|(uuid, otp, destination, text)| {
             DeviceFrame::Totp(TotpFrame {
                 uuid,
@@ -97,5 +113,7 @@ fn errors_map_to_documented_codes() {
     assert_eq!(code(b"{\"k\": \"abcdefgh\", \"d\": 5}"), 4);
     assert_eq!(code(b"Sabcdefgh+12ab hello\r\r"), 2);
     assert_eq!(code(b"Sabc"), 3);
+    assert_eq!(code(b"{\"k\": \"abcdefgh\", \"d\": \"x\", \"i\": \"has space\"}"), 2);
+    assert_eq!(code(b"{\"k\": \"abcdefgh\", \"d\": \"x\", \"i\": 7}"), 2);
     assert_eq!(check(&[b'x'; 10], 10).unwrap_err().result_code().code(), 5);
 }

@@ -6,7 +6,7 @@ use super::Platform;
 use crate::CoreError;
 use crate::bus::BusEvent;
 use crate::ids::Tenant;
-use crate::records::{DeviceRecord, MessageQuery, MessageRecord, NewMessage};
+use crate::records::{DeviceRecord, MessageQuery, MessageRecord, NewMessage, StoredMessage};
 
 /// The largest page a message query returns.
 pub(crate) const MAX_PAGE: u32 = 1000;
@@ -43,6 +43,8 @@ pub struct IncomingMessage<'a> {
     pub peer: String,
     /// Hologram metadata (`\u{1}` + modem + `-` + SDK version), if sent.
     pub metadata: Option<&'a str>,
+    /// The device's idempotency key, if it sent one.
+    pub idempotency_key: Option<String>,
 }
 
 impl IncomingMessage<'_> {
@@ -55,6 +57,7 @@ impl IncomingMessage<'_> {
             peer: self.peer,
             sdk,
             modem,
+            idempotency_key: self.idempotency_key,
         }
     }
 }
@@ -91,11 +94,14 @@ impl Platform {
         Ok(self.published(stored))
     }
 
-    /// Publishes a committed message on the bus.
-    fn published(&self, stored: MessageRecord) -> IngestOutcome {
-        let stored = Arc::new(stored);
-        self.bus.publish(BusEvent::MessageStored(stored.clone()));
-        stored
+    /// Publishes a newly committed message on the bus (a duplicate was
+    /// published when it was first stored).
+    fn published(&self, stored: StoredMessage) -> IngestOutcome {
+        let record = Arc::new(stored.record);
+        if !stored.duplicate {
+            self.bus.publish(BusEvent::MessageStored(record.clone()));
+        }
+        record
     }
 
     /// Lists messages, newest first; `limit` is clamped to 1..=1000.

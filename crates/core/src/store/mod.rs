@@ -147,13 +147,15 @@ pub trait Store: Send + Sync + 'static {
     async fn tenant_by_api_key_hash(&self, key_hash: &str) -> Result<Option<Tenant>, StoreError>;
 
     // --- messages
-    /// Stores a message of device `device_uuid` (and the device's last-seen address) in one commit.
+    /// Stores a message of device `device_uuid` (and the device's last-seen
+    /// address) in one commit. A message whose idempotency key the device
+    /// used before is not stored again: the earlier one comes back as a duplicate.
     async fn insert_message(
         &self,
         tenant: &Tenant,
         device_uuid: &str,
         message: NewMessage,
-    ) -> Result<MessageRecord, StoreError>;
+    ) -> Result<StoredMessage, StoreError>;
     /// The ingest fast path: resolves the device holding `devicekey` and
     /// stores its message in the same write, one round trip to the store.
     /// `Ok(None)` when no device holds the key (nothing is written).
@@ -161,7 +163,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         devicekey: &str,
         message: NewMessage,
-    ) -> Result<Option<(Tenant, MessageRecord)>, StoreError>;
+    ) -> Result<Option<(Tenant, StoredMessage)>, StoreError>;
     /// Lists messages, newest first.
     async fn list_messages(&self, tenant: &Tenant, query: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError>;
     /// Reads one message.

@@ -1,5 +1,5 @@
 use super::reply::ReplyKind;
-use super::{E164Error, MessageFrame, ResultCode, SmsFrame, Topic, TopicError, TotpFrame};
+use super::{E164Error, IdempotencyKey, MessageFrame, ResultCode, SmsFrame, Topic, TopicError, TotpFrame};
 
 /// The bytes that end every frame.
 pub const TERMINATOR: &[u8] = b"\r\r";
@@ -162,6 +162,16 @@ impl JsonFrame {
                 })
                 .collect(),
             Some(_) => Err(FrameError::Topic(TopicError::TooLong)),
+        }
+    }
+
+    pub(crate) fn idempotency_key(&self) -> Result<Option<IdempotencyKey>, FrameError> {
+        match self.0.get("i") {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(i)) => IdempotencyKey::parse(i)
+                .map(Some)
+                .map_err(|_| FrameError::Parse("\"i\" must be 1 to 64 characters of [A-Za-z0-9_.:-]")),
+            Some(_) => Err(FrameError::Parse("\"i\" must be a string")),
         }
     }
 

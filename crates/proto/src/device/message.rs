@@ -1,13 +1,19 @@
 use super::frame::{FrameError, JsonFrame};
 use super::pyjson;
-use super::{DeviceKey, Topic};
+use super::{DeviceKey, IdempotencyKey, Topic};
 
 /// A cloud message authenticated by device key (hologram's `csrpsk`):
 /// `{"k": KEY, "m": META, "t": [TOPICS], "d": DATA}\r\r`.
 ///
 /// ```
 /// use thingstead_proto::device::{DeviceFrame, MessageFrame, DeviceKey};
-/// let f = MessageFrame { key: DeviceKey::parse("abcdefgh").unwrap(), metadata: None, topics: vec![], data: "hi".into() };
+/// let f = MessageFrame {
+///     key: DeviceKey::parse("abcdefgh").unwrap(),
+///     metadata: None,
+///     topics: vec![],
+///     data: "hi".into(),
+///     idempotency_key: None,
+/// };
 /// assert_eq!(DeviceFrame::Message(f).encode(), b"{\"k\": \"abcdefgh\", \"d\": \"hi\"}\r\r");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +26,8 @@ pub struct MessageFrame {
     pub topics: Vec<Topic>,
     /// The message text.
     pub data: String,
+    /// Makes a resend of the same message harmless (member `"i"`; not hologram's).
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 impl MessageFrame {
@@ -31,6 +39,7 @@ impl MessageFrame {
             metadata: obj.metadata()?,
             topics: obj.topics()?,
             data: obj.data()?,
+            idempotency_key: obj.idempotency_key()?,
         })
     }
 
@@ -38,13 +47,25 @@ impl MessageFrame {
         out.push('{');
         pyjson::push_key(out, "k", true);
         pyjson::push_str(out, self.key.as_str());
-        write_body(out, self.metadata.as_deref(), &self.topics, &self.data);
+        write_body(
+            out,
+            self.metadata.as_deref(),
+            &self.topics,
+            &self.data,
+            self.idempotency_key.as_ref(),
+        );
         out.push('}');
     }
 }
 
-/// Writes the `m`, `t` and `d` members shared by the message frames.
-pub(crate) fn write_body(out: &mut String, metadata: Option<&str>, topics: &[Topic], data: &str) {
+/// Writes the `m`, `t`, `d` (and `i`) members shared by the message frames.
+pub(crate) fn write_body(
+    out: &mut String,
+    metadata: Option<&str>,
+    topics: &[Topic],
+    data: &str,
+    idempotency_key: Option<&IdempotencyKey>,
+) {
     if let Some(m) = metadata {
         pyjson::push_key(out, "m", false);
         pyjson::push_str(out, m);
@@ -55,4 +76,8 @@ pub(crate) fn write_body(out: &mut String, metadata: Option<&str>, topics: &[Top
     }
     pyjson::push_key(out, "d", false);
     pyjson::push_str(out, data);
+    if let Some(i) = idempotency_key {
+        pyjson::push_key(out, "i", false);
+        pyjson::push_str(out, i.as_str());
+    }
 }

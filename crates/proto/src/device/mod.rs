@@ -13,7 +13,7 @@
 //!
 //! | frame | bytes | reply |
 //! |---|---|---|
-//! | [`MessageFrame`] (csrpsk) | `{"k": KEY, "m": META, "t": [TOPICS], "d": DATA}\r\r` | `[code,0]` |
+//! | [`MessageFrame`] (csrpsk) | `{"k": KEY, "m": META, "t": [TOPICS], "d": DATA}\r\r` (Thingstead's SDK may add `"i": KEY`, an [`IdempotencyKey`]) | `[code,0]` |
 //! | [`SmsFrame`] | `S` KEY DESTINATION ` ` TEXT `\r\r` | bare digits, e.g. `0` |
 //! | [`TotpFrame`] (Thingstead) | `{"u": UUID, "o": OTP, "m": META, "t": [...], "d": DATA}` or with `"p": DEST` for SMS | like the csrpsk form it stands for |
 //!
@@ -24,6 +24,7 @@
 //!     metadata: Some("\u{1}agnostic-0.9.1".into()),
 //!     topics: vec!["temp".parse().unwrap()],
 //!     data: "21.5".into(),
+//!     idempotency_key: None,
 //! });
 //! let bytes = frame.encode();
 //! let len = check(&bytes, 64 * 1024).unwrap().unwrap();
@@ -32,6 +33,7 @@
 
 mod e164;
 mod frame;
+mod idempotency;
 mod key;
 mod message;
 mod pyjson;
@@ -43,6 +45,7 @@ mod totp;
 
 pub use e164::{E164, E164Error};
 pub use frame::{DeviceFrame, FrameError, TERMINATOR, check};
+pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use key::{DeviceKey, DeviceKeyError};
 pub use message::MessageFrame;
 pub use reply::{ReplyKind, encode_reply, parse_reply};

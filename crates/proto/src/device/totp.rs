@@ -1,6 +1,6 @@
 use super::frame::{FrameError, JsonFrame};
 use super::message::write_body;
-use super::{E164, SMS_MAX_CHARS, Topic, pyjson};
+use super::{E164, IdempotencyKey, SMS_MAX_CHARS, Topic, pyjson};
 
 /// A frame authenticated by a time-based one-time password (RFC 6238:
 /// SHA-1, 30 s steps, 6 digits) instead of a device key. This is
@@ -15,7 +15,7 @@ use super::{E164, SMS_MAX_CHARS, Topic, pyjson};
 /// ```
 /// use thingstead_proto::device::{DeviceFrame, TotpFrame, TotpPayload};
 /// let f = TotpFrame { uuid: "0b0f...".into(), otp: "123456".into(),
-///     payload: TotpPayload::Message { metadata: None, topics: vec![], data: "hi".into() } };
+///     payload: TotpPayload::Message { metadata: None, topics: vec![], data: "hi".into(), idempotency_key: None } };
 /// let bytes = DeviceFrame::Totp(f.clone()).encode();
 /// assert_eq!(DeviceFrame::parse(&bytes).unwrap(), DeviceFrame::Totp(f));
 /// ```
@@ -40,6 +40,8 @@ pub enum TotpPayload {
         topics: Vec<Topic>,
         /// The message text.
         data: String,
+        /// As in [`MessageFrame`](super::MessageFrame).
+        idempotency_key: Option<IdempotencyKey>,
     },
     /// An SMS.
     Sms {
@@ -71,6 +73,7 @@ impl TotpFrame {
                 metadata: obj.metadata()?,
                 topics: obj.topics()?,
                 data: obj.data()?,
+                idempotency_key: obj.idempotency_key()?,
             },
         };
         Ok(Self { uuid, otp, payload })
@@ -83,7 +86,12 @@ impl TotpFrame {
         pyjson::push_key(out, "o", false);
         pyjson::push_str(out, &self.otp);
         match &self.payload {
-            TotpPayload::Message { metadata, topics, data } => write_body(out, metadata.as_deref(), topics, data),
+            TotpPayload::Message {
+                metadata,
+                topics,
+                data,
+                idempotency_key,
+            } => write_body(out, metadata.as_deref(), topics, data, idempotency_key.as_ref()),
             TotpPayload::Sms { destination, text } => {
                 pyjson::push_key(out, "p", false);
                 pyjson::push_str(out, destination.as_str());

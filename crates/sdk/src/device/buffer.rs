@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use thingstead_proto::device::IdempotencyKey;
 
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +92,8 @@ pub enum BufferError {
 const SUFFIX: &str = ".msg";
 const TEMP_SUFFIX: &str = ".tmp";
 const CORRUPT_SUFFIX: &str = ".corrupt";
+/// The file holding the buffer's instance name.
+const INSTANCE_FILE: &str = "instance";
 
 /// A bounded on-disk queue of messages.
 ///
@@ -112,11 +115,27 @@ const CORRUPT_SUFFIX: &str = ".corrupt";
 #[derive(Debug)]
 pub struct OfflineBuffer {
     dir: PathBuf,
+    /// Random name of this buffer's current run of sequence numbers; with a
+    /// sequence number it makes each entry's idempotency key.
+    instance: String,
     max: usize,
     policy: FullPolicy,
     entries: VecDeque<u64>,
     next_seq: u64,
     dropped: u64,
+}
+
+/// Picks and persists (temp file, fsync, rename) a new random instance name.
+fn new_instance(dir: &Path) -> Result<String, BufferError> {
+    let name = uuid::Uuid::new_v4().simple().to_string();
+    let tmp = dir.join(format!("{INSTANCE_FILE}{TEMP_SUFFIX}"));
+    let path = dir.join(INSTANCE_FILE);
+    let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
+    file.write_all(name.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(io_err(&tmp))?;
+    fs::rename(&tmp, &path).map_err(io_err(&path))?;
+    Ok(name)
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BufferError + '_ {
@@ -156,14 +175,28 @@ impl OfflineBuffer {
         }
         seqs.sort_unstable();
         let next_seq = seqs.last().map_or(0, |s| s + 1);
+        // Sequence numbers restart only when the buffer opens empty; a new
+        // instance name then keeps every idempotency key unique forever.
+        let instance = match fs::read_to_string(dir.join(INSTANCE_FILE)) {
+            Ok(name) if !seqs.is_empty() && IdempotencyKey::parse(name.trim()).is_ok() => name.trim().to_owned(),
+            _ => new_instance(&dir)?,
+        };
         Ok(Self {
             dir,
+            instance,
             max,
             policy,
             entries: seqs.into(),
             next_seq,
             dropped: 0,
         })
+    }
+
+    /// The idempotency key of an entry: unique across restarts, and the
+    /// same every time that entry is sent, so the server stores it once.
+    pub fn idempotency_key(&self, id: EntryId) -> IdempotencyKey {
+        IdempotencyKey::parse(&format!("{}-{}", self.instance, id.0))
+            .unwrap_or_else(|_| unreachable!("32 hex digits, '-', and at most 20 digits form a valid key"))
     }
 
     fn path(&self, seq: u64) -> PathBuf {
@@ -371,7 +404,15 @@ mod tests {
         assert_eq!(buf.len(), 3);
         buf.push(&msg("m3")).unwrap();
         assert_eq!(drain(&mut buf), ["m0", "m1", "m2", "m3"]);
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        let left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            [INSTANCE_FILE],
+            "only the instance name stays once every message is sent"
+        );
     }
 
     #[test]
@@ -418,5 +459,39 @@ mod tests {
         };
         buf.push(&m).unwrap();
         assert_eq!(buf.front().unwrap().unwrap().1, m);
+    }
+}
+
+#[cfg(test)]
+mod idempotency_tests {
+    use super::*;
+
+    fn msg(data: &str) -> BufferedMessage {
+        BufferedMessage {
+            topics: vec![],
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn keys_survive_a_reopen_and_never_repeat_after_the_buffer_empties() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        let a = buf.push(&msg("a")).unwrap();
+        let key_a = buf.idempotency_key(a);
+        drop(buf);
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        let (front, _) = buf.front().unwrap().unwrap();
+        assert_eq!(
+            buf.idempotency_key(front),
+            key_a,
+            "the same entry keeps its key across restarts"
+        );
+        buf.remove(front).unwrap();
+        drop(buf);
+        // Empty at open: sequence numbers restart, so the instance name changes.
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        let b = buf.push(&msg("b")).unwrap();
+        assert_ne!(buf.idempotency_key(b), key_a);
     }
 }

@@ -70,8 +70,11 @@ impl DeviceClient {
     /// sooner.
     ///
     /// An answer that may be temporary (internal error, no readable reply)
-    /// stops the flush and keeps the entry; since the server may have stored
-    /// a message it could not answer, such a message can arrive twice.
+    /// stops the flush and keeps the entry for the next flush. Each entry
+    /// is sent with an idempotency key that survives restarts, so when the
+    /// server had stored it but the reply was lost, the resend is answered
+    /// with success and not stored twice (on a Thingstead server; a Raw-mode
+    /// peer gets the frame unchanged and may see it twice).
     ///
     /// ```no_run
     /// # async fn demo(client: thingstead::device::DeviceClient) -> Result<(), thingstead::device::DeviceError> {
@@ -92,12 +95,15 @@ impl DeviceClient {
         let mut report = FlushReport::default();
         let dir = lock(buffer).dir().display().to_string();
         while self.network().is_connected() {
-            let Some((id, message)) = on_buffer(buffer, |b| b.front()).await? else {
+            let Some((id, message, key)) =
+                on_buffer(buffer, |b| Ok(b.front()?.map(|(id, m)| (id, m, b.idempotency_key(id))))).await?
+            else {
                 break;
             };
             let settings = self.settings();
             let outcome = match parse_topics(&message.topics) {
-                Ok(topics) => self.deliver_message(&settings, &topics, &message.data).await,
+                // The key makes a resend harmless when a reply was lost after the server stored it.
+                Ok(topics) => self.deliver_message(&settings, &topics, &message.data, Some(key)).await,
                 Err(e) => Err(e),
             };
             match outcome {

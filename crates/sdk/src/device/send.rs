@@ -1,8 +1,8 @@
 //! Sending messages, SMS and raw bytes.
 
 use thingstead_proto::device::{
-    DeviceFrame, E164, E164Error, MessageFrame, ReplyKind, ResultCode, SMS_MAX_CHARS, SmsFrame, Topic, TotpFrame,
-    TotpPayload, parse_reply,
+    DeviceFrame, E164, E164Error, IdempotencyKey, MessageFrame, ReplyKind, ResultCode, SMS_MAX_CHARS, SmsFrame, Topic,
+    TotpFrame, TotpPayload, parse_reply,
 };
 
 use super::client::Settings;
@@ -69,13 +69,13 @@ impl DeviceClient {
             if !self.network().is_connected() {
                 return Err(DeviceError::NetworkDown);
             }
-            return self.deliver_message(&self.settings(), &parsed, data).await;
+            return self.deliver_message(&self.settings(), &parsed, data, None).await;
         };
         let _order = self.inner.send_lock.lock().await;
         if self.network().is_connected() {
             let report = self.flush_locked(&buffer).await?;
             if report.remaining == 0 {
-                match self.deliver_message(&self.settings(), &parsed, data).await {
+                match self.deliver_message(&self.settings(), &parsed, data, None).await {
                     Err(e) if e.is_not_delivered() => tracing::info!(error = %e, "message buffered"),
                     other => return other,
                 }
@@ -170,6 +170,7 @@ impl DeviceClient {
         settings: &Settings,
         topics: &[Topic],
         data: &str,
+        idempotency_key: Option<IdempotencyKey>,
     ) -> Result<SendOutcome, DeviceError> {
         tracing::info!("Sending message with body of length {}", data.len());
         if settings.mode == Mode::Raw {
@@ -183,6 +184,7 @@ impl DeviceClient {
                 metadata: Some(frame_metadata()),
                 topics: topics.to_vec(),
                 data: data.to_owned(),
+                idempotency_key,
             }),
             Some(signer) => DeviceFrame::Totp(TotpFrame {
                 uuid: settings.credentials.device_id.clone().unwrap_or_default(),
@@ -191,6 +193,7 @@ impl DeviceClient {
                     metadata: Some(frame_metadata()),
                     topics: topics.to_vec(),
                     data: data.to_owned(),
+                    idempotency_key,
                 },
             }),
         };

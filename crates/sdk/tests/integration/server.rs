@@ -179,11 +179,15 @@ async fn the_offline_buffer_flushes_to_the_server_in_order_and_empties() {
     assert_eq!(payloads, ["offline 0", "offline 1", "offline 2"]);
     assert!(stored.iter().all(|m| m.topics == ["buffered"]));
     assert_eq!(client.buffered_count().await.unwrap(), 0);
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "entries deleted after the success reply"
+    assert!(
+        stored.iter().all(|m| m.idempotency_key.is_some()),
+        "buffered messages carry idempotency keys"
     );
+    let left = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".msg"))
+        .count();
+    assert_eq!(left, 0, "entries deleted after the success reply");
 
     // Online: straight to the server, after what was buffered.
     assert!(client.send_message("online", &[]).await.unwrap().is_success());

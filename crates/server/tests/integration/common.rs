@@ -32,6 +32,7 @@ pub fn message_frame(key: &str, topics: &[&str], data: &str) -> Vec<u8> {
         metadata: Some("\u{1}agnostic-0.9.1".into()),
         topics: topics.iter().map(|t| t.parse().expect("topic")).collect(),
         data: data.into(),
+        idempotency_key: None,
     })
     .encode()
 }

@@ -61,6 +61,34 @@ async fn stored_messages_are_published_on_the_bus_after_commit() {
 }
 
 #[tokio::test]
+async fn a_resent_message_with_the_same_idempotency_key_is_acknowledged_but_stored_once() {
+    let server = TestServer::start().await;
+    server.create_org("acme").await;
+    let d = server.create_device("acme").await;
+    let mut events = server.platform().bus().subscribe();
+    let frame = format!("{{\"k\": \"{}\", \"d\": \"once\", \"i\": \"buf-1\"}}\r\r", d.devicekey);
+    assert_eq!(send_frame(server.device_tcp, frame.as_bytes()).await, b"[0,0]");
+    assert_eq!(
+        send_frame(server.device_tcp, frame.as_bytes()).await,
+        b"[0,0]",
+        "a resend is a success"
+    );
+    let other = format!("{{\"k\": \"{}\", \"d\": \"twice\", \"i\": \"buf-2\"}}\r\r", d.devicekey);
+    assert_eq!(send_frame(server.device_tcp, other.as_bytes()).await, b"[0,0]");
+    let stored = server.messages("acme").await;
+    let payloads: Vec<_> = stored.iter().map(|m| m.payload.clone()).collect();
+    assert_eq!(payloads, [b"once".to_vec(), b"twice".to_vec()]);
+    assert_eq!(stored[0].idempotency_key.as_deref(), Some("buf-1"));
+    // One bus event per stored message, none for the resend.
+    let mut published = 0;
+    while let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(200), events.recv()).await {
+        published += 1;
+    }
+    assert_eq!(published, 2);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn errors_get_the_documented_codes_and_store_nothing() {
     let server = TestServer::start().await;
     server.create_org("acme").await;
@@ -132,6 +160,7 @@ async fn totp_frames_authenticate_once_per_code() {
                 metadata: None,
                 topics: vec![],
                 data: "totp hello".into(),
+                idempotency_key: None,
             },
         })
         .encode()

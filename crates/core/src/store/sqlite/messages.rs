@@ -5,10 +5,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::errors::backend;
 use crate::ids::Tenant;
-use crate::records::{MessageQuery, MessageRecord, NewMessage};
+use crate::records::{MessageQuery, MessageRecord, NewMessage, StoredMessage};
 use crate::store::StoreError;
 
-const COLS: &str = "id, device_uuid, topics, payload, received_at, peer, sdk, modem";
+const COLS: &str = "id, device_uuid, topics, payload, received_at, peer, sdk, modem, idempotency_key";
 
 fn row(org: &str, r: &Row) -> rusqlite::Result<MessageRecord> {
     let topics: String = r.get(2)?;
@@ -22,6 +22,7 @@ fn row(org: &str, r: &Row) -> rusqlite::Result<MessageRecord> {
         peer: r.get(5)?,
         sdk: r.get(6)?,
         modem: r.get(7)?,
+        idempotency_key: r.get(8)?,
     })
 }
 
@@ -45,7 +46,7 @@ pub(crate) fn insert(
     t: &Tenant,
     device_uuid: &str,
     m: NewMessage,
-) -> Result<MessageRecord, StoreError> {
+) -> Result<StoredMessage, StoreError> {
     let seen = c
         .prepare_cached("SELECT last_seen_addr, last_seen_at FROM devices WHERE org_id = ?1 AND uuid = ?2")
         .and_then(|mut s| {
@@ -76,11 +77,29 @@ pub(crate) fn insert_known(
     device_uuid: &str,
     seen: LastSeen<'_>,
     m: NewMessage,
-) -> Result<MessageRecord, StoreError> {
+) -> Result<StoredMessage, StoreError> {
+    if let Some(key) = &m.idempotency_key {
+        let org = t.name().to_string();
+        let earlier = c
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM messages WHERE org_id = ?1 AND device_uuid = ?2 AND idempotency_key = ?3"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![t.id(), device_uuid, key], |r| row(&org, r))
+                    .optional()
+            })
+            .map_err(backend)?;
+        if let Some(record) = earlier {
+            return Ok(StoredMessage {
+                record,
+                duplicate: true,
+            });
+        }
+    }
     let topics = serde_json::to_string(&m.topics).map_err(|e| StoreError::Backend(e.to_string()))?;
     c.prepare_cached(
-        "INSERT INTO messages (org_id, device_uuid, topics, payload, received_at, peer, sdk, modem) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO messages (org_id, device_uuid, topics, payload, received_at, peer, sdk, modem, idempotency_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -91,7 +110,8 @@ pub(crate) fn insert_known(
             m.received_at,
             m.peer,
             m.sdk,
-            m.modem
+            m.modem,
+            m.idempotency_key
         ])
     })
     .map_err(backend)?;
@@ -103,7 +123,7 @@ pub(crate) fn insert_known(
             .and_then(|mut s| s.execute(params![t.id(), device_uuid, ip, m.received_at]))
             .map_err(backend)?;
     }
-    Ok(MessageRecord {
+    let record = MessageRecord {
         id,
         org: t.name().to_string(),
         device_uuid: device_uuid.to_owned(),
@@ -113,6 +133,11 @@ pub(crate) fn insert_known(
         peer: m.peer,
         sdk: m.sdk,
         modem: m.modem,
+        idempotency_key: m.idempotency_key,
+    };
+    Ok(StoredMessage {
+        record,
+        duplicate: false,
     })
 }
 

@@ -219,7 +219,7 @@ impl Store for SqliteStore {
         t: &Tenant,
         device_uuid: &str,
         message: NewMessage,
-    ) -> Result<MessageRecord, StoreError> {
+    ) -> Result<StoredMessage, StoreError> {
         let (t, d) = (t.clone(), device_uuid.to_owned());
         self.pool.write(move |c| messages::insert(c, &t, &d, message)).await
     }
@@ -227,7 +227,7 @@ impl Store for SqliteStore {
         &self,
         devicekey: &str,
         message: NewMessage,
-    ) -> Result<Option<(Tenant, MessageRecord)>, StoreError> {
+    ) -> Result<Option<(Tenant, StoredMessage)>, StoreError> {
         let k = devicekey.to_owned();
         self.pool
             .write(move |c| {

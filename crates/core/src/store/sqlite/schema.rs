@@ -10,6 +10,7 @@ use crate::store::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0001_init.sql"),
     include_str!("../../../migrations/0002_sms_events.sql"),
+    include_str!("../../../migrations/0003_idempotency.sql"),
 ];
 
 /// The newest schema version this binary knows.

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use thingstead_core::{CoreError, DeviceAuth, ErrorKind, IncomingMessage, Tenant, records::DeviceRecord};
-use thingstead_proto::device::{DeviceFrame, E164, ResultCode, Topic, TotpPayload};
+use thingstead_proto::device::{DeviceFrame, E164, IdempotencyKey, ResultCode, Topic, TotpPayload};
 
 use super::DeviceFace;
 
@@ -21,7 +21,10 @@ pub(crate) async fn handle_frame(face: &DeviceFace, bytes: &[u8], peer: SocketAd
         // The hot path: key look-up and insert in one store round trip.
         DeviceFrame::Message(m) => face
             .platform
-            .ingest_by_devicekey(m.key.as_str(), incoming(&m.topics, m.data, peer, m.metadata.as_deref()))
+            .ingest_by_devicekey(
+                m.key.as_str(),
+                incoming(&m.topics, m.data, peer, m.metadata.as_deref(), m.idempotency_key),
+            )
             .await
             .map(|_| ()),
         DeviceFrame::Sms(s) => match authenticate(face, DeviceAuth::DeviceKey(s.key.as_str().to_owned())).await {
@@ -38,9 +41,18 @@ pub(crate) async fn handle_frame(face: &DeviceFace, bytes: &[u8], peer: SocketAd
         .await
         {
             Ok((tenant, device)) => match t.payload {
-                TotpPayload::Message { metadata, topics, data } => face
+                TotpPayload::Message {
+                    metadata,
+                    topics,
+                    data,
+                    idempotency_key,
+                } => face
                     .platform
-                    .ingest_message(&tenant, &device, incoming(&topics, data, peer, metadata.as_deref()))
+                    .ingest_message(
+                        &tenant,
+                        &device,
+                        incoming(&topics, data, peer, metadata.as_deref(), idempotency_key),
+                    )
                     .await
                     .map(|_| ()),
                 TotpPayload::Sms { destination, text } => queue_sms(face, &tenant, &device, &destination, &text).await,
@@ -80,12 +92,19 @@ async fn authenticate(face: &DeviceFace, auth: DeviceAuth) -> Result<(Tenant, De
         })
 }
 
-fn incoming<'a>(topics: &[Topic], data: String, peer: SocketAddr, metadata: Option<&'a str>) -> IncomingMessage<'a> {
+fn incoming<'a>(
+    topics: &[Topic],
+    data: String,
+    peer: SocketAddr,
+    metadata: Option<&'a str>,
+    idempotency_key: Option<IdempotencyKey>,
+) -> IncomingMessage<'a> {
     IncomingMessage {
         topics: topics.iter().map(|t| t.as_str().to_owned()).collect(),
         payload: data.into_bytes(),
         peer: peer.to_string(),
         metadata,
+        idempotency_key: idempotency_key.map(|k| k.as_str().to_owned()),
     }
 }
 

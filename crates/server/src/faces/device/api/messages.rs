@@ -66,6 +66,7 @@ pub(crate) fn record(m: &MessageRecord) -> Value {
         "device_id": m.device_uuid,
         "sdk": m.sdk,
         "modem": m.modem,
+        "idempotency_key": m.idempotency_key,
     });
     json!({
         "id": m.id,
