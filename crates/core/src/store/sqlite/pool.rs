@@ -22,6 +22,10 @@ use crate::store::{StoreError, StoreStats};
 const MAX_BATCH: usize = 1024;
 /// Writes that may wait for the writer before callers are held back.
 const QUEUE: usize = 8192;
+/// How long a caller waits for room in the queue.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a caller waits for its write's commit once queued.
+const COMMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 type Output = Box<dyn Any + Send>;
 type Op = Box<dyn FnOnce(&Connection) -> Result<Output, StoreError> + Send>;
@@ -74,8 +78,16 @@ impl Pool {
         let sender = self.jobs.lock().map_err(|_| closed())?.clone().ok_or_else(closed)?;
         let (reply, rx) = oneshot::channel();
         let op: Op = Box::new(move |c| f(c).map(|v| Box::new(v) as Output));
-        sender.send(Job { op, reply }).await.map_err(|_| closed())?;
-        let out = rx.await.map_err(|_| closed())??;
+        tokio::time::timeout(QUEUE_WAIT, sender.send(Job { op, reply }))
+            .await
+            .map_err(|_| StoreError::Unavailable("the store is overloaded: writes queue too long".into()))?
+            .map_err(|_| closed())?;
+        // Not hearing back in time is a failure, never a success: the caller
+        // is not told "stored" for a write that may still be pending.
+        let out = tokio::time::timeout(COMMIT_WAIT, rx)
+            .await
+            .map_err(|_| StoreError::Unavailable("the store did not commit in time".into()))?
+            .map_err(|_| closed())??;
         out.downcast::<T>()
             .map(|b| *b)
             .map_err(|_| StoreError::Backend("write returned the wrong type".into()))
