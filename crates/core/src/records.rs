@@ -295,6 +295,15 @@ pub enum DeliveryResult {
 }
 
 impl DeliveryResult {
+    /// Parses a stored result.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "delivered" => Self::Delivered,
+            "timeout" => Self::Timeout,
+            _ => Self::Refused,
+        }
+    }
+
     /// The result as stored.
     pub fn as_str(self) -> &'static str {
         match self {

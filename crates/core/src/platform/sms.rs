@@ -74,4 +74,17 @@ impl Platform {
             .record_delivery(tenant, device_uuid, target, result, detail)
             .await?)
     }
+
+    /// A device's recorded cloud-to-device pushes, newest first.
+    pub async fn list_deliveries(
+        &self,
+        tenant: &Tenant,
+        device_uuid: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>, CoreError> {
+        Ok(self
+            .store
+            .list_deliveries(tenant, device_uuid, limit.clamp(1, 1000))
+            .await?)
+    }
 }

@@ -202,6 +202,13 @@ pub trait Store: Send + Sync + 'static {
         result: DeliveryResult,
         detail: Option<&str>,
     ) -> Result<DeliveryRecord, StoreError>;
+    /// A device's recorded pushes, newest first.
+    async fn list_deliveries(
+        &self,
+        tenant: &Tenant,
+        device_uuid: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>, StoreError>;
 
     // --- health
     /// Checks the store answers.

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use thingstead_server::testing::TestServer;
 use tokio::net::TcpListener;
 
-use super::common::{accept_one, http, message_frame, post_json, send_frame};
+use super::common::{accept_one, get_json, http, message_frame, post_json, send_frame};
 
 #[tokio::test]
 async fn pushes_deliver_raw_bytes_and_report_each_device() {
@@ -26,6 +26,16 @@ async fn pushes_deliver_raw_bytes_and_report_each_device() {
     // Nobody listening on that port any more: refused, and said so.
     let r: Value = post_json(&url, &body).await;
     assert_eq!(r["data"][0]["result"], "refused");
+
+    // Both outcomes are on record, newest first.
+    let history = get_json(&server.url(&format!("/api/1/devices/{}/deliveries?apikey={key}", d.uuid))).await;
+    let results: Vec<_> = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].clone())
+        .collect();
+    assert_eq!(results, [json!("refused"), json!("delivered")]);
     server.stop().await;
 }
 

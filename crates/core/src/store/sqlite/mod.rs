@@ -312,6 +312,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn list_deliveries(
+        &self,
+        t: &Tenant,
+        device_uuid: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let (t, d) = (t.clone(), device_uuid.to_owned());
+        self.pool.read(move |c| outbox::list_deliveries(c, &t, &d, limit)).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.pool
             .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(errors::backend))

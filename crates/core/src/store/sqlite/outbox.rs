@@ -215,3 +215,30 @@ pub(crate) fn record_delivery(
         at,
     })
 }
+
+pub(crate) fn list_deliveries(
+    c: &Connection,
+    t: &Tenant,
+    device_uuid: &str,
+    limit: u32,
+) -> Result<Vec<DeliveryRecord>, StoreError> {
+    let mut s = c
+        .prepare_cached(
+            "SELECT id, device_uuid, target, result, detail, at FROM deliveries \
+             WHERE org_id = ?1 AND device_uuid = ?2 ORDER BY id DESC LIMIT ?3",
+        )
+        .map_err(backend)?;
+    s.query_map(params![t.id(), device_uuid, limit], |r| {
+        let result: String = r.get(3)?;
+        Ok(DeliveryRecord {
+            id: r.get(0)?,
+            device_uuid: r.get(1)?,
+            target: r.get(2)?,
+            result: DeliveryResult::parse(&result),
+            detail: r.get(4)?,
+            at: r.get(5)?,
+        })
+    })
+    .and_then(Iterator::collect)
+    .map_err(backend)
+}

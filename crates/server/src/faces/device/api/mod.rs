@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/devices", get(devices::list))
         .route("/devices/{id}", get(devices::get))
         .route("/devices/messages", post(push::push))
+        .route("/devices/{id}/deliveries", get(push::deliveries))
         .route("/csr/rdm", get(messages::list))
         .route("/csr/rdm/{id}", get(messages::get))
         .route("/sms", get(sms::list).post(sms::send))

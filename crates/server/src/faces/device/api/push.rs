@@ -1,7 +1,7 @@
 //! `POST /api/1/devices/messages`: cloud-to-device pushes (WIRE.md C.5).
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -69,4 +69,22 @@ pub(crate) async fn push(
         results.push(json!({ "deviceid": id, "target": rec.target, "result": rec.result, "detail": rec.detail }));
     }
     Ok(super::ok(Value::Array(results)))
+}
+
+/// `GET /api/1/devices/{id}/deliveries`: the device's recorded pushes, newest first (at most 100).
+pub(crate) async fn deliveries(
+    State(s): State<AppState>,
+    ApiKeyTenant(t): ApiKeyTenant,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    s.platform
+        .device(&t, &id)
+        .await
+        .map_err(|e| ApiError::from(e).hologram())?;
+    let rows = s
+        .platform
+        .list_deliveries(&t, &id, 100)
+        .await
+        .map_err(|e| ApiError::from(e).hologram())?;
+    Ok(super::ok(serde_json::to_value(rows).unwrap_or_default()))
 }
