@@ -12,6 +12,16 @@ fn open(dir: &std::path::Path) -> Arc<dyn Store> {
     Arc::new(SqliteStore::open(dir).expect("open store"))
 }
 
+/// A fresh store with organization `name` and its device `d1` (key `aaaaaaaa`).
+/// The temp dir lives as long as the returned guard.
+async fn store_with_device(name: &str) -> (tempfile::TempDir, Arc<dyn Store>, thingstead_core::Tenant) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let tenant = store.create_org(&org(name)).await.unwrap();
+    store.create_device(&tenant, device("d1", "aaaaaaaa")).await.unwrap();
+    (dir, store, tenant)
+}
+
 fn org(name: &str) -> OrgName {
     OrgName::parse(name).unwrap()
 }
@@ -39,10 +49,7 @@ fn message(text: &str) -> NewMessage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_are_group_committed_and_all_durable() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let t = store.create_org(&org("acme")).await.unwrap();
-    store.create_device(&t, device("d1", "aaaaaaaa")).await.unwrap();
+    let (dir, store, t) = store_with_device("acme").await;
     let before = store.stats();
     let writers: Vec<_> = (0..500)
         .map(|i| {
@@ -158,10 +165,7 @@ async fn unique_keys_conflict_and_deleting_an_org_removes_what_it_owns() {
 
 #[tokio::test]
 async fn totp_steps_are_used_once_and_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let a = store.create_org(&org("a")).await.unwrap();
-    store.create_device(&a, device("d1", "aaaaaaaa")).await.unwrap();
+    let (_dir, store, a) = store_with_device("a").await;
     store.set_device_totp(&a, "d1", "JBSWY3DPEHPK3PXP").await.unwrap();
     assert!(store.consume_totp_step(&a, "d1", 100).await.unwrap());
     assert!(!store.consume_totp_step(&a, "d1", 100).await.unwrap());
@@ -195,10 +199,7 @@ async fn the_data_dir_is_private() {
 
 #[tokio::test]
 async fn ingest_by_key_resolves_the_device_in_the_same_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let a = store.create_org(&org("a")).await.unwrap();
-    store.create_device(&a, device("d1", "aaaaaaaa")).await.unwrap();
+    let (_dir, store, a) = store_with_device("a").await;
     let mut m = message("hello");
     m.peer = "10.1.2.3:4567".into();
     let (tenant, stored) = store.insert_message_by_key("aaaaaaaa", m).await.unwrap().unwrap();
@@ -232,10 +233,7 @@ async fn ingest_by_key_resolves_the_device_in_the_same_write() {
 
 #[tokio::test]
 async fn retention_deletes_oldest_first_in_bounded_chunks() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let a = store.create_org(&org("a")).await.unwrap();
-    store.create_device(&a, device("d1", "aaaaaaaa")).await.unwrap();
+    let (_dir, store, a) = store_with_device("a").await;
     for (i, at) in [10, 20, 30, 40, 50, 1_000].into_iter().enumerate() {
         let mut m = message(&format!("m{i}"));
         m.received_at = at;
@@ -266,10 +264,7 @@ async fn retention_deletes_oldest_first_in_bounded_chunks() {
 
 #[tokio::test]
 async fn a_repeated_idempotency_key_stores_nothing_new() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let a = store.create_org(&org("a")).await.unwrap();
-    store.create_device(&a, device("d1", "aaaaaaaa")).await.unwrap();
+    let (_dir, store, a) = store_with_device("a").await;
     store.create_device(&a, device("d2", "bbbbbbbb")).await.unwrap();
     let keyed = |text: &str, key: &str| NewMessage {
         idempotency_key: Some(key.into()),
