@@ -22,6 +22,18 @@ async fn store_with_device(name: &str) -> (tempfile::TempDir, Arc<dyn Store>, th
     (dir, store, tenant)
 }
 
+/// Every message of a tenant, newest first.
+async fn all_messages(
+    store: &Arc<dyn Store>,
+    tenant: &thingstead_core::Tenant,
+) -> Vec<thingstead_core::records::MessageRecord> {
+    let query = MessageQuery {
+        limit: 1000,
+        ..Default::default()
+    };
+    store.list_messages(tenant, &query).await.unwrap()
+}
+
 fn org(name: &str) -> OrgName {
     OrgName::parse(name).unwrap()
 }
@@ -71,16 +83,7 @@ async fn concurrent_writes_are_group_committed_and_all_durable() {
     store.close().await;
     let reopened = open(dir.path());
     let t = reopened.tenant(&org("acme")).await.unwrap().unwrap();
-    let all = reopened
-        .list_messages(
-            &t,
-            &MessageQuery {
-                limit: 1000,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let all = all_messages(&reopened, &t).await;
     assert_eq!(all.len(), 500);
 }
 
@@ -218,16 +221,7 @@ async fn ingest_by_key_resolves_the_device_in_the_same_write() {
             .unwrap()
             .is_none()
     );
-    let all = store
-        .list_messages(
-            &a,
-            &MessageQuery {
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let all = all_messages(&store, &a).await;
     assert_eq!(all.len(), 1);
 }
 
@@ -248,16 +242,7 @@ async fn retention_deletes_oldest_first_in_bounded_chunks() {
         }
     }
     assert_eq!(chunks, [2, 2, 1]);
-    let left = store
-        .list_messages(
-            &a,
-            &MessageQuery {
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let left = all_messages(&store, &a).await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].payload, b"m5");
 }
@@ -303,15 +288,6 @@ async fn a_repeated_idempotency_key_stores_nothing_new() {
             .unwrap()
             .duplicate
     );
-    let all = store
-        .list_messages(
-            &a,
-            &MessageQuery {
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let all = all_messages(&store, &a).await;
     assert_eq!(all.len(), 4);
 }
