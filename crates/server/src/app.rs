@@ -178,6 +178,10 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
         token.clone(),
         tasks.clone(),
     ));
+    tasks.spawn(crate::activity::run_summary(
+        Duration::from_secs(settings.summary_interval_secs),
+        token.clone(),
+    ));
     tasks.spawn(crate::retention::run(
         platform.clone(),
         settings.retention.interval_secs,

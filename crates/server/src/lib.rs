@@ -4,6 +4,7 @@
 //! writes the ready file; [`run`] does the same and serves until a shutdown
 //! future resolves, then stops gracefully.
 
+pub mod activity;
 mod app;
 pub mod faces;
 pub mod http;

@@ -27,6 +27,9 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "device",
     "retention",
     "sms",
+    "push",
+    "secrets",
+    "summary_interval_secs",
 ];
 
 /// Log line format.
@@ -62,6 +65,35 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// SMS gateway.
     pub sms: SmsSettings,
+    /// Cloud-to-device pushes: where they may go and how many at once.
+    pub push: PushSettings,
+    /// Where the master key that encrypts credentials at rest comes from.
+    pub secrets: SecretsSettings,
+    /// Seconds between the activity summaries logged at info (0: none).
+    pub summary_interval_secs: u64,
+}
+
+/// Cloud-to-device push limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushSettings {
+    /// CIDRs (`10.0.0.0/8`, `fd00::/8`) an explicit `host` may fall within,
+    /// besides the device's last-seen address. Empty by default: pushes go
+    /// only to where each device last connected from.
+    pub allowed_networks: Vec<String>,
+    /// Most devices one push request may address.
+    pub max_devices: usize,
+    /// The whole push request (every device, concurrently) must finish within this, in ms.
+    pub deadline_ms: u64,
+}
+
+/// Credentials at rest.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsSettings {
+    /// The master key file (32 random bytes, mode 0600). Default: `master.key`
+    /// in the data dir, created on first start.
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// HTTP limits.
@@ -77,6 +109,10 @@ pub struct HttpLimits {
     pub idle_timeout_secs: u64,
     /// Connections served at once; more wait in the accept backlog.
     pub max_connections: usize,
+    /// Connections one source address may hold open; more are closed at once.
+    pub max_connections_per_ip: usize,
+    /// The whole request head (request line and headers) must arrive within this many seconds.
+    pub head_timeout_secs: u64,
 }
 
 /// Device TCP protocol limits.
@@ -91,6 +127,15 @@ pub struct DeviceSettings {
     pub max_connections: usize,
     /// Cloud-to-device: connect and write timeout, in ms.
     pub push_timeout_ms: u64,
+    /// A connection whose first byte does not arrive within this many ms is closed.
+    pub first_byte_timeout_ms: u64,
+    /// Connections one source address may hold open; more are closed at once.
+    pub max_connections_per_ip: usize,
+    /// Failed device-key look-ups one source address may make per second
+    /// (a token bucket; refused frames beyond it get code 3 unchecked).
+    pub auth_failures_per_sec: f64,
+    /// The token bucket's size: failures allowed in a burst.
+    pub auth_failure_burst: u32,
 }
 
 /// Retention enforcement.
@@ -146,6 +191,19 @@ impl Default for Settings {
             device: DeviceSettings::default(),
             retention: RetentionSettings::default(),
             sms: SmsSettings::default(),
+            push: PushSettings::default(),
+            secrets: SecretsSettings::default(),
+            summary_interval_secs: 60,
+        }
+    }
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        Self {
+            allowed_networks: Vec::new(),
+            max_devices: 100,
+            deadline_ms: 10_000,
         }
     }
 }
@@ -153,10 +211,12 @@ impl Default for Settings {
 impl Default for HttpLimits {
     fn default() -> Self {
         Self {
-            max_body_bytes: 20 * 1024 * 1024,
+            max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             idle_timeout_secs: 60,
             max_connections: 1024,
+            max_connections_per_ip: 64,
+            head_timeout_secs: 5,
         }
     }
 }
@@ -168,6 +228,10 @@ impl Default for DeviceSettings {
             idle_timeout_ms: 10_000,
             max_connections: 4096,
             push_timeout_ms: 5_000,
+            first_byte_timeout_ms: 2_000,
+            max_connections_per_ip: 2048,
+            auth_failures_per_sec: 2.0,
+            auth_failure_burst: 10,
         }
     }
 }
