@@ -3,6 +3,8 @@
 
 #[path = "integration/admin.rs"]
 mod admin;
+#[path = "integration/data_dir.rs"]
+mod data_dir;
 #[path = "integration/device_tools.rs"]
 mod device_tools;
 #[path = "integration/durability.rs"]

@@ -9,6 +9,7 @@
 pub mod bus;
 mod error;
 pub mod ids;
+pub mod master_key;
 mod platform;
 pub mod records;
 pub mod secrets;

@@ -24,8 +24,9 @@ pub struct UserRecord {
     pub created_at: i64,
 }
 
-/// A device with its credentials. Faces must not show `secret`,
-/// `devicekey` or `totp_seed` in listings.
+/// A device with its credentials. Faces must not show `secret` or
+/// `totp_seed` in listings. The device key is not here: it is stored only as
+/// a keyed hash and shown once, at creation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRecord {
     /// Organization name.
@@ -36,8 +37,6 @@ pub struct DeviceRecord {
     pub name: String,
     /// Key for HS256 device login tokens.
     pub secret: String,
-    /// The 8-character Hologram-style device key.
-    pub devicekey: String,
     /// Base32 TOTP seed, when provisioned.
     pub totp_seed: Option<String>,
     /// The address a device last sent from (`ip:port`).

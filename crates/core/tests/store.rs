@@ -4,12 +4,17 @@
 use std::sync::Arc;
 
 use thingstead_core::OrgName;
+use thingstead_core::master_key::MasterKey;
 use thingstead_core::records::{MessageQuery, NewMessage};
 use thingstead_core::store::sqlite::SqliteStore;
 use thingstead_core::store::{NewDevice, Store, StoreError};
 
+fn key(dir: &std::path::Path) -> MasterKey {
+    MasterKey::load_or_generate(&dir.join("master.key")).expect("master key")
+}
+
 fn open(dir: &std::path::Path) -> Arc<dyn Store> {
-    Arc::new(SqliteStore::open(dir).expect("open store"))
+    Arc::new(SqliteStore::open(dir, key(dir)).expect("open store"))
 }
 
 /// A fresh store with organization `name` and its device `d1` (key `aaaaaaaa`).
@@ -179,12 +184,12 @@ async fn totp_steps_are_used_once_and_in_order() {
 #[tokio::test]
 async fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = open(dir.path());
     store.close().await;
     let conn = rusqlite::Connection::open(dir.path().join("thingstead.db")).unwrap();
     conn.pragma_update(None, "user_version", 999).unwrap();
     drop(conn);
-    match SqliteStore::open(dir.path()) {
+    match SqliteStore::open(dir.path(), key(dir.path())) {
         Err(e @ StoreError::SchemaTooNew { found: 999, .. }) => assert!(e.to_string().contains("newer")),
         Err(e) => panic!("wrong error {e}"),
         Ok(_) => panic!("a newer schema must be refused"),
@@ -196,8 +201,18 @@ async fn the_data_dir_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let _store = SqliteStore::open(&data).unwrap();
+    SqliteStore::prepare_dir(&data).unwrap();
+    let store = SqliteStore::open(&data, key(&data)).unwrap();
+    let t = store.create_org(&org("a")).await.unwrap();
+    store.create_device(&t, device("d1", "aaaaaaaa")).await.unwrap();
     assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
+    // The database, its WAL and shared-memory files, and the key file.
+    let files: Vec<_> = std::fs::read_dir(&data).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(files.len() >= 3, "{files:?}");
+    for f in files {
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
 }
 
 #[tokio::test]
@@ -290,4 +305,101 @@ async fn a_repeated_idempotency_key_stores_nothing_new() {
     );
     let all = all_messages(&store, &a).await;
     assert_eq!(all.len(), 4);
+}
+
+/// Every byte of the database files of `dir` (the database, WAL, shm).
+fn raw_database(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("thingstead.db") {
+            all.extend(std::fs::read(path).unwrap());
+        }
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+const SECRET: &str = "device-secret-0123456789abcdef";
+const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const APP_KEY: &str = "app-api-key-fedcba9876543210";
+
+#[tokio::test]
+async fn a_copy_of_the_database_reveals_no_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let t = store.create_org(&org("a")).await.unwrap();
+    let mut d = device("d1", "kq7z2m9x");
+    d.secret = SECRET.into();
+    store.create_device(&t, d).await.unwrap();
+    store.set_device_totp(&t, "d1", SEED).await.unwrap();
+    store.create_app(&t, "app1", "app", APP_KEY).await.unwrap();
+    // Checked while the server would be running (WAL not yet folded in) and after close.
+    for round in 0..2 {
+        let raw = raw_database(dir.path());
+        for secret in ["kq7z2m9x", SECRET, SEED, APP_KEY] {
+            assert!(
+                !contains(&raw, secret),
+                "round {round}: {secret} found in the database files"
+            );
+        }
+        if round == 0 {
+            let (tenant, found) = store.device_by_key("kq7z2m9x").await.unwrap().unwrap();
+            assert_eq!((tenant, found.secret.as_str()), (t.clone(), SECRET));
+            assert_eq!(found.totp_seed.as_deref(), Some(SEED));
+            assert!(store.device_by_key("kq7z2m9y").await.unwrap().is_none());
+            store.close().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn another_master_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    open(dir.path()).close().await;
+    let other = tempfile::tempdir().unwrap();
+    match SqliteStore::open(dir.path(), key(other.path())) {
+        Err(e) => assert!(e.to_string().contains("master key"), "{e}"),
+        Ok(_) => panic!("a store sealed with another master key must not open"),
+    }
+}
+
+#[tokio::test]
+async fn a_store_of_schema_3_is_converted_without_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("thingstead.db")).unwrap();
+        conn.execute_batch(include_str!("../migrations/0001_init.sql")).unwrap();
+        conn.execute_batch(include_str!("../migrations/0002_sms_events.sql"))
+            .unwrap();
+        conn.execute_batch(include_str!("../migrations/0003_idempotency.sql"))
+            .unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = 3; \
+             INSERT INTO orgs (id, name, created_at) VALUES (1, 'old', 1); \
+             INSERT INTO devices (uuid, org_id, name, secret, devicekey, totp_seed, totp_last_step, last_seen_addr, created_at) \
+             VALUES ('d1', 1, 'pump', '{SECRET}', 'oldkey42', '{SEED}', 7, '10.0.0.1:5', 2); \
+             INSERT INTO apps (uuid, org_id, name, api_key, created_at) VALUES ('app1', 1, 'app', '{APP_KEY}', 3);"
+        ))
+        .unwrap();
+    }
+    let store = open(dir.path());
+    let (t, d) = store.device_by_key("oldkey42").await.unwrap().unwrap();
+    assert_eq!(
+        (d.uuid.as_str(), d.name.as_str(), d.secret.as_str()),
+        ("d1", "pump", SECRET)
+    );
+    assert_eq!(d.totp_seed.as_deref(), Some(SEED));
+    assert_eq!(d.last_seen_addr.as_deref(), Some("10.0.0.1:5"));
+    // The step used before the upgrade stays used.
+    assert!(!store.consume_totp_step(&t, "d1", 7).await.unwrap());
+    assert_eq!(store.list_apps(&t).await.unwrap().len(), 1);
+    store.close().await;
+    let raw = raw_database(dir.path());
+    for secret in ["oldkey42", SECRET, SEED, APP_KEY] {
+        assert!(!contains(&raw, secret), "{secret} survived the conversion");
+    }
 }

@@ -73,13 +73,39 @@ pub enum StartError {
     /// The SMS provider settings are unusable.
     #[error("SMS provider: {0}")]
     Sms(String),
+    /// The data dir is in use, holds no store, or its master key is unusable.
+    #[error(transparent)]
+    DataDir(#[from] crate::data_dir::DataDirError),
+}
+
+/// Whether [`open_platform`] may create a store where there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the data dir and store when missing (`serve`, `admin org create`).
+    CreateIfMissing,
+    /// Fail, naming the absolute path, when the data dir holds no store
+    /// (every other admin command: a mistyped `--data-dir` must not make one).
+    Existing,
 }
 
 /// Opens the store of `settings.data_dir` as a platform (used by `serve`
 /// and by the admin CLI, which works with or without a running server).
-pub fn open_platform(settings: &Settings) -> Result<Platform, StartError> {
-    let store = SqliteStore::open(&settings.data_dir).map_err(|source| StartError::Store {
-        dir: settings.data_dir.display().to_string(),
+pub fn open_platform(settings: &Settings, mode: OpenMode) -> Result<Platform, StartError> {
+    let dir = &settings.data_dir;
+    if mode == OpenMode::Existing && !crate::data_dir::has_store(dir) {
+        return Err(crate::data_dir::DataDirError::NoStore(crate::data_dir::absolute(dir)).into());
+    }
+    // The store makes the data dir (mode 0700) before the key file goes in it.
+    let key_in_dir = settings.secrets.master_key_file.is_none();
+    if key_in_dir && !dir.exists() {
+        SqliteStore::prepare_dir(dir).map_err(|source| StartError::Store {
+            dir: crate::data_dir::absolute(dir).display().to_string(),
+            source,
+        })?;
+    }
+    let key = crate::data_dir::master_key(settings)?;
+    let store = SqliteStore::open(dir, key).map_err(|source| StartError::Store {
+        dir: crate::data_dir::absolute(dir).display().to_string(),
         source,
     })?;
     Ok(Platform::new(Arc::new(store), Arc::new(LocalBus::default())))
@@ -87,6 +113,7 @@ pub fn open_platform(settings: &Settings) -> Result<Platform, StartError> {
 
 /// A started server.
 pub struct RunningServer {
+    _lock: crate::data_dir::DataDirLock,
     addrs: BoundAddrs,
     platform: Platform,
     token: CancellationToken,
@@ -129,7 +156,8 @@ impl RunningServer {
 pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     let settings = Arc::new(settings);
     tracing::debug!(settings = ?settings, "effective settings");
-    let platform = open_platform(&settings)?;
+    let lock = crate::data_dir::DataDirLock::acquire(&settings.data_dir)?;
+    let platform = open_platform(&settings, OpenMode::CreateIfMissing)?;
     let providers = crate::sms::provider_for(&settings.sms).map_err(StartError::Sms)?;
 
     let bind = |listener: &'static str, addr: String| async move {
@@ -207,8 +235,10 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
             source,
         })?;
     }
-    tracing::info!(http = %addrs.http, device_tcp = %addrs.device_tcp, data_dir = %settings.data_dir.display(), "thingstead ready");
+    let data_dir = crate::data_dir::absolute(&settings.data_dir);
+    tracing::info!(http = %addrs.http, device_tcp = %addrs.device_tcp, data_dir = %data_dir.display(), "thingstead ready");
     Ok(RunningServer {
+        _lock: lock,
         addrs,
         platform,
         token,

@@ -6,6 +6,7 @@
 
 pub mod activity;
 mod app;
+pub mod data_dir;
 pub mod faces;
 pub mod http;
 pub mod push;
@@ -17,5 +18,5 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use app::{BoundAddrs, RunningServer, StartError, open_platform, run, start};
+pub use app::{BoundAddrs, OpenMode, RunningServer, StartError, open_platform, run, start};
 pub use settings::{FlagOverrides, LogFormat, Settings};

@@ -45,7 +45,20 @@ pub enum AdminCommand {
 pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
     let settings = global.settings(FlagOverrides::default())?;
     crate::logging::init(settings.log_format, "warn");
-    let platform = thingstead_server::open_platform(&settings)?;
+    // Only `org create` may make a store: anything else on a directory
+    // without one is a mistyped --data-dir, not an empty registry.
+    let creates = matches!(cmd, AdminCommand::Org(org::OrgCommand::Create { .. }));
+    let dir = thingstead_server::data_dir::absolute(&settings.data_dir);
+    let new_store = creates && !thingstead_server::data_dir::has_store(&settings.data_dir);
+    let mode = if creates {
+        thingstead_server::OpenMode::CreateIfMissing
+    } else {
+        thingstead_server::OpenMode::Existing
+    };
+    let platform = thingstead_server::open_platform(&settings, mode)?;
+    if new_store {
+        eprintln!("created a new store in {}", dir.display());
+    }
     let result = match cmd {
         AdminCommand::Org(c) => org::run(&platform, c).await,
         AdminCommand::User(c) => user::run(&platform, c).await,

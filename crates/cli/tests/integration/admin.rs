@@ -417,7 +417,7 @@ fn apikey_create_list_delete_and_errors() {
 fn admin_creates_the_data_dir_with_mode_0700() {
     let env = Env::new();
     assert!(!env.data_dir().exists());
-    env.admin(&["org", "list"]);
+    env.admin(&["org", "create", "acme"]);
     let mode = std::fs::metadata(env.data_dir()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "data dir mode {mode:o}");
 }

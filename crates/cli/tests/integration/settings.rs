@@ -61,7 +61,7 @@ fn config_print_layers_defaults_file_env_flags() {
     assert_eq!(s(&t, "http"), "127.0.0.1:8080");
     assert_eq!(s(&t, "device_tcp"), "127.0.0.1:9999");
     assert_eq!(i(&t, "device.max_frame"), 65536);
-    assert_eq!(i(&t, "http_limits.max_body_bytes"), 20 * 1024 * 1024);
+    assert_eq!(i(&t, "http_limits.max_body_bytes"), 1024 * 1024);
 
     // File over defaults; untouched keys of a touched section keep their defaults.
     let mut c = env.bare();

@@ -62,7 +62,7 @@ impl Platform {
                 uuid: uuid.clone(),
                 name: name.clone(),
                 secret: secret.clone(),
-                devicekey,
+                devicekey: devicekey.clone(),
             };
             match self.store.create_device(tenant, new).await {
                 Ok(d) => {
@@ -70,7 +70,7 @@ impl Platform {
                         uuid: d.uuid,
                         name: d.name,
                         secret: d.secret,
-                        devicekey: d.devicekey,
+                        devicekey,
                     });
                 }
                 Err(StoreError::Conflict(_)) => continue,

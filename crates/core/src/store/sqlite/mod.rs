@@ -9,17 +9,22 @@ mod registry;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
 use self::pool::Pool;
 use crate::ids::{OrgName, Tenant};
+use crate::master_key::MasterKey;
 use crate::records::*;
 use crate::store::{NewDevice, Store, StoreError, StoreStats};
 
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = schema::SCHEMA_VERSION;
+
+/// The database file in a data dir.
+pub const DB_FILE: &str = "thingstead.db";
 
 /// Reader connections kept open.
 const READERS: usize = 4;
@@ -30,26 +35,43 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     pool: Pool,
     path: PathBuf,
+    key: Arc<MasterKey>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the store in `data_dir`, creating the
-    /// directory with mode 0700, and applies migrations.
-    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+    /// directory with mode 0700 and every file in it with mode 0600, and
+    /// applies migrations. `key` seals credentials at rest; a store made
+    /// with another key refuses to open.
+    pub fn open(data_dir: &Path, key: MasterKey) -> Result<Self, StoreError> {
         create_private_dir(data_dir)?;
-        let path = data_dir.join("thingstead.db");
+        let path = data_dir.join(DB_FILE);
+        create_private_file(&path)?;
         let mut writer = open_conn(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(errors::backend)?;
-        schema::migrate(&mut writer)?;
+        schema::migrate(&mut writer, &key)?;
+        // SQLite gives the -wal and -shm files the database file's mode;
+        // ones left by an older version are made private here.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.clone().into_os_string();
+            side.push(suffix);
+            make_private(Path::new(&side))?;
+        }
         let readers = (0..READERS)
             .map(|_| open_conn(&path, OpenFlags::SQLITE_OPEN_READ_WRITE))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             pool: Pool::new(writer, readers),
             path,
+            key: Arc::new(key),
         })
+    }
+
+    /// Creates `data_dir` with mode 0700 (or makes an existing one 0700).
+    pub fn prepare_dir(data_dir: &Path) -> Result<(), StoreError> {
+        create_private_dir(data_dir)
     }
 
     /// The database file.
@@ -69,6 +91,32 @@ fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
             .map_err(unavailable)?;
     }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(unavailable)
+}
+
+/// Creates `path` with mode 0600 when missing; makes it 0600 when not.
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => make_private(path),
+        Err(e) => Err(StoreError::Unavailable(format!("{}: {e}", path.display()))),
+    }
+}
+
+/// Mode 0600 for an existing file (nothing when it does not exist).
+fn make_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(StoreError::Unavailable(format!("{}: {e}", path.display())))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn open_conn(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
@@ -127,24 +175,28 @@ impl Store for SqliteStore {
     }
 
     async fn create_device(&self, t: &Tenant, device: NewDevice) -> Result<DeviceRecord, StoreError> {
-        let t = t.clone();
-        self.pool.write(move |c| registry::create_device(c, &t, device)).await
+        let (t, key) = (t.clone(), self.key.clone());
+        self.pool
+            .write(move |c| registry::create_device(c, &key, &t, device))
+            .await
     }
     async fn list_devices(&self, t: &Tenant) -> Result<Vec<DeviceRecord>, StoreError> {
-        let t = t.clone();
-        self.pool.read(move |c| registry::list_devices(c, &t)).await
+        let (t, key) = (t.clone(), self.key.clone());
+        self.pool.read(move |c| registry::list_devices(c, &key, &t)).await
     }
     async fn device(&self, t: &Tenant, uuid: &str) -> Result<Option<DeviceRecord>, StoreError> {
-        let (t, u) = (t.clone(), uuid.to_owned());
-        self.pool.read(move |c| registry::device(c, &t, &u)).await
+        let (t, u, key) = (t.clone(), uuid.to_owned(), self.key.clone());
+        self.pool.read(move |c| registry::device(c, &key, &t, &u)).await
     }
     async fn delete_device(&self, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
         let (t, u) = (t.clone(), uuid.to_owned());
         self.pool.write(move |c| registry::delete_device(c, &t, &u)).await
     }
     async fn set_device_totp(&self, t: &Tenant, uuid: &str, seed: &str) -> Result<(), StoreError> {
-        let (t, u, s) = (t.clone(), uuid.to_owned(), seed.to_owned());
-        self.pool.write(move |c| registry::set_device_totp(c, &t, &u, &s)).await
+        let (t, u, s, key) = (t.clone(), uuid.to_owned(), seed.to_owned(), self.key.clone());
+        self.pool
+            .write(move |c| registry::set_device_totp(c, &key, &t, &u, &s))
+            .await
     }
     async fn consume_totp_step(&self, t: &Tenant, uuid: &str, step: i64) -> Result<bool, StoreError> {
         let (t, u) = (t.clone(), uuid.to_owned());
@@ -153,17 +205,27 @@ impl Store for SqliteStore {
             .await
     }
     async fn device_by_key(&self, key: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
-        let k = key.to_owned();
-        self.pool.read(move |c| registry::device_by_key(c, &k)).await
+        let (hash, key) = (self.key.devicekey_hash(key), self.key.clone());
+        self.pool
+            .read(move |c| registry::device_by_key_hash(c, &key, &hash))
+            .await
     }
     async fn device_by_uuid(&self, uuid: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
-        let u = uuid.to_owned();
-        self.pool.read(move |c| registry::device_by_uuid(c, &u)).await
+        let (u, key) = (uuid.to_owned(), self.key.clone());
+        self.pool.read(move |c| registry::device_by_uuid(c, &key, &u)).await
     }
 
     async fn create_app(&self, t: &Tenant, uuid: &str, name: &str, key: &str) -> Result<AppRecord, StoreError> {
-        let (t, u, n, k) = (t.clone(), uuid.to_owned(), name.to_owned(), key.to_owned());
-        self.pool.write(move |c| registry::create_app(c, &t, &u, &n, &k)).await
+        let (t, u, n, k, master) = (
+            t.clone(),
+            uuid.to_owned(),
+            name.to_owned(),
+            key.to_owned(),
+            self.key.clone(),
+        );
+        self.pool
+            .write(move |c| registry::create_app(c, &master, &t, &u, &n, &k))
+            .await
     }
     async fn list_apps(&self, t: &Tenant) -> Result<Vec<AppRecord>, StoreError> {
         let t = t.clone();
@@ -228,20 +290,19 @@ impl Store for SqliteStore {
         devicekey: &str,
         message: NewMessage,
     ) -> Result<Option<(Tenant, StoredMessage)>, StoreError> {
-        let k = devicekey.to_owned();
+        // Hashed on the caller's task, not on the writer thread.
+        let hash = self.key.devicekey_hash(devicekey);
         self.pool
             .write(move |c| {
-                let Some((t, device)) = registry::device_by_key(c, &k)? else {
+                let Some(device) = registry::keyed_device(c, &hash)? else {
                     return Ok(None);
                 };
                 let seen = messages::LastSeen {
                     addr: device.last_seen_addr.as_deref(),
                     at: device.last_seen_at,
                 };
-                Ok(Some((
-                    t.clone(),
-                    messages::insert_known(c, &t, &device.uuid, seen, message)?,
-                )))
+                let stored = messages::insert_known(c, &device.tenant, &device.uuid, seen, message)?;
+                Ok(Some((device.tenant, stored)))
             })
             .await
     }

@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::errors::{backend, map};
 use crate::ids::{OrgName, Tenant};
+use crate::master_key::MasterKey;
 use crate::now_ms;
 use crate::records::*;
 use crate::store::{NewDevice, StoreError};
@@ -121,43 +122,109 @@ pub(crate) fn delete_user(c: &Connection, t: &Tenant, username: &str) -> Result<
     not_found_if_zero(n, &format!("user {username}"))
 }
 
-const DEVICE_COLS: &str = "d.uuid, d.name, d.secret, d.devicekey, d.totp_seed, d.last_seen_addr, d.last_seen_at, \
+const DEVICE_COLS: &str = "d.uuid, d.name, d.secret_enc, d.totp_seed_enc, d.last_seen_addr, d.last_seen_at, \
      d.created_at, o.id, o.name";
 
-fn device_row(r: &Row) -> rusqlite::Result<(i64, String, DeviceRecord)> {
-    let org: String = r.get(9)?;
-    Ok((
-        r.get(8)?,
-        org.clone(),
-        DeviceRecord {
-            org,
-            uuid: r.get(0)?,
-            name: r.get(1)?,
-            secret: r.get(2)?,
-            devicekey: r.get(3)?,
-            totp_seed: r.get(4)?,
-            last_seen_addr: r.get(5)?,
-            last_seen_at: r.get(6)?,
-            created_at: r.get(7)?,
-        },
-    ))
+/// Seal contexts: a sealed value opens only on the record it was made for.
+pub(crate) fn device_secret_context(uuid: &str) -> String {
+    format!("device.secret:{uuid}")
+}
+pub(crate) fn totp_seed_context(uuid: &str) -> String {
+    format!("device.totp_seed:{uuid}")
+}
+pub(crate) fn app_key_context(uuid: &str) -> String {
+    format!("app.api_key:{uuid}")
+}
+
+fn unsealed(key: &MasterKey, context: &str, sealed: &[u8]) -> Result<String, StoreError> {
+    key.open(context, sealed)
+        .map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+/// A device row as read, its credentials still sealed.
+struct SealedDevice {
+    tenant_id: i64,
+    org: String,
+    uuid: String,
+    name: String,
+    secret: Vec<u8>,
+    totp_seed: Option<Vec<u8>>,
+    last_seen_addr: Option<String>,
+    last_seen_at: Option<i64>,
+    created_at: i64,
+}
+
+fn device_row(r: &Row) -> rusqlite::Result<SealedDevice> {
+    Ok(SealedDevice {
+        uuid: r.get(0)?,
+        name: r.get(1)?,
+        secret: r.get(2)?,
+        totp_seed: r.get(3)?,
+        last_seen_addr: r.get(4)?,
+        last_seen_at: r.get(5)?,
+        created_at: r.get(6)?,
+        tenant_id: r.get(7)?,
+        org: r.get(8)?,
+    })
+}
+
+impl SealedDevice {
+    fn open(self, key: &MasterKey) -> Result<(i64, String, DeviceRecord), StoreError> {
+        let secret = unsealed(key, &device_secret_context(&self.uuid), &self.secret)?;
+        let totp_seed = self
+            .totp_seed
+            .map(|s| unsealed(key, &totp_seed_context(&self.uuid), &s))
+            .transpose()?;
+        Ok((
+            self.tenant_id,
+            self.org.clone(),
+            DeviceRecord {
+                org: self.org,
+                uuid: self.uuid,
+                name: self.name,
+                secret,
+                totp_seed,
+                last_seen_addr: self.last_seen_addr,
+                last_seen_at: self.last_seen_at,
+                created_at: self.created_at,
+            },
+        ))
+    }
 }
 
 fn devices_where(
     c: &Connection,
+    key: &MasterKey,
     filter: &str,
     p: impl rusqlite::Params,
 ) -> Result<Vec<(i64, String, DeviceRecord)>, StoreError> {
     let sql = format!("SELECT {DEVICE_COLS} FROM devices d JOIN orgs o ON o.id = d.org_id WHERE {filter}");
     let mut s = c.prepare_cached(&sql).map_err(backend)?;
-    s.query_map(p, device_row).and_then(Iterator::collect).map_err(backend)
+    let rows: Vec<SealedDevice> = s
+        .query_map(p, device_row)
+        .and_then(Iterator::collect)
+        .map_err(backend)?;
+    rows.into_iter().map(|d| d.open(key)).collect()
 }
 
-pub(crate) fn create_device(c: &Connection, t: &Tenant, d: NewDevice) -> Result<DeviceRecord, StoreError> {
+/// `devicekey` is stored only as its keyed hash; the secret is sealed.
+pub(crate) fn create_device(
+    c: &Connection,
+    key: &MasterKey,
+    t: &Tenant,
+    d: NewDevice,
+) -> Result<DeviceRecord, StoreError> {
     let now = now_ms();
     c.execute(
-        "INSERT INTO devices (uuid, org_id, name, secret, devicekey, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![d.uuid, t.id(), d.name, d.secret, d.devicekey, now],
+        "INSERT INTO devices (uuid, org_id, name, secret_enc, devicekey_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            d.uuid,
+            t.id(),
+            d.name,
+            key.seal(&device_secret_context(&d.uuid), &d.secret),
+            key.devicekey_hash(&d.devicekey),
+            now
+        ],
     )
     .map_err(|e| map(e, &format!("device {}", d.uuid)))?;
     Ok(DeviceRecord {
@@ -165,7 +232,6 @@ pub(crate) fn create_device(c: &Connection, t: &Tenant, d: NewDevice) -> Result<
         uuid: d.uuid,
         name: d.name,
         secret: d.secret,
-        devicekey: d.devicekey,
         totp_seed: None,
         last_seen_addr: None,
         last_seen_at: None,
@@ -173,18 +239,23 @@ pub(crate) fn create_device(c: &Connection, t: &Tenant, d: NewDevice) -> Result<
     })
 }
 
-pub(crate) fn list_devices(c: &Connection, t: &Tenant) -> Result<Vec<DeviceRecord>, StoreError> {
+pub(crate) fn list_devices(c: &Connection, key: &MasterKey, t: &Tenant) -> Result<Vec<DeviceRecord>, StoreError> {
     Ok(
-        devices_where(c, "d.org_id = ?1 ORDER BY d.created_at, d.uuid", [t.id()])?
+        devices_where(c, key, "d.org_id = ?1 ORDER BY d.created_at, d.uuid", [t.id()])?
             .into_iter()
             .map(|d| d.2)
             .collect(),
     )
 }
 
-pub(crate) fn device(c: &Connection, t: &Tenant, uuid: &str) -> Result<Option<DeviceRecord>, StoreError> {
+pub(crate) fn device(
+    c: &Connection,
+    key: &MasterKey,
+    t: &Tenant,
+    uuid: &str,
+) -> Result<Option<DeviceRecord>, StoreError> {
     Ok(
-        devices_where(c, "d.org_id = ?1 AND d.uuid = ?2", params![t.id(), uuid])?
+        devices_where(c, key, "d.org_id = ?1 AND d.uuid = ?2", params![t.id(), uuid])?
             .pop()
             .map(|d| d.2),
     )
@@ -200,11 +271,17 @@ pub(crate) fn delete_device(c: &Connection, t: &Tenant, uuid: &str) -> Result<()
     not_found_if_zero(n, &format!("device {uuid}"))
 }
 
-pub(crate) fn set_device_totp(c: &Connection, t: &Tenant, uuid: &str, seed: &str) -> Result<(), StoreError> {
+pub(crate) fn set_device_totp(
+    c: &Connection,
+    key: &MasterKey,
+    t: &Tenant,
+    uuid: &str,
+    seed: &str,
+) -> Result<(), StoreError> {
     let n = c
         .execute(
-            "UPDATE devices SET totp_seed = ?3, totp_last_step = NULL WHERE org_id = ?1 AND uuid = ?2",
-            params![t.id(), uuid, seed],
+            "UPDATE devices SET totp_seed_enc = ?3, totp_last_step = NULL WHERE org_id = ?1 AND uuid = ?2",
+            params![t.id(), uuid, key.seal(&totp_seed_context(uuid), seed)],
         )
         .map_err(backend)?;
     not_found_if_zero(n, &format!("device {uuid}"))
@@ -225,16 +302,66 @@ fn with_tenant(found: Option<(i64, String, DeviceRecord)>) -> Result<Option<(Ten
     found.map(|(id, name, d)| Ok((tenant_from(id, name)?, d))).transpose()
 }
 
-pub(crate) fn device_by_key(c: &Connection, key: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
-    with_tenant(devices_where(c, "d.devicekey = ?1", [key])?.pop())
+/// Credential look-up by the keyed hash of a device key.
+pub(crate) fn device_by_key_hash(
+    c: &Connection,
+    key: &MasterKey,
+    hash: &str,
+) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
+    with_tenant(devices_where(c, key, "d.devicekey_hash = ?1", [hash])?.pop())
 }
 
-pub(crate) fn device_by_uuid(c: &Connection, uuid: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
-    with_tenant(devices_where(c, "d.uuid = ?1", [uuid])?.pop())
+/// What the ingest hot path needs of the device holding a device key: no
+/// credential is unsealed on the writer thread.
+pub(crate) struct KeyedDevice {
+    pub(crate) tenant: Tenant,
+    pub(crate) uuid: String,
+    pub(crate) last_seen_addr: Option<String>,
+    pub(crate) last_seen_at: Option<i64>,
+}
+
+pub(crate) fn keyed_device(c: &Connection, hash: &str) -> Result<Option<KeyedDevice>, StoreError> {
+    let found = c
+        .prepare_cached(
+            "SELECT d.uuid, d.last_seen_addr, d.last_seen_at, o.id, o.name \
+             FROM devices d JOIN orgs o ON o.id = d.org_id WHERE d.devicekey_hash = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([hash], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(backend)?;
+    found
+        .map(|(uuid, last_seen_addr, last_seen_at, id, org)| {
+            Ok(KeyedDevice {
+                tenant: tenant_from(id, org)?,
+                uuid,
+                last_seen_addr,
+                last_seen_at,
+            })
+        })
+        .transpose()
+}
+
+pub(crate) fn device_by_uuid(
+    c: &Connection,
+    key: &MasterKey,
+    uuid: &str,
+) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
+    with_tenant(devices_where(c, key, "d.uuid = ?1", [uuid])?.pop())
 }
 
 pub(crate) fn create_app(
     c: &Connection,
+    master: &MasterKey,
     t: &Tenant,
     uuid: &str,
     name: &str,
@@ -242,8 +369,8 @@ pub(crate) fn create_app(
 ) -> Result<AppRecord, StoreError> {
     let now = now_ms();
     c.execute(
-        "INSERT INTO apps (uuid, org_id, name, api_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![uuid, t.id(), name, key, now],
+        "INSERT INTO apps (uuid, org_id, name, api_key_enc, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![uuid, t.id(), name, master.seal(&app_key_context(uuid), key), now],
     )
     .map_err(|e| map(e, &format!("app {uuid}")))?;
     Ok(AppRecord {
