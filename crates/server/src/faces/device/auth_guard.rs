@@ -58,7 +58,7 @@ impl AuthGuard {
         {
             self.metrics.locked_out.increment(1);
             if let Some(held_back) = REFUSED_LOG.allow() {
-                tracing::info!(%peer, device = %uuid, held_back, "device TOTP frame refused unchecked: device locked out");
+                tracing::info!(%peer, device = ?uuid, held_back, "device TOTP frame refused unchecked: device locked out");
             }
             return true;
         }
@@ -81,7 +81,7 @@ impl AuthGuard {
                 if let Some(held_back) = TOTP_FAILURE_LOG.allow() {
                     tracing::info!(
                         %peer,
-                        device = %uuid,
+                        device = ?uuid,
                         locked_out_secs = lock.map(|d| d.as_secs_f64()),
                         throttled,
                         held_back,
