@@ -77,9 +77,11 @@ impl Platform {
             return Err(CoreError::Invalid("a password is 8 to 1024 bytes".into()));
         }
         let pw = password.to_owned();
+        // Hashing fails only on the server's side (no randomness, a crashed task).
         let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&pw))
             .await
-            .map_err(|e| CoreError::Invalid(e.to_string()))??;
+            .map_err(|e| CoreError::Internal(format!("password hashing task: {e}")))?
+            .map_err(|e| CoreError::Internal(format!("password hashing: {e}")))?;
         self.store.create_user(tenant, username, &hash).await?;
         let users = self.store.list_users(tenant).await?;
         users
@@ -106,7 +108,7 @@ impl Platform {
         let pw = password.to_owned();
         tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &hash))
             .await
-            .map_err(|e| CoreError::Invalid(e.to_string()))
+            .map_err(|e| CoreError::Internal(format!("password check task: {e}")))
     }
 
     /// Creates a consumer app with a fresh api key.

@@ -134,7 +134,10 @@ impl Platform {
                 let (tenant, device) = self.store.device_by_uuid(uuid).await?.ok_or_else(denied)?;
                 let seed = device.totp_seed.as_deref().ok_or_else(denied)?;
                 let now = (crate::now_ms() / 1000) as u64;
-                let step = totp::matching_step(seed, code, now)?.ok_or_else(denied)?;
+                // A stored seed that does not decode is the server's fault, not the device's.
+                let step = totp::matching_step(seed, code, now)
+                    .map_err(|e| CoreError::Internal(format!("device {uuid}: {e}")))?
+                    .ok_or_else(denied)?;
                 if !self.store.consume_totp_step(&tenant, uuid, step).await? {
                     return Err(CoreError::Unauthorized("TOTP code already used".into()));
                 }

@@ -17,6 +17,8 @@ pub enum ErrorCode {
     InvalidInput,
     /// Credentials missing or wrong.
     Unauthorized,
+    /// Credentials fine, operation not allowed.
+    Forbidden,
     /// Unknown record.
     NotFound,
     /// Unknown route.
@@ -42,6 +44,7 @@ impl ErrorCode {
             Self::MalformedJson => ("malformed_json", StatusCode::BAD_REQUEST),
             Self::InvalidInput => ("invalid_input", StatusCode::BAD_REQUEST),
             Self::Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED),
+            Self::Forbidden => ("forbidden", StatusCode::FORBIDDEN),
             Self::NotFound => ("not_found", StatusCode::NOT_FOUND),
             Self::RouteNotFound => ("route_not_found", StatusCode::NOT_FOUND),
             Self::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
@@ -59,7 +62,8 @@ impl ErrorCode {
             StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                 Self::MalformedJson
             }
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Self::Unauthorized,
+            StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            StatusCode::FORBIDDEN => Self::Forbidden,
             StatusCode::NOT_FOUND => Self::RouteNotFound,
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::CONFLICT => Self::Conflict,
@@ -116,6 +120,7 @@ impl From<CoreError> for ApiError {
             ErrorKind::NotFound => ErrorCode::NotFound,
             ErrorKind::Conflict => ErrorCode::Conflict,
             ErrorKind::Unauthorized => ErrorCode::Unauthorized,
+            ErrorKind::Forbidden => ErrorCode::Forbidden,
             ErrorKind::Unavailable => ErrorCode::Unavailable,
             ErrorKind::Internal => ErrorCode::Internal,
         };
@@ -131,5 +136,43 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (_, status) = self.code.entry();
         (status, Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_errors_map_to_their_codes_and_statuses() {
+        let s = |m: &str| m.to_owned();
+        let table = [
+            (CoreError::Invalid(s("x")), "invalid_input", 400),
+            (CoreError::NotFound(s("x")), "not_found", 404),
+            (CoreError::Conflict(s("x")), "conflict", 409),
+            (CoreError::Unauthorized(s("x")), "unauthorized", 401),
+            (CoreError::Forbidden(s("x")), "forbidden", 403),
+            (CoreError::Internal(s("x")), "internal", 500),
+        ];
+        for (e, code, status) in table {
+            let api = ApiError::from(e);
+            assert_eq!(
+                api.code.entry(),
+                (code, StatusCode::from_u16(status).unwrap()),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn internal_errors_hide_their_details() {
+        let api = ApiError::from(CoreError::Internal("seed of device x does not decode".into()));
+        assert_eq!(api.message, "internal error");
+    }
+
+    #[test]
+    fn bare_statuses_get_their_own_codes() {
+        assert_eq!(ErrorCode::for_status(StatusCode::FORBIDDEN), ErrorCode::Forbidden);
+        assert_eq!(ErrorCode::for_status(StatusCode::UNAUTHORIZED), ErrorCode::Unauthorized);
     }
 }

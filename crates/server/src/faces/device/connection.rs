@@ -11,6 +11,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 
 use super::DeviceFace;
 use super::ingest;
+use crate::activity::ACTIVITY;
 
 /// How much is read at a time.
 const READ_CHUNK: usize = 4096;
@@ -22,7 +23,10 @@ pub(crate) async fn handle(mut stream: TcpStream, peer: SocketAddr, face: &Devic
     let _guard = face.connections.connection();
     let _ = stream.set_nodelay(true);
     let max = face.settings.max_frame;
-    let deadline = Instant::now() + Duration::from_millis(face.settings.idle_timeout_ms);
+    let start = Instant::now();
+    let deadline = start + Duration::from_millis(face.settings.idle_timeout_ms);
+    // A connection that sends nothing at all gives its slot back sooner.
+    let first_byte_deadline = deadline.min(start + Duration::from_millis(face.settings.first_byte_timeout_ms));
     let mut buf = Vec::with_capacity(READ_CHUNK);
     let found = loop {
         match check(&buf, max) {
@@ -32,7 +36,13 @@ pub(crate) async fn handle(mut stream: TcpStream, peer: SocketAddr, face: &Devic
         }
         // Read straight into the spare capacity: no zeroed scratch buffer per read.
         buf.reserve(READ_CHUNK.min(max + 1 - buf.len()));
-        match timeout_at(deadline, stream.read_buf(&mut buf)).await {
+        let until = if buf.is_empty() { first_byte_deadline } else { deadline };
+        match timeout_at(until, stream.read_buf(&mut buf)).await {
+            Err(_) if buf.is_empty() => {
+                tracing::debug!(%peer, "device connection sent nothing in time");
+                face.frames.first_byte_timeout.increment(1);
+                return;
+            }
             Err(_) => {
                 tracing::debug!(%peer, "device connection idle timeout");
                 face.frames.idle_timeout.increment(1);
@@ -58,6 +68,7 @@ pub(crate) async fn handle(mut stream: TcpStream, peer: SocketAddr, face: &Devic
         Err(e) => e.result_code(),
     };
     face.frames.record(code);
+    ACTIVITY.frame_answered(code.code());
     let reply = encode_reply(kind, code);
     let _ = timeout(WRITE_TIMEOUT, async {
         stream.write_all(&reply).await?;

@@ -2,9 +2,18 @@
 //! Hologram-style REST API under `/api/1`.
 
 pub mod api;
+mod auth_guard;
+mod bounded;
+mod codes;
 mod connection;
 mod ingest;
 pub mod listener;
+mod lockout;
+mod slots;
+mod source;
+mod throttle;
+
+use std::sync::Arc;
 
 use thingstead_core::Platform;
 
@@ -20,6 +29,8 @@ pub struct DeviceFace {
     settings: DeviceSettings,
     connections: ListenerMetrics,
     frames: FrameMetrics,
+    guard: Arc<auth_guard::AuthGuard>,
+    slots: Arc<slots::AddressSlots>,
 }
 
 impl DeviceFace {
@@ -27,9 +38,14 @@ impl DeviceFace {
     pub fn new(platform: Platform, settings: DeviceSettings) -> Self {
         Self {
             platform,
-            settings,
             connections: ListenerMetrics::new("device_tcp"),
             frames: FrameMetrics::new(),
+            guard: Arc::new(auth_guard::AuthGuard::new(
+                settings.auth_failures_per_sec,
+                settings.auth_failure_burst,
+            )),
+            slots: slots::AddressSlots::new(settings.max_connections_per_ip),
+            settings,
         }
     }
 }
@@ -39,6 +55,9 @@ impl DeviceFace {
 struct FrameMetrics {
     by_code: [metrics::Counter; 10],
     idle_timeout: metrics::Counter,
+    first_byte_timeout: metrics::Counter,
+    /// Connections closed at once: their address was at its cap.
+    over_address_cap: metrics::Counter,
 }
 
 impl FrameMetrics {
@@ -48,6 +67,12 @@ impl FrameMetrics {
         Self {
             by_code: Self::LABELS.map(|l| metrics::counter!("thingstead_device_frames_total", "result" => l)),
             idle_timeout: metrics::counter!("thingstead_device_frames_total", "result" => "idle_timeout"),
+            first_byte_timeout: metrics::counter!("thingstead_device_frames_total", "result" => "first_byte_timeout"),
+            over_address_cap: metrics::counter!(
+                "thingstead_connections_refused_total",
+                "listener" => "device_tcp",
+                "reason" => "per_address_cap"
+            ),
         }
     }
 

@@ -16,7 +16,7 @@ pub(crate) async fn list(State(s): State<AppState>, ApiKeyTenant(t): ApiKeyTenan
         .list_devices(&t)
         .await
         .map_err(|e| ApiError::from(e).hologram())?;
-    Ok(ok(serde_json::to_value(devices).unwrap_or_default()))
+    Ok(ok(super::to_json(devices)?))
 }
 
 /// One device (no secrets).
@@ -31,5 +31,5 @@ pub(crate) async fn get(
         .await
         .map_err(|e| ApiError::from(e).hologram())?;
     let summary = thingstead_core::records::DeviceSummary::from(&device);
-    Ok(ok(serde_json::to_value(summary).unwrap_or_default()))
+    Ok(ok(super::to_json(summary)?))
 }

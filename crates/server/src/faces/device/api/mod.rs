@@ -26,6 +26,17 @@ pub fn routes() -> Router<AppState> {
         .route("/sms/{id}", get(sms::get))
 }
 
+/// `value` as JSON; a value that does not serialize is the server's fault
+/// (500, logged), never a `null` sent as if it were the answer.
+pub(crate) fn to_json<T: serde::Serialize>(value: T) -> Result<serde_json::Value, crate::http::error::ApiError> {
+    serde_json::to_value(value).map_err(|e| {
+        crate::http::error::ApiError::from(thingstead_core::CoreError::Internal(format!(
+            "serializing a response: {e}"
+        )))
+        .hologram()
+    })
+}
+
 /// `{"success": true, "data": data}`.
 pub(crate) fn ok(data: serde_json::Value) -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "success": true, "data": data }))

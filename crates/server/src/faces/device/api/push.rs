@@ -86,5 +86,5 @@ pub(crate) async fn deliveries(
         .list_deliveries(&t, &id, 100)
         .await
         .map_err(|e| ApiError::from(e).hologram())?;
-    Ok(super::ok(serde_json::to_value(rows).unwrap_or_default()))
+    Ok(super::ok(super::to_json(rows)?))
 }

@@ -43,10 +43,7 @@ pub(crate) async fn send(
         .queue_sms(&t, b.deviceid.as_deref(), &dest, &b.body)
         .await
         .map_err(|e| ApiError::from(e).hologram())?;
-    Ok((
-        StatusCode::CREATED,
-        super::ok(serde_json::to_value(sms).unwrap_or_default()),
-    ))
+    Ok((StatusCode::CREATED, super::ok(super::to_json(sms)?)))
 }
 
 /// Query of `GET /api/1/sms`.
@@ -83,7 +80,7 @@ pub(crate) async fn get(
     let not_found = || ApiError::new(ErrorCode::NotFound, format!("sms {id} not found")).hologram();
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let (sms, history) = s.platform.sms(&t, id).await.map_err(|e| ApiError::from(e).hologram())?;
-    let mut body = serde_json::to_value(sms).unwrap_or_default();
-    body["history"] = serde_json::to_value(history).unwrap_or_default();
+    let mut body = super::to_json(sms)?;
+    body["history"] = super::to_json(history)?;
     Ok(super::ok(body))
 }
