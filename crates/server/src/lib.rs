@@ -10,6 +10,7 @@ pub mod faces;
 pub mod http;
 pub mod push;
 mod ready;
+pub mod redact;
 mod retention;
 pub mod settings;
 pub mod sms;
