@@ -18,11 +18,11 @@ mod totp;
 
 pub use error::{CoreError, ErrorKind};
 pub use ids::{OrgName, Tenant};
-pub use platform::Platform;
 pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,
     TotpProvisioned,
 };
+pub use platform::{Page, Platform};
 
 /// Milliseconds since the Unix epoch, by the server clock.
 pub fn now_ms() -> i64 {

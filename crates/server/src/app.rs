@@ -30,6 +30,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Prometheus renderer.
     pub metrics: PrometheusHandle,
+    /// Where the listeners are bound (cloud-to-device pushes never go there).
+    pub addrs: BoundAddrs,
 }
 
 /// The addresses the listeners are bound to; the ready file's content.
@@ -155,7 +157,7 @@ impl RunningServer {
 /// ready file.
 pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     let settings = Arc::new(settings);
-    tracing::debug!(settings = ?settings, "effective settings");
+    tracing::debug!(settings = %settings.to_masked_toml(), "effective settings (secrets masked)");
     let lock = crate::data_dir::DataDirLock::acquire(&settings.data_dir)?;
     let platform = open_platform(&settings, OpenMode::CreateIfMissing)?;
     let providers = crate::sms::provider_for(&settings.sms).map_err(StartError::Sms)?;
@@ -185,6 +187,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
         platform: platform.clone(),
         settings: settings.clone(),
         metrics: crate::telemetry::prometheus(),
+        addrs,
     };
 
     let router = crate::http::router(state);

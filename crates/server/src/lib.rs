@@ -11,6 +11,7 @@ pub mod faces;
 pub mod http;
 pub mod push;
 mod ready;
+pub mod redact;
 mod retention;
 pub mod settings;
 pub mod sms;

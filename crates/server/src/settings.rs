@@ -335,6 +335,12 @@ impl Settings {
         if self.http_limits.max_body_bytes == 0 {
             return invalid("http_limits.max_body_bytes must be at least 1".into());
         }
+        if let Err(e) = crate::push::parse_networks(&self.push.allowed_networks) {
+            return invalid(format!("push.{e}"));
+        }
+        if self.push.max_devices == 0 || self.push.deadline_ms == 0 {
+            return invalid("push.max_devices and push.deadline_ms must be at least 1".into());
+        }
         match self.sms.provider {
             SmsProviderKind::Smpp => self.sms.smpp.validate().or_else(|e| invalid(format!("sms.smpp: {e}"))),
             SmsProviderKind::Webhook => self
@@ -361,7 +367,7 @@ fn mask_secrets(v: &mut toml::Value) {
         for (k, v) in t.iter_mut() {
             if SECRET_KEYS.contains(&k.as_str()) && v.as_str().is_some_and(|s| !s.is_empty()) {
                 *v = toml::Value::String("****".into());
-            } else if let Some(masked) = v.as_str().and_then(mask_url_password) {
+            } else if let Some(masked) = v.as_str().and_then(mask_url_secrets) {
                 *v = toml::Value::String(masked);
             } else {
                 mask_secrets(v);
@@ -370,12 +376,13 @@ fn mask_secrets(v: &mut toml::Value) {
     }
 }
 
-/// A URL with its password (`scheme://user:PASSWORD@host`) masked, if it has one.
-fn mask_url_password(s: &str) -> Option<String> {
-    let mut url = reqwest::Url::parse(s).ok()?;
-    url.password()?;
-    url.set_password(Some("****")).ok()?;
-    Some(url.to_string())
+/// A URL with its userinfo and query values masked, if it has any.
+fn mask_url_secrets(s: &str) -> Option<String> {
+    if !s.contains("://") && !s.contains('@') {
+        return None;
+    }
+    let masked = crate::redact::url(s);
+    (masked != s).then_some(masked)
 }
 
 /// A commented default configuration file.
@@ -434,10 +441,24 @@ mod tests {
     fn secrets_are_masked_in_print() {
         let mut s = Settings::default();
         s.sms.smpp.password = "hunter2".into();
-        s.sms.webhook.url = "http://user:pw@sms.example/send".into();
+        s.sms.webhook.url = "http://user:pw@sms.example/send?token=SECRET".into();
+        s.sms.smpp.addr = "smpp://sysid:smpppw@smsc.example:2775".into();
         let printed = s.to_masked_toml();
-        assert!(!printed.contains("hunter2") && !printed.contains(":pw@"), "{printed}");
-        assert!(printed.contains("user:****@sms.example"));
+        for secret in ["hunter2", ":pw@", "SECRET", "smpppw"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("http://****@sms.example/send?token=****"), "{printed}");
+        assert!(printed.contains("smpp://****@smsc.example:2775"), "{printed}");
+    }
+
+    #[test]
+    fn push_networks_must_be_cidrs() {
+        let mut s = Settings::default();
+        s.push.allowed_networks = vec!["10.0.0.0/8".into(), "fd00::/8".into()];
+        assert!(s.validate().is_ok());
+        s.push.allowed_networks.push("10.0.0.300/8".into());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("10.0.0.300/8"), "{e}");
     }
 
     #[test]

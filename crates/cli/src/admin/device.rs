@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use thingstead_core::Platform;
 use thingstead_server::Settings;
-use thingstead_server::push::{PushTarget, push_to_device};
+use thingstead_server::push::{PlannedPush, PushPolicy, PushTarget, push_all};
 
 /// `admin device` subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -38,7 +38,8 @@ pub enum DeviceCommand {
         /// The device's receive port.
         #[arg(long)]
         port: u16,
-        /// Host to connect to (default: the address the device last sent from).
+        /// Host to connect to: an IP, the device's last address or one within
+        /// push.allowed_networks (default: the address the device last sent from).
         #[arg(long)]
         host: Option<String>,
         /// The message.
@@ -69,16 +70,25 @@ pub(super) async fn run(p: &Platform, settings: &Settings, cmd: DeviceCommand) -
             message,
         } => {
             let (tenant, device) = p.find_device(&uuid).await?;
-            let timeout = Duration::from_millis(settings.device.push_timeout_ms);
-            let rec = push_to_device(
+            // The same policy as the API: the device's address, or a host in
+            // push.allowed_networks; never the server's own listeners.
+            let own = [&settings.http, &settings.device_tcp]
+                .into_iter()
+                .filter_map(|a| a.parse::<std::net::SocketAddr>().ok())
+                .collect();
+            let policy = PushPolicy::new(&settings.push, own).map_err(anyhow::Error::msg)?;
+            let addr = policy.resolve(&device, &PushTarget { host, port })?;
+            let rec = push_all(
                 p,
                 &tenant,
-                &device,
-                &PushTarget { host, port },
+                vec![PlannedPush { device, addr }],
                 message.as_bytes(),
-                timeout,
+                Duration::from_millis(settings.device.push_timeout_ms),
+                Duration::from_millis(settings.push.deadline_ms),
             )
-            .await?;
+            .await?
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("push to {uuid}: no outcome recorded"))?;
             if rec.result != thingstead_core::records::DeliveryResult::Delivered {
                 anyhow::bail!(
                     "push to {} {}: {}",

@@ -263,7 +263,8 @@ fn device_push_delivers_the_message_to_the_device_listener() {
         s.read_to_end(&mut got).await.unwrap();
         got
     });
-    let v = env.admin(&[
+    // A host that is neither the device's address nor in push.allowed_networks: refused.
+    let push_to_localhost = [
         "device",
         "push",
         "--uuid",
@@ -273,7 +274,11 @@ fn device_push_delivers_the_message_to_the_device_listener() {
         "--host",
         "127.0.0.1",
         "hello device",
-    ]);
+    ];
+    let e = env.admin_err(&push_to_localhost);
+    assert!(e.contains("allowed_networks"), "{e}");
+    env.write("thingstead.toml", "[push]\nallowed_networks = [\"127.0.0.1/32\"]\n");
+    let v = env.admin(&push_to_localhost);
     assert_eq!(v["result"], "delivered", "{v}");
     let got = rt
         .block_on(async { tokio::time::timeout(std::time::Duration::from_secs(5), accept).await })

@@ -605,6 +605,8 @@ async fn send_with_totp_is_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receive_prints_a_pushed_message_and_exits() {
     let env = Env::new();
+    // The admin pushes below name 127.0.0.1, where the device has not been seen.
+    env.write("thingstead.toml", "[push]\nallowed_networks = [\"127.0.0.1/32\"]\n");
     let server = env.start();
     let (_, _, uuid) = org_with_device_and_key(&env, "acme");
 
@@ -644,6 +646,8 @@ async fn receive_prints_a_pushed_message_and_exits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receive_on_port_zero_prints_json_lines() {
     let env = Env::new();
+    // The admin pushes below name 127.0.0.1, where the device has not been seen.
+    env.write("thingstead.toml", "[push]\nallowed_networks = [\"127.0.0.1/32\"]\n");
     let server = env.start();
     let (key, apikey, uuid) = org_with_device_and_key(&env, "acme");
 

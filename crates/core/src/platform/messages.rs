@@ -14,6 +14,25 @@ pub(crate) const MAX_PAGE: u32 = 1000;
 /// Messages deleted per retention write: small enough that ingest never waits long behind one.
 const RETENTION_CHUNK: u32 = 2000;
 
+/// One page of a listing, newest first, and whether rows follow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// At most the limit asked for.
+    pub items: Vec<T>,
+    /// Whether at least one more row follows the last of `items`.
+    pub has_more: bool,
+}
+
+impl<T> Page<T> {
+    /// A page of `limit` rows from a fetch of up to `limit + 1` rows.
+    pub(crate) fn of(mut rows: Vec<T>, limit: u32) -> Self {
+        let limit = limit as usize;
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        Self { items: rows, has_more }
+    }
+}
+
 /// A stored message, as ingest returns it.
 pub type IngestOutcome = Arc<MessageRecord>;
 
@@ -111,6 +130,17 @@ impl Platform {
         Ok(self.store.list_messages(tenant, &q).await?)
     }
 
+    /// One page of messages, newest first (`limit` clamped to 1..=1000),
+    /// saying whether more rows follow it, at every limit up to the maximum.
+    pub async fn page_messages(&self, tenant: &Tenant, query: &MessageQuery) -> Result<Page<MessageRecord>, CoreError> {
+        let limit = query.limit.clamp(1, MAX_PAGE);
+        let q = MessageQuery {
+            limit: limit + 1,
+            ..query.clone()
+        };
+        Ok(Page::of(self.store.list_messages(tenant, &q).await?, limit))
+    }
+
     /// Reads one message.
     pub async fn message(&self, tenant: &Tenant, id: i64) -> Result<MessageRecord, CoreError> {
         self.store
@@ -147,7 +177,20 @@ impl Platform {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_metadata;
+    use super::{Page, parse_metadata};
+
+    #[test]
+    fn a_page_knows_whether_rows_follow() {
+        assert_eq!(
+            Page::of(vec![3, 2, 1], 2),
+            Page {
+                items: vec![3, 2],
+                has_more: true
+            }
+        );
+        assert!(!Page::of(vec![3, 2], 2).has_more);
+        assert!(!Page::of(Vec::<i32>::new(), 2).has_more);
+    }
 
     #[test]
     fn metadata_splits_sdk_and_modem() {

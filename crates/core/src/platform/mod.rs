@@ -15,7 +15,7 @@ use crate::store::Store;
 
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
-pub use messages::{IncomingMessage, IngestOutcome};
+pub use messages::{IncomingMessage, IngestOutcome, Page};
 
 /// The platform core: registry, messages, SMS outbox, over one store and one bus.
 #[derive(Clone)]

@@ -1,6 +1,7 @@
 //! The SMS outbox and cloud-to-device delivery records.
 
 use super::Platform;
+use super::messages::{MAX_PAGE, Page};
 use crate::CoreError;
 use crate::bus::BusEvent;
 use crate::ids::Tenant;
@@ -42,6 +43,19 @@ impl Platform {
         Ok(self.store.list_sms(tenant, before_id, limit.clamp(1, 1000)).await?)
     }
 
+    /// One page of the outbox, newest first (`limit` clamped to 1..=1000),
+    /// saying whether more rows follow it.
+    pub async fn page_sms(
+        &self,
+        tenant: &Tenant,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Page<SmsRecord>, CoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows = self.store.list_sms(tenant, before_id, limit + 1).await?;
+        Ok(Page::of(rows, limit))
+    }
+
     /// One SMS with every state change it went through.
     pub async fn sms(&self, tenant: &Tenant, id: i64) -> Result<(SmsRecord, Vec<SmsEvent>), CoreError> {
         self.store
@@ -73,6 +87,19 @@ impl Platform {
             .store
             .record_delivery(tenant, device_uuid, target, result, detail)
             .await?)
+    }
+
+    /// The newest of a device's recorded cloud-to-device pushes (`limit`
+    /// clamped to 1..=1000), saying whether older ones exist.
+    pub async fn page_deliveries(
+        &self,
+        tenant: &Tenant,
+        device_uuid: &str,
+        limit: u32,
+    ) -> Result<Page<DeliveryRecord>, CoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows = self.store.list_deliveries(tenant, device_uuid, limit + 1).await?;
+        Ok(Page::of(rows, limit))
     }
 
     /// A device's recorded cloud-to-device pushes, newest first.

@@ -1,6 +1,10 @@
-//! Sends queued SMS through the provider: woken by every enqueue and by a
-//! poll tick; each attempt's outcome is recorded (sent with the provider's
-//! id, queued again with a later `next_attempt_at`, or failed with a reason).
+//! Sends queued SMS through the provider. It scans for due SMS when woken
+//! by an enqueue (`BusEvent::SmsQueued`), when the poll interval passes and
+//! when a retry it scheduled falls due; other bus events (device messages)
+//! do not wake it. Each attempt's outcome is recorded (sent with the
+//! provider's id, queued again with a later `next_attempt_at`, or failed
+//! with a reason) and counted in `activity::ACTIVITY`; every scan counts in
+//! `thingstead_sms_scans_total`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,9 +12,12 @@ use std::time::Duration;
 use thingstead_core::Platform;
 use thingstead_core::bus::BusEvent;
 use thingstead_core::records::{SmsRecord, SmsState, SmsUpdate};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::provider::{OutboundSms, SmsProvider, SmsSendError};
+use crate::activity::{ACTIVITY, SmsOutcome};
 use crate::settings::SmsSettings;
 
 /// SMS taken per scan.
@@ -25,25 +32,80 @@ pub fn backoff_ms(settings: &SmsSettings, attempts: u32) -> u64 {
         .min(settings.backoff_max_ms)
 }
 
+/// What one scan found.
+#[derive(Debug, Default)]
+struct Scan {
+    /// A whole batch was due: more may be waiting.
+    full: bool,
+    /// The earliest retry this scan scheduled (epoch ms).
+    next_retry_ms: Option<i64>,
+}
+
 /// Runs until `token` is cancelled.
 pub async fn run(platform: Platform, provider: Arc<dyn SmsProvider>, settings: SmsSettings, token: CancellationToken) {
     tracing::info!(provider = provider.name(), "SMS dispatcher started");
-    let mut events = platform.bus().subscribe();
+    let mut events = Some(platform.bus().subscribe());
     let poll = Duration::from_millis(settings.poll_interval_ms.max(10));
+    // The earliest retry scheduled and not yet scanned for (epoch ms).
+    let mut next_retry_ms: Option<i64> = None;
     loop {
-        if let Err(e) = dispatch_due(&platform, provider.as_ref(), &settings, &token).await {
-            tracing::warn!(error = %e, "SMS dispatch scan failed");
+        metrics::counter!("thingstead_sms_scans_total").increment(1);
+        let scanned_at = thingstead_core::now_ms();
+        let scan = dispatch_due(&platform, provider.as_ref(), &settings, &token)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "SMS dispatch scan failed");
+                Scan::default()
+            });
+        // A retry due before this scan began was sent by it.
+        next_retry_ms = next_retry_ms.filter(|&at| at > scanned_at);
+        next_retry_ms = match (next_retry_ms, scan.next_retry_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if token.is_cancelled() {
+            break;
         }
-        tokio::select! {
-            _ = token.cancelled() => break,
-            _ = tokio::time::sleep(poll) => {}
-            ev = events.recv() => {
-                // Any wake-up (an enqueue, or a lag notice) leads to a scan.
-                if let Ok(BusEvent::SmsQueued { .. }) | Err(_) = ev {}
-            }
+        if scan.full {
+            continue;
+        }
+        let mut wake = Instant::now() + poll;
+        if let Some(at) = next_retry_ms {
+            let in_ms = u64::try_from(at - thingstead_core::now_ms()).unwrap_or(0);
+            wake = wake.min(Instant::now() + Duration::from_millis(in_ms));
+        }
+        if !wait_for_work(&mut events, wake, &token).await {
+            break;
         }
     }
     tracing::info!("SMS dispatcher stopped");
+}
+
+/// Waits until `wake` or an enqueue; `false` when cancelled. Other bus
+/// events are skipped; a lagged subscription (an enqueue may be among the
+/// missed events) counts as an enqueue.
+async fn wait_for_work(
+    events: &mut Option<thingstead_core::bus::BusSubscription>,
+    wake: Instant,
+    token: &CancellationToken,
+) -> bool {
+    loop {
+        let next_event = async {
+            match events.as_mut() {
+                Some(rx) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = token.cancelled() => return false,
+            _ = tokio::time::sleep_until(wake) => return true,
+            ev = next_event => match ev {
+                Ok(BusEvent::SmsQueued { .. }) | Err(RecvError::Lagged(_)) => return true,
+                Ok(_) => {}
+                Err(RecvError::Closed) => *events = None,
+            },
+        }
+    }
 }
 
 async fn dispatch_due(
@@ -51,15 +113,24 @@ async fn dispatch_due(
     provider: &dyn SmsProvider,
     settings: &SmsSettings,
     token: &CancellationToken,
-) -> Result<(), thingstead_core::CoreError> {
-    for (tenant, sms) in platform.due_sms(BATCH).await? {
+) -> Result<Scan, thingstead_core::CoreError> {
+    let due = platform.due_sms(BATCH).await?;
+    let mut scan = Scan {
+        full: due.len() >= BATCH as usize,
+        next_retry_ms: None,
+    };
+    for (tenant, sms) in due {
         if token.is_cancelled() {
             break;
         }
         let update = attempt(provider, settings, &sms).await;
+        if update.state == SmsState::Queued {
+            let at = update.next_attempt_at;
+            scan.next_retry_ms = Some(scan.next_retry_ms.map_or(at, |t: i64| t.min(at)));
+        }
         platform.update_sms(&tenant, sms.id, update).await?;
     }
-    Ok(())
+    Ok(scan)
 }
 
 async fn attempt(provider: &dyn SmsProvider, settings: &SmsSettings, sms: &SmsRecord) -> SmsUpdate {
@@ -76,6 +147,7 @@ async fn attempt(provider: &dyn SmsProvider, settings: &SmsSettings, sms: &SmsRe
         Ok(id) => {
             tracing::info!(sms = sms.id, org = %sms.org, provider_id = %id, "SMS sent");
             metrics::counter!("thingstead_sms_total", "state" => "sent").increment(1);
+            ACTIVITY.sms_outcome(SmsOutcome::Sent);
             SmsUpdate {
                 state: SmsState::Sent,
                 attempts,
@@ -88,6 +160,7 @@ async fn attempt(provider: &dyn SmsProvider, settings: &SmsSettings, sms: &SmsRe
             let delay = backoff_ms(settings, attempts as u32) as i64;
             tracing::warn!(sms = sms.id, attempts, retry_in_ms = delay, %reason, "SMS send failed; will retry");
             metrics::counter!("thingstead_sms_total", "state" => "retry").increment(1);
+            ACTIVITY.sms_outcome(SmsOutcome::Retried);
             SmsUpdate {
                 state: SmsState::Queued,
                 attempts,
@@ -99,6 +172,7 @@ async fn attempt(provider: &dyn SmsProvider, settings: &SmsSettings, sms: &SmsRe
         Err(e) => {
             tracing::warn!(sms = sms.id, attempts, error = %e, "SMS failed");
             metrics::counter!("thingstead_sms_total", "state" => "failed").increment(1);
+            ACTIVITY.sms_outcome(SmsOutcome::Failed);
             SmsUpdate {
                 state: SmsState::Failed,
                 attempts,

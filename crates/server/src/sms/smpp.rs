@@ -95,7 +95,7 @@ impl Default for SmppSettings {
 impl fmt::Debug for SmppSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmppSettings")
-            .field("addr", &self.addr)
+            .field("addr", &crate::redact::url(&self.addr))
             .field("system_id", &self.system_id)
             .field("password", &if self.password.is_empty() { "" } else { "***" })
             .field("system_type", &self.system_type)
@@ -316,7 +316,7 @@ impl SmppProvider {
             let timeout = self.settings.timeout();
             let _ = tokio::time::timeout(timeout, session.client.unbind()).await;
             let _ = tokio::time::timeout(timeout, session.client.close_and_wait()).await;
-            tracing::info!(addr = %self.settings.addr, "SMPP session closed");
+            tracing::info!(addr = %crate::redact::url(&self.settings.addr), "SMPP session closed");
         }
     }
 
@@ -327,7 +327,7 @@ impl SmppProvider {
             if session.is_usable() {
                 return Ok((session.generation, session.client.clone()));
             }
-            tracing::info!(addr = %self.settings.addr, "SMPP session lost; reconnecting");
+            tracing::info!(addr = %crate::redact::url(&self.settings.addr), "SMPP session lost; reconnecting");
             *slot = None;
         }
         let session = self.connect().await?;
@@ -342,6 +342,8 @@ impl SmppProvider {
         if settings.addr.trim().is_empty() {
             return Err(SmsSendError::Transient("sms.smpp.addr is empty".into()));
         }
+        // The address may be a URL with credentials: only ever shown masked.
+        let addr = crate::redact::url(&settings.addr);
         let timeout = settings.timeout();
         let enquire_link = (settings.enquire_link_secs > 0).then(|| Duration::from_secs(settings.enquire_link_secs));
         let connecting = ConnectionBuilder::new()
@@ -353,17 +355,16 @@ impl SmppProvider {
         let (client, events) = match tokio::time::timeout(timeout, connecting).await {
             Ok(Ok(connected)) => connected,
             Ok(Err(e)) => {
-                tracing::warn!(addr = %settings.addr, error = %e, "cannot connect to the SMSC");
+                let e = crate::redact::url(&e.to_string());
+                tracing::warn!(addr = %addr, error = %e, "cannot connect to the SMSC");
                 return Err(SmsSendError::Transient(format!(
-                    "cannot connect to the SMSC at {}: {e}",
-                    settings.addr
+                    "cannot connect to the SMSC at {addr}: {e}"
                 )));
             }
             Err(_) => {
-                tracing::warn!(addr = %settings.addr, ?timeout, "connecting to the SMSC timed out");
+                tracing::warn!(addr = %addr, ?timeout, "connecting to the SMSC timed out");
                 return Err(SmsSendError::Transient(format!(
-                    "connecting to the SMSC at {} timed out",
-                    settings.addr
+                    "connecting to the SMSC at {addr} timed out"
                 )));
             }
         };
@@ -380,7 +381,7 @@ impl SmppProvider {
         match tokio::time::timeout(timeout, client.bind_transmitter(bind)).await {
             Ok(Ok(resp)) => {
                 tracing::info!(
-                    addr = %settings.addr,
+                    addr = %addr,
                     system_id = %settings.system_id,
                     smsc = %resp.system_id,
                     session = generation,
@@ -390,19 +391,19 @@ impl SmppProvider {
             }
             Ok(Err(rusmppc::error::Error::UnexpectedResponse { response })) => {
                 let status = response.status();
-                tracing::error!(addr = %settings.addr, system_id = %settings.system_id, ?status, "the SMSC refused the bind");
+                tracing::error!(addr = %addr, system_id = %settings.system_id, ?status, "the SMSC refused the bind");
                 let _ = tokio::time::timeout(timeout, session.client.close()).await;
                 Err(SmsSendError::Transient(format!(
                     "the SMSC refused the bind: {status:?}"
                 )))
             }
             Ok(Err(e)) => {
-                tracing::warn!(addr = %settings.addr, error = %e, "bind_transmitter failed");
+                tracing::warn!(addr = %addr, error = %e, "bind_transmitter failed");
                 let _ = tokio::time::timeout(timeout, session.client.close()).await;
                 Err(SmsSendError::Transient(format!("bind_transmitter failed: {e}")))
             }
             Err(_) => {
-                tracing::warn!(addr = %settings.addr, ?timeout, "bind_transmitter timed out");
+                tracing::warn!(addr = %addr, ?timeout, "bind_transmitter timed out");
                 let _ = tokio::time::timeout(timeout, session.client.close()).await;
                 Err(SmsSendError::Transient(format!(
                     "bind_transmitter timed out after {timeout:?}"
@@ -415,7 +416,7 @@ impl SmppProvider {
     async fn discard(&self, generation: u64, why: &str) {
         let mut slot = self.session.lock().await;
         if slot.as_ref().is_some_and(|s| s.generation == generation) {
-            tracing::warn!(addr = %self.settings.addr, session = generation, why, "dropping the SMPP session");
+            tracing::warn!(addr = %crate::redact::url(&self.settings.addr), session = generation, why, "dropping the SMPP session");
             if let Some(session) = slot.take() {
                 let _ = tokio::time::timeout(self.settings.timeout(), session.client.close()).await;
             }

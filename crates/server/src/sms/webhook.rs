@@ -44,7 +44,7 @@ impl Default for WebhookSettings {
 impl fmt::Debug for WebhookSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookSettings")
-            .field("url", &self.url)
+            .field("url", &crate::redact::url(&self.url))
             .field("timeout_secs", &self.timeout_secs)
             .field("authorization", &self.authorization.as_ref().map(|_| "***"))
             .finish()
@@ -54,9 +54,10 @@ impl fmt::Debug for WebhookSettings {
 impl WebhookSettings {
     /// Checks the URL and timeout; call it at start-up to fail fast.
     pub fn validate(&self) -> Result<(), String> {
-        let url = reqwest::Url::parse(&self.url).map_err(|e| format!("sms.webhook.url {:?}: {e}", self.url))?;
+        let shown = crate::redact::url(&self.url);
+        let url = reqwest::Url::parse(&self.url).map_err(|e| format!("sms.webhook.url {shown:?}: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("sms.webhook.url {:?}: expected http:// or https://", self.url));
+            return Err(format!("sms.webhook.url {shown:?}: expected http:// or https://"));
         }
         if self.timeout_secs == 0 {
             return Err("sms.webhook.timeout_secs must be at least 1".into());
@@ -105,6 +106,19 @@ impl WebhookProvider {
     pub fn settings(&self) -> &WebhookSettings {
         &self.settings
     }
+}
+
+/// A reqwest error as text without its URL: the error and its causes.
+fn error_chain(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&crate::redact::url(&cause.to_string()));
+        source = cause.source();
+    }
+    text
 }
 
 /// The provider message id from a 2xx response body, if it names one.
@@ -161,15 +175,22 @@ impl SmsProvider for WebhookProvider {
         if let Some(authorization) = &self.settings.authorization {
             request = request.header(reqwest::header::AUTHORIZATION, authorization);
         }
+        // reqwest errors show the URL, query token and userinfo included:
+        // drop it from them and name the URL masked.
+        let url = crate::redact::url(&self.settings.url);
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) if e.is_builder() => {
-                tracing::error!(sms = sms.id, error = %e, "webhook request cannot be built (check sms.webhook.url)");
-                return Err(SmsSendError::Transient(format!("webhook request cannot be built: {e}")));
+                let e = error_chain(e);
+                tracing::error!(sms = sms.id, %url, error = %e, "webhook request cannot be built (check sms.webhook.url)");
+                return Err(SmsSendError::Transient(format!(
+                    "webhook request to {url} cannot be built: {e}"
+                )));
             }
             Err(e) => {
-                tracing::warn!(sms = sms.id, error = %e, "webhook unreachable");
-                return Err(SmsSendError::Transient(format!("webhook unreachable: {e}")));
+                let e = error_chain(e);
+                tracing::warn!(sms = sms.id, %url, error = %e, "webhook unreachable");
+                return Err(SmsSendError::Transient(format!("webhook {url} unreachable: {e}")));
             }
         };
         let status = response.status();
@@ -178,7 +199,7 @@ impl SmsProvider for WebhookProvider {
             Ok(bytes) => bytes,
             Err(e) => {
                 // A 2xx with a cut body still means the SMS was taken: keep our own id.
-                tracing::warn!(sms = sms.id, %status, error = %e, "webhook response body unreadable");
+                tracing::warn!(sms = sms.id, %status, error = %error_chain(e), "webhook response body unreadable");
                 Vec::new()
             }
         };

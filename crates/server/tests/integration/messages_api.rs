@@ -201,3 +201,57 @@ async fn sms_can_be_queued_and_listed_over_rest() {
     assert_eq!(rows[0]["text"], "hi");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_export_at_the_maximum_limit_sees_every_row() {
+    let server = TestServer::start().await;
+    server.create_org("acme").await;
+    let key = server.create_api_key("acme").await;
+    let d = server.create_device("acme").await;
+    let p = server.platform();
+    let t = p.tenant("acme").await.unwrap();
+    let device = p.device(&t, &d.uuid).await.unwrap();
+    const TOTAL: usize = 2_345;
+    for chunk in (0..TOTAL).collect::<Vec<_>>().chunks(250) {
+        let stored = chunk.iter().map(|i| {
+            p.ingest_message(
+                &t,
+                &device,
+                thingstead_core::IncomingMessage {
+                    topics: vec![],
+                    payload: format!("m{i}").into_bytes(),
+                    peer: "127.0.0.1:1".into(),
+                    metadata: None,
+                    idempotency_key: None,
+                },
+            )
+        });
+        for r in futures::future::join_all(stored).await {
+            r.unwrap();
+        }
+    }
+
+    for limit in [1000, 999] {
+        let mut ids = std::collections::HashSet::new();
+        let mut pages = Vec::new();
+        let mut cursor: Option<i64> = None;
+        loop {
+            let mut url = server.url(&format!("/api/1/csr/rdm?apikey={key}&limit={limit}"));
+            if let Some(c) = cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let page: Value = get_json(&url).await;
+            let rows = page["data"].as_array().unwrap();
+            pages.push((rows.len(), page["continues"].clone()));
+            ids.extend(rows.iter().map(|r| r["id"].as_i64().unwrap()));
+            if page["continues"] != true {
+                break;
+            }
+            cursor = page["lastid"].as_i64();
+        }
+        assert_eq!(ids.len(), TOTAL, "limit={limit}: pages {pages:?}");
+        let last = TOTAL - (TOTAL / limit) * limit;
+        assert_eq!(pages.last(), Some(&(last, Value::Bool(false))), "limit={limit}");
+    }
+    server.stop().await;
+}

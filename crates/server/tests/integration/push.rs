@@ -8,7 +8,8 @@ use super::common::{accept_one, get_json, http, message_frame, post_json, send_f
 
 #[tokio::test]
 async fn pushes_deliver_raw_bytes_and_report_each_device() {
-    let server = TestServer::start().await;
+    // An explicit host must be the device's address or in an allowed network.
+    let server = TestServer::start_with(|s| s.push.allowed_networks = vec!["127.0.0.1/32".into()]).await;
     server.create_org("acme").await;
     let key = server.create_api_key("acme").await;
     let d = server.create_device("acme").await;

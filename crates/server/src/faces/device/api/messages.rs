@@ -96,15 +96,15 @@ pub(crate) async fn list(
         time_start: epoch_ms(int(&p.timestart, "timestart")?),
         time_end: epoch_ms(int(&p.timeend, "timeend")?),
         before_id: cursor,
-        limit: limit as u32 + 1,
+        limit: limit as u32,
     };
-    let mut rows = s
+    // The core answers "is there more", at every limit up to the maximum.
+    let page = s
         .platform
-        .list_messages(&t, &query)
+        .page_messages(&t, &query)
         .await
         .map_err(|e| ApiError::from(e).hologram())?;
-    let continues = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
+    let (rows, continues) = (page.items, page.has_more);
     let lastid = rows.last().map(|m| m.id);
     Ok(Json(json!({
         "success": true,

@@ -1,5 +1,7 @@
 //! `POST /api/1/devices/messages`: cloud-to-device pushes (WIRE.md C.5).
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use base64::Engine;
@@ -10,10 +12,7 @@ use super::auth::ApiKeyTenant;
 use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::json::ApiJson;
-use crate::push::{PushTarget, push_to_device};
-
-/// Most devices one request may address.
-const MAX_DEVICES: usize = 100;
+use crate::push::{PushError, PushPolicy, PushTarget, plan, push_all};
 
 /// Body of the push.
 #[derive(Debug, Deserialize)]
@@ -27,7 +26,9 @@ pub(crate) struct PushBody {
     base64data: Option<String>,
 }
 
-/// Connects to each device's listener, writes the data, closes; answers the
+/// Checks the whole request (every device in the caller's organization,
+/// every target allowed by `push.*`) before connecting anywhere; then
+/// connects to each device's listener, writes the data, closes; answers the
 /// per-device result (delivered, refused, timeout), each also recorded.
 pub(crate) async fn push(
     State(s): State<AppState>,
@@ -38,8 +39,9 @@ pub(crate) async fn push(
     if b.protocol.as_deref().is_some_and(|p| !p.eq_ignore_ascii_case("tcp")) {
         return Err(bad("only protocol \"TCP\" is supported"));
     }
-    if b.deviceids.is_empty() || b.deviceids.len() > MAX_DEVICES {
-        return Err(bad("deviceids must list 1 to 100 devices"));
+    let max = s.settings.push.max_devices;
+    if b.deviceids.is_empty() || b.deviceids.len() > max {
+        return Err(bad(&format!("deviceids must list 1 to {max} devices")));
     }
     if b.port == 0 {
         return Err(bad("port must be 1 to 65535"));
@@ -51,27 +53,39 @@ pub(crate) async fn push(
             .map_err(|_| bad("base64data is not valid base64"))?,
         _ => return Err(bad("give exactly one of data or base64data")),
     };
-    let timeout = std::time::Duration::from_millis(s.settings.device.push_timeout_ms);
-    let mut results = Vec::with_capacity(b.deviceids.len());
-    for id in &b.deviceids {
-        let device = s
-            .platform
-            .device(&t, id)
-            .await
-            .map_err(|e| ApiError::from(e).hologram())?;
-        let target = PushTarget {
-            host: b.host.clone(),
-            port: b.port,
-        };
-        let rec = push_to_device(&s.platform, &t, &device, &target, &data, timeout)
-            .await
-            .map_err(|e| ApiError::from(e).hologram())?;
-        results.push(json!({ "deviceid": id, "target": rec.target, "result": rec.result, "detail": rec.detail }));
-    }
+    let policy = PushPolicy::new(&s.settings.push, vec![s.addrs.http, s.addrs.device_tcp])
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e).hologram())?;
+    let target = PushTarget {
+        host: b.host,
+        port: b.port,
+    };
+    let planned = plan(&s.platform, &t, &b.deviceids, &target, &policy)
+        .await
+        .map_err(|e| match e {
+            PushError::Core(e) => ApiError::from(e).hologram(),
+            PushError::Refused(e) => bad(&e.to_string()),
+        })?;
+    let records = push_all(
+        &s.platform,
+        &t,
+        planned,
+        &data,
+        Duration::from_millis(s.settings.device.push_timeout_ms),
+        Duration::from_millis(s.settings.push.deadline_ms),
+    )
+    .await
+    .map_err(|e| ApiError::from(e).hologram())?;
+    let results = b
+        .deviceids
+        .iter()
+        .zip(records)
+        .map(|(id, rec)| json!({ "deviceid": id, "target": rec.target, "result": rec.result, "detail": rec.detail }))
+        .collect();
     Ok(super::ok(Value::Array(results)))
 }
 
-/// `GET /api/1/devices/{id}/deliveries`: the device's recorded pushes, newest first (at most 100).
+/// `GET /api/1/devices/{id}/deliveries`: the device's recorded pushes, newest first (at most 100;
+/// `continues` says whether older ones exist).
 pub(crate) async fn deliveries(
     State(s): State<AppState>,
     ApiKeyTenant(t): ApiKeyTenant,
@@ -81,10 +95,14 @@ pub(crate) async fn deliveries(
         .device(&t, &id)
         .await
         .map_err(|e| ApiError::from(e).hologram())?;
-    let rows = s
+    let page = s
         .platform
-        .list_deliveries(&t, &id, 100)
+        .page_deliveries(&t, &id, 100)
         .await
         .map_err(|e| ApiError::from(e).hologram())?;
-    Ok(super::ok(super::to_json(rows)?))
+    Ok(Json(json!({
+        "success": true,
+        "continues": page.has_more,
+        "data": super::to_json(page.items)?,
+    })))
 }

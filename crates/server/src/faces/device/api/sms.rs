@@ -53,22 +53,29 @@ pub(crate) struct ListParams {
     cursor: Option<i64>,
 }
 
-/// Lists the outbox, newest first, with each SMS's state.
+/// Lists the outbox, newest first, with each SMS's state; `continues`
+/// says whether older SMS follow (page on with `cursor=lastid`).
 pub(crate) async fn list(
     State(s): State<AppState>,
     ApiKeyTenant(t): ApiKeyTenant,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = s
+    let page = s
         .platform
-        .list_sms(&t, p.cursor, limit)
+        .page_sms(&t, p.cursor, limit)
         .await
         .map_err(|e| ApiError::from(e).hologram())?;
+    let rows = page.items;
     let lastid = rows.last().map(|r| r.id);
-    Ok(Json(
-        json!({ "success": true, "size": rows.len(), "lastid": lastid, "data": rows }),
-    ))
+    Ok(Json(json!({
+        "success": true,
+        "limit": limit,
+        "size": rows.len(),
+        "continues": page.has_more,
+        "lastid": lastid,
+        "data": rows,
+    })))
 }
 
 /// One SMS with its history: every state change, oldest first.
