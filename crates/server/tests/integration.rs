@@ -4,6 +4,7 @@
 mod integration {
     pub mod common;
     mod device_protocol;
+    mod hostile_http;
     mod http_api;
     mod messages_api;
     mod push;
