@@ -73,7 +73,10 @@ mod tests {
         let b: IpAddr = "127.0.0.2".parse().unwrap();
         let a1 = limit.try_acquire(a).unwrap();
         let _a2 = limit.try_acquire(a).unwrap();
-        assert!(limit.try_acquire(a).is_none(), "a third from the same address is refused");
+        assert!(
+            limit.try_acquire(a).is_none(),
+            "a third from the same address is refused"
+        );
         // The IPv4-mapped IPv6 form is the same address.
         assert!(limit.try_acquire("::ffff:127.0.0.1".parse().unwrap()).is_none());
         let b1 = limit.try_acquire(b).unwrap();

@@ -78,7 +78,13 @@ pub async fn serve(listener: TcpListener, router: Router, limits: &HttpLimits, t
             address,
         };
         let io = BoundedStream::new(stream, idle, slots);
-        connections.spawn(serve_connection(builder.clone(), io, peer, router.clone(), token.clone()));
+        connections.spawn(serve_connection(
+            builder.clone(),
+            io,
+            peer,
+            router.clone(),
+            token.clone(),
+        ));
     }
 
     drop(listener);
