@@ -191,15 +191,10 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     };
 
     let router = crate::http::router(state);
-    let http_token = token.clone();
-    let idle = Duration::from_secs(settings.http_limits.idle_timeout_secs.max(1));
-    let max_http = settings.http_limits.max_connections;
-    let http = tokio::spawn(async move {
-        let listener = crate::http::conn::BoundedListener::new(http_listener, idle, max_http);
-        let serve = axum::serve(listener, router).with_graceful_shutdown(http_token.cancelled_owned());
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "HTTP listener failed");
-        }
+    let http = tokio::spawn({
+        let settings = settings.clone();
+        let token = token.clone();
+        async move { crate::http::serve::serve(http_listener, router, &settings.http_limits, token).await }
     });
 
     let face = crate::faces::device::DeviceFace::new(platform.clone(), settings.device.clone());

@@ -5,6 +5,7 @@ mod integration {
     pub mod common;
     mod device_protocol;
     mod hostile_device;
+    mod hostile_http;
     mod hostile_push;
     mod http_api;
     mod messages_api;

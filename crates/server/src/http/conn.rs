@@ -1,67 +1,31 @@
-//! HTTP connections: at most `max_connections` at once (more wait in the
-//! accept backlog), counted in `thingstead_open_connections`, and closed
-//! when no bytes move for the idle timeout (hyper as axum runs it has no
-//! timer, so nothing else bounds a slow or idle client).
+//! One HTTP connection's socket: closed when no bytes move for the idle
+//! timeout (a slow body or a client that stops reading), counted in
+//! `thingstead_open_connections`, and holding its slots (one of
+//! `max_connections`, one of its address's `max_connections_per_ip`) until
+//! it is dropped. The deadline for the request head is hyper's (see
+//! [`super::serve`]): an idle timer that restarts on every byte cannot bound
+//! a client that trickles a header line now and then.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep};
 
-use crate::telemetry::{ConnectionGuard, ListenerMetrics};
+use super::per_ip::AddressSlot;
+use crate::telemetry::ConnectionGuard;
 
-/// The HTTP listener.
-pub struct BoundedListener {
-    inner: TcpListener,
-    idle: Duration,
-    slots: Arc<Semaphore>,
-    metrics: ListenerMetrics,
-}
-
-impl BoundedListener {
-    /// Wraps a bound listener.
-    pub fn new(inner: TcpListener, idle: Duration, max_connections: usize) -> Self {
-        Self {
-            inner,
-            idle,
-            slots: Arc::new(Semaphore::new(max_connections.max(1))),
-            metrics: ListenerMetrics::new("http"),
-        }
-    }
-}
-
-impl axum::serve::Listener for BoundedListener {
-    type Io = BoundedStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        // The semaphore is never closed, so acquiring only waits for a free slot.
-        let slot = loop {
-            match self.slots.clone().acquire_owned().await {
-                Ok(slot) => break slot,
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            }
-        };
-        let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-        let stream = BoundedStream {
-            inner: io,
-            idle: self.idle,
-            deadline: Box::pin(tokio::time::sleep(self.idle)),
-            _guard: self.metrics.connection(),
-            _slot: slot,
-        };
-        (stream, addr)
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
+/// What a connection holds while it is open.
+pub struct Slots {
+    /// In `thingstead_open_connections`.
+    pub gauge: ConnectionGuard,
+    /// One of `max_connections`.
+    pub global: OwnedSemaphorePermit,
+    /// One of its address's `max_connections_per_ip`.
+    pub address: AddressSlot,
 }
 
 /// One HTTP connection.
@@ -69,11 +33,20 @@ pub struct BoundedStream {
     inner: TcpStream,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
-    _guard: ConnectionGuard,
-    _slot: OwnedSemaphorePermit,
+    _slots: Slots,
 }
 
 impl BoundedStream {
+    /// Wraps an accepted socket.
+    pub fn new(inner: TcpStream, idle: Duration, slots: Slots) -> Self {
+        Self {
+            inner,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+            _slots: slots,
+        }
+    }
+
     fn touch(&mut self) {
         self.deadline.as_mut().reset(Instant::now() + self.idle);
     }
@@ -110,6 +83,25 @@ impl AsyncWrite for BoundedStream {
             Poll::Pending if self.expired(cx) => Poll::Ready(Err(timed_out())),
             Poll::Pending => Poll::Pending,
         }
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
+            Poll::Ready(r) => {
+                self.touch();
+                Poll::Ready(r)
+            }
+            Poll::Pending if self.expired(cx) => Poll::Ready(Err(timed_out())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

@@ -132,10 +132,29 @@ impl From<CoreError> for ApiError {
     }
 }
 
+/// Left in an error response's extensions by [`ApiError`], so that a layer
+/// can render it again in another face's shape (the JSON extractor does not
+/// know which face it serves).
+#[derive(Debug, Clone)]
+pub struct RenderedError {
+    /// Its code.
+    pub code: ErrorCode,
+    /// Its message.
+    pub message: String,
+    /// Whether it already has the Hologram face's shape.
+    pub hologram: bool,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (_, status) = self.code.entry();
-        (status, Json(self.body())).into_response()
+        let mut response = (status, Json(self.body())).into_response();
+        response.extensions_mut().insert(RenderedError {
+            code: self.code,
+            message: self.message,
+            hologram: self.hologram,
+        });
+        response
     }
 }
 

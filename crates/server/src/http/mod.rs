@@ -5,6 +5,8 @@ pub mod error;
 mod health;
 pub mod json;
 mod observe;
+mod per_ip;
+pub mod serve;
 
 use std::time::Duration;
 
@@ -24,12 +26,16 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
-        .nest("/api/1", crate::faces::device::api::routes())
+        .nest(
+            crate::faces::device::api::PREFIX,
+            crate::faces::device::api::routes(&state.settings),
+        )
         .fallback(observe::not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_secs),
         ))
+        // The ceiling for every route; routes that take less set their own.
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         // Outermost, so errors made by the layers above get our JSON shape too.

@@ -3,13 +3,16 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::{ApiError, ErrorCode};
+use super::error::{ApiError, ErrorCode, RenderedError};
 
-/// Counts requests by route and status and records their latency.
+/// Counts requests by route and status and records their latency. Every
+/// label comes from a closed set (route templates, known methods, statuses
+/// the server makes): a label taken from the client would let anyone grow
+/// the registry, and `/metrics`, without bound.
 pub async fn record(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = req
@@ -17,7 +20,7 @@ pub async fn record(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
     metrics::counter!("thingstead_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
@@ -27,27 +30,77 @@ pub async fn record(req: Request, next: Next) -> Response {
     response
 }
 
-/// Gives error responses that are not JSON (made by the framework or a
-/// layer: 405, 408, 413...) our `{"code","message"}` shape.
+/// The `method` label: a known method's name, else `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Gives error responses our JSON shape: those that are not JSON (made by
+/// the framework or a layer: 405, 408, 413...) get `{"code","message"}`,
+/// and under the Hologram-style prefix (`/api/1`) every error gets that
+/// face's shape (`"success": false` added), even one made by a shared
+/// extractor or by a limit outside the face's router.
 pub async fn json_errors(req: Request, next: Next) -> Response {
+    let hologram = crate::faces::device::api::serves(req.uri().path());
     let response = next.run(req).await;
     let status = response.status();
-    let is_json = response
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let rendered = response.extensions().get::<RenderedError>().cloned();
+    let error = match rendered {
+        Some(e) if hologram && !e.hologram => ApiError::new(e.code, e.message).hologram(),
+        Some(_) => return response,
+        None if is_json(&response) => return response,
+        None => {
+            let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+            let error = ApiError::new(ErrorCode::for_status(status), message);
+            if hologram { error.hologram() } else { error }
+        }
+    };
+    let mut fixed = error.into_response();
+    *fixed.status_mut() = status;
+    for name in [header::RETRY_AFTER, header::ALLOW, header::CONNECTION] {
+        if let Some(v) = response.headers().get(&name) {
+            fixed.headers_mut().insert(name, v.clone());
+        }
+    }
+    fixed
+}
+
+fn is_json(response: &Response) -> bool {
+    response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_json {
-        let code = ErrorCode::for_status(status);
-        let message = status.canonical_reason().unwrap_or("error").to_lowercase();
-        let mut fixed = ApiError::new(code, message).into_response();
-        *fixed.status_mut() = status;
-        return fixed;
-    }
-    response
+        .is_some_and(|v| v.starts_with("application/json"))
 }
 
 /// 404 for unknown routes.
 pub async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::RouteNotFound, "no such route")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_labels_are_a_closed_set() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        let made_up = Method::from_bytes(b"QWERTYUIOPASDFGHJKLZXCVBNMQWERTYUIOPASDF").unwrap();
+        assert_eq!(method_label(&made_up), "other");
+        assert_eq!(method_label(&Method::CONNECT), "other");
+        assert_eq!(method_label(&Method::TRACE), "other");
+    }
 }

@@ -9,21 +9,63 @@ mod push;
 mod sms;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{MethodRouter, get, post};
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::app::AppState;
+use crate::settings::Settings;
 
-/// The `/api/1` routes.
-pub fn routes() -> Router<AppState> {
+/// Where the routes are nested.
+pub const PREFIX: &str = "/api/1";
+
+/// Whether `path` belongs to this API (its errors get this API's shape).
+pub fn serves(path: &str) -> bool {
+    path.strip_prefix(PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Body limit of routes that take no body.
+const NO_BODY: usize = 1024;
+/// Body limit of `POST /sms`: a destination, a text of a few hundred bytes,
+/// a device id.
+const SMS_BODY: usize = 8 * 1024;
+
+/// The `/api/1` routes, each with a body limit that fits what it takes (a
+/// larger body gets 413; a larger `Content-Length` is refused unread).
+pub fn routes(settings: &Settings) -> Router<AppState> {
+    let push_body = push_body_limit(settings);
     Router::new()
-        .route("/devices", get(devices::list))
-        .route("/devices/{id}", get(devices::get))
-        .route("/devices/messages", post(push::push))
-        .route("/devices/{id}/deliveries", get(push::deliveries))
-        .route("/csr/rdm", get(messages::list))
-        .route("/csr/rdm/{id}", get(messages::get))
-        .route("/sms", get(sms::list).post(sms::send))
-        .route("/sms/{id}", get(sms::get))
+        .route("/devices", limited(get(devices::list), NO_BODY))
+        .route("/devices/{id}", limited(get(devices::get), NO_BODY))
+        .route("/devices/messages", limited(post(push::push), push_body))
+        .route("/devices/{id}/deliveries", limited(get(push::deliveries), NO_BODY))
+        .route("/csr/rdm", limited(get(messages::list), NO_BODY))
+        .route("/csr/rdm/{id}", limited(get(messages::get), NO_BODY))
+        .route(
+            "/sms",
+            limited(get(sms::list), NO_BODY).merge(limited(post(sms::send), SMS_BODY)),
+        )
+        .route("/sms/{id}", limited(get(sms::get), NO_BODY))
+}
+
+/// A push carries at most one device frame's worth of data, base64-encoded,
+/// plus the ids of the devices it goes to and a few small fields.
+fn push_body_limit(settings: &Settings) -> usize {
+    let data = settings.device.max_frame.div_ceil(3) * 4;
+    let ids = settings.push.max_devices.saturating_mul(64);
+    data.saturating_add(ids).saturating_add(4096)
+}
+
+/// `route` with a body limit of `bytes` (never above `http_limits.max_body_bytes`,
+/// which the router applies to everything).
+fn limited(route: MethodRouter<AppState>, bytes: usize) -> MethodRouter<AppState> {
+    route.layer(
+        ServiceBuilder::new()
+            .layer(DefaultBodyLimit::max(bytes))
+            .layer(RequestBodyLimitLayer::new(bytes)),
+    )
 }
 
 /// `value` as JSON; a value that does not serialize is the server's fault
@@ -40,4 +82,25 @@ pub(crate) fn to_json<T: serde::Serialize>(value: T) -> Result<serde_json::Value
 /// `{"success": true, "data": data}`.
 pub(crate) fn ok(data: serde_json::Value) -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "success": true, "data": data }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefix_is_a_whole_path_segment() {
+        assert!(serves("/api/1"));
+        assert!(serves("/api/1/sms"));
+        assert!(!serves("/api/10/sms"));
+        assert!(!serves("/healthz"));
+    }
+
+    #[test]
+    fn a_push_body_fits_a_whole_frame_in_base64() {
+        let s = Settings::default();
+        let limit = push_body_limit(&s);
+        assert!(limit >= s.device.max_frame * 4 / 3 + s.push.max_devices * 40);
+        assert!(limit < s.http_limits.max_body_bytes);
+    }
 }
