@@ -7,7 +7,7 @@ use thingstead_core::OrgName;
 use thingstead_core::master_key::MasterKey;
 use thingstead_core::records::{MessageQuery, NewMessage};
 use thingstead_core::store::sqlite::SqliteStore;
-use thingstead_core::store::{NewDevice, Store, StoreError};
+use thingstead_core::store::{NewDevice, RegistryStore, Store, StoreError};
 
 fn key(dir: &std::path::Path) -> MasterKey {
     MasterKey::load_or_generate(&dir.join("master.key")).expect("master key")
@@ -372,10 +372,11 @@ async fn a_store_of_schema_3_is_converted_without_loss() {
     let dir = tempfile::tempdir().unwrap();
     {
         let conn = rusqlite::Connection::open(dir.path().join("thingstead.db")).unwrap();
-        conn.execute_batch(include_str!("../migrations/0001_init.sql")).unwrap();
-        conn.execute_batch(include_str!("../migrations/0002_sms_events.sql"))
+        conn.execute_batch(include_str!("../src/store/sqlite/migrations/0001_init.sql"))
             .unwrap();
-        conn.execute_batch(include_str!("../migrations/0003_idempotency.sql"))
+        conn.execute_batch(include_str!("../src/store/sqlite/migrations/0002_sms_events.sql"))
+            .unwrap();
+        conn.execute_batch(include_str!("../src/store/sqlite/migrations/0003_idempotency.sql"))
             .unwrap();
         conn.execute_batch(&format!(
             "PRAGMA user_version = 3; \
