@@ -7,6 +7,8 @@ mod admin;
 mod device_tools;
 #[path = "integration/durability.rs"]
 mod durability;
+#[path = "integration/messages.rs"]
+mod messages;
 #[path = "integration/server.rs"]
 mod server;
 #[path = "integration/settings.rs"]
