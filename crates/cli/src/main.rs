@@ -34,7 +34,7 @@ enum Command {
     Admin(admin::AdminCommand),
     /// Send messages as a device.
     Send(commands::send::SendArgs),
-    /// Send an SMS through the cloud as a device.
+    /// Queue an SMS in the cloud's outbox as a device (the server's SMS provider sends it).
     Sms(commands::sms::SmsArgs),
     /// Listen for cloud-to-device messages.
     Receive(commands::receive::ReceiveArgs),
