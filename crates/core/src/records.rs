@@ -418,8 +418,14 @@ mod tests {
         let v = serde_json::to_value(&d).unwrap();
         assert_eq!(v["created_at"], "2026-11-28T10:00:00.123Z");
         assert_eq!(v["last_seen_at"], "2026-11-28T10:00:00.123Z");
-        let never = DeviceSummary { last_seen_at: None, ..d };
-        assert_eq!(serde_json::to_value(&never).unwrap()["last_seen_at"], serde_json::Value::Null);
+        let never = DeviceSummary {
+            last_seen_at: None,
+            ..d
+        };
+        assert_eq!(
+            serde_json::to_value(&never).unwrap()["last_seen_at"],
+            serde_json::Value::Null
+        );
 
         let e = SmsEvent {
             state: SmsState::Sent,

@@ -303,9 +303,7 @@ impl Settings {
         // Only variables naming a setting are read: THINGSTEAD_CONFIG, THINGSTEAD_BIN
         // and the like belong to scripts, and a typo is reported, not read.
         let known = env_vars::key_paths();
-        let names: Vec<String> = std::env::vars_os()
-            .filter_map(|(k, _)| k.into_string().ok())
-            .collect();
+        let names: Vec<String> = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()).collect();
         let warnings = env_vars::warnings(names.iter().map(String::as_str), &known);
         let env = Env::prefixed(env_vars::PREFIX)
             .filter(move |key| known.contains(&env_vars::key_path(key.as_str())))

@@ -531,7 +531,12 @@ fn user_password_from_stdin_or_a_clear_error() {
     };
 
     // One line from stdin, its line ending not part of the password.
-    create("ann", &["--password-stdin"], Some("correct horse battery\r\nignored second line\n")).json();
+    create(
+        "ann",
+        &["--password-stdin"],
+        Some("correct horse battery\r\nignored second line\n"),
+    )
+    .json();
     assert!(password_is(&env, "acme", "ann", "correct horse battery"));
     assert!(!password_is(&env, "acme", "ann", "correct horse battery\r"));
     create("bob", &["--password-stdin"], Some("no-newline-at-all")).json();

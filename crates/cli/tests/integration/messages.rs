@@ -99,10 +99,18 @@ struct Tail {
 impl Tail {
     fn start(env: &Env, server: &Server, apikey: &str) -> Tail {
         let mut c = env.bare();
-        c.args(["messages", "tail", "--interval-ms", "100", "--apikey", apikey, "--server"])
-            .arg(server.url(""))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+        c.args([
+            "messages",
+            "tail",
+            "--interval-ms",
+            "100",
+            "--apikey",
+            apikey,
+            "--server",
+        ])
+        .arg(server.url(""))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
         let mut child = c.spawn().expect("spawn messages tail");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, lines) = mpsc::channel();
@@ -139,7 +147,10 @@ async fn tail_follows_new_messages_until_ctrl_c() {
     let env = Env::new();
     let server = env.start();
     let (key, apikey, _) = org_with_device_and_key(&env, "acme");
-    assert_eq!(send_frame(server.device_tcp, &key, "before", &[]).await.unwrap(), "[0,0]");
+    assert_eq!(
+        send_frame(server.device_tcp, &key, "before", &[]).await.unwrap(),
+        "[0,0]"
+    );
 
     let mut tail = Tail::start(&env, &server, &apikey);
     assert_eq!(tail.next()["payload"], "before", "the stored message comes first");

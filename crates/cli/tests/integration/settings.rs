@@ -191,8 +191,14 @@ fn toml_error(out: &crate::support::Output, line: usize, column: usize, source_l
     let e = out.stderr.clone();
     assert!(e.starts_with("error: config file "), "{e}");
     assert!(e.contains(&format!("line {line}, column {column}")), "{e}");
-    assert!(e.contains(&format!("{line} | {source_line}\n")), "no source line in {e}");
-    assert!(e.lines().any(|l| l.trim_start().starts_with('|') && l.ends_with('^')), "no caret in {e}");
+    assert!(
+        e.contains(&format!("{line} | {source_line}\n")),
+        "no source line in {e}"
+    );
+    assert!(
+        e.lines().any(|l| l.trim_start().starts_with('|') && l.ends_with('^')),
+        "no caret in {e}"
+    );
     e
 }
 
@@ -202,14 +208,22 @@ fn unknown_config_key_is_a_clear_error() {
     for (name, body, key, line) in [
         ("top.toml", "bogus_key = 1\n", "bogus_key", 1),
         ("nested.toml", "[device]\nmax_frme = 100\n", "max_frme", 2),
-        ("deep.toml", "http = \"127.0.0.1:0\"\n\n[sms]\nprovdr = \"smpp\"\n", "provdr", 4),
+        (
+            "deep.toml",
+            "http = \"127.0.0.1:0\"\n\n[sms]\nprovdr = \"smpp\"\n",
+            "provdr",
+            4,
+        ),
     ] {
         let file = env.write(name, body);
         let mut c = env.bare();
         c.arg("--config").arg(&file).args(["config", "print"]);
         let source_line = body.lines().nth(line - 1).unwrap();
         let e = toml_error(&env.run(c), line, 1, source_line);
-        assert!(e.contains(&format!("unknown field `{key}`")), "error does not name {key}: {e}");
+        assert!(
+            e.contains(&format!("unknown field `{key}`")),
+            "error does not name {key}: {e}"
+        );
         assert!(!e.contains("default."), "figment's profile in {e}");
 
         let mut c = env.serve_cmd(&["--http", "127.0.0.1:0", "--device-tcp", "127.0.0.1:0"]);
@@ -254,8 +268,9 @@ fn a_mistyped_variable_is_warned_about_with_the_nearest_setting() {
     let server = env.spawn_server(c);
     let logs = server.logs();
     assert!(
-        logs.lines()
-            .any(|l| l.contains("WARN") && l.contains("THINGSTEAD_DEVICE__MAX_FRAMES") && l.contains("device.max_frame")),
+        logs.lines().any(|l| l.contains("WARN")
+            && l.contains("THINGSTEAD_DEVICE__MAX_FRAMES")
+            && l.contains("device.max_frame")),
         "{logs}"
     );
     server.kill();

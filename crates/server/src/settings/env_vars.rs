@@ -29,7 +29,11 @@ pub(super) fn key_paths() -> BTreeSet<String> {
     fn walk(prefix: &str, v: &serde_json::Value, out: &mut BTreeSet<String>) {
         if let serde_json::Value::Object(map) = v {
             for (k, child) in map {
-                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 walk(&path, child, out);
                 out.insert(path);
             }
@@ -45,7 +49,11 @@ pub(super) fn key_paths() -> BTreeSet<String> {
 /// The key path a variable name (without the prefix) stands for:
 /// `SMS__PROVIDER` → `sms.provider`.
 pub(super) fn key_path(unprefixed: &str) -> String {
-    unprefixed.to_ascii_lowercase().split("__").collect::<Vec<_>>().join(".")
+    unprefixed
+        .to_ascii_lowercase()
+        .split("__")
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Whether a variable (without the prefix) is one the CLI or scripts read.
@@ -116,6 +124,10 @@ mod tests {
             "{}",
             w[0]
         );
-        assert!(w[1].starts_with("THINGSTEAD_HTPP ") && w[1].contains("nearest setting: http "), "{}", w[1]);
+        assert!(
+            w[1].starts_with("THINGSTEAD_HTPP ") && w[1].contains("nearest setting: http "),
+            "{}",
+            w[1]
+        );
     }
 }

@@ -69,7 +69,14 @@ pub async fn run(cmd: MessagesCommand) -> anyhow::Result<()> {
             interval_ms,
         } => {
             let (client, filter) = connect(&args)?;
-            tail::run(&client, &filter, limit, Duration::from_millis(interval_ms), Output::detect()).await
+            tail::run(
+                &client,
+                &filter,
+                limit,
+                Duration::from_millis(interval_ms),
+                Output::detect(),
+            )
+            .await
         }
     }
 }

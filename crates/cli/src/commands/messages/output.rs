@@ -75,7 +75,10 @@ impl Output {
 fn payload_text(m: &Message) -> String {
     match std::str::from_utf8(&m.payload) {
         Ok(s) => s.to_owned(),
-        Err(_) => format!("base64:{}", base64::engine::general_purpose::STANDARD.encode(&m.payload)),
+        Err(_) => format!(
+            "base64:{}",
+            base64::engine::general_purpose::STANDARD.encode(&m.payload)
+        ),
     }
 }
 
