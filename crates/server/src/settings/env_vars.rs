@@ -109,6 +109,7 @@ mod tests {
             [
                 "THINGSTEAD_SMS__PROVDER",
                 "THINGSTEAD_HTPP",
+                "THINGSTEAD_SMS_PROVIDER",
                 "THINGSTEAD_SMS__PROVIDER",
                 "THINGSTEAD_DEVICE__MAX_FRAME",
                 "THINGSTEAD_CONFIG",
@@ -118,7 +119,7 @@ mod tests {
             ],
             &known,
         );
-        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(w.len(), 3, "{w:?}");
         assert!(
             w[0].starts_with("THINGSTEAD_SMS__PROVDER ") && w[0].contains("sms.provider (THINGSTEAD_SMS__PROVIDER)"),
             "{}",

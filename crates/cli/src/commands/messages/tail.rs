@@ -27,10 +27,26 @@ pub async fn run(
     shown.reverse();
     output.print_first(&shown)?;
 
+    // Once following, a failed poll (the server restarting, say) is
+    // reported once and retried at the next interval.
     let follow = async {
+        let mut failing = false;
         loop {
             tokio::time::sleep(interval).await;
-            let new = newer_than(client, filter, last_seen).await?;
+            let new = match newer_than(client, filter, last_seen).await {
+                Ok(new) => new,
+                Err(e) => {
+                    if !failing {
+                        eprintln!("warning: {e:#}; retrying every {} ms", interval.as_millis());
+                    }
+                    failing = true;
+                    continue;
+                }
+            };
+            if failing {
+                eprintln!("resumed");
+                failing = false;
+            }
             if let Some(m) = new.last() {
                 last_seen = m.id;
             }
