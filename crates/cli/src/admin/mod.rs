@@ -7,6 +7,8 @@ mod app;
 mod client;
 mod device;
 mod org;
+mod password;
+mod totp;
 mod user;
 
 use std::future::Future;
