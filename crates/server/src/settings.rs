@@ -94,8 +94,10 @@ pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// Longest a request may take, in seconds (longer: 408).
     pub request_timeout_secs: u64,
-    /// A connection with no bytes moving for this many seconds is closed
-    /// (slow or idle clients, keep-alive connections).
+    /// A connection with no bytes moving for this many seconds in the middle
+    /// of a request (a stalled body, a client not reading) is closed. Between
+    /// requests a keep-alive connection waits at most `head_timeout_secs`
+    /// for the next request head.
     pub idle_timeout_secs: u64,
     /// Connections served at once; more wait in the accept backlog.
     pub max_connections: usize,
