@@ -10,6 +10,7 @@ use crate::activity::LogLimiter;
 
 use super::lockout::TotpLockout;
 use super::throttle::AddressThrottle;
+use super::vouched::Vouched;
 
 /// One line per period for each kind of failure; the rest are counted.
 static KEY_FAILURE_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
@@ -19,6 +20,7 @@ static REFUSED_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 /// The defences of the device face against credential guessing.
 pub(crate) struct AuthGuard {
     throttle: AddressThrottle,
+    vouched: Vouched,
     lockout: TotpLockout,
     metrics: AuthMetrics,
 }
@@ -26,10 +28,20 @@ pub(crate) struct AuthGuard {
 /// How a device proved (or failed to prove) who it is.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Method<'a> {
-    /// An 8-character device key (message and SMS frames).
-    DeviceKey,
+    /// This 8-character device key (message and SMS frames).
+    DeviceKey(&'a str),
     /// A TOTP code for this device uuid.
     Totp(&'a str),
+}
+
+impl Method<'_> {
+    /// What identifies the credential across frames: the key, or the uuid.
+    fn credential(&self) -> &str {
+        match self {
+            Self::DeviceKey(key) => key,
+            Self::Totp(uuid) => uuid,
+        }
+    }
 }
 
 impl AuthGuard {
@@ -37,16 +49,18 @@ impl AuthGuard {
     pub(crate) fn new(per_sec: f64, burst: u32) -> Self {
         Self {
             throttle: AddressThrottle::new(per_sec, burst),
+            vouched: Vouched::new(),
             lockout: TotpLockout::new(),
             metrics: AuthMetrics::new(),
         }
     }
 
     /// True when a frame from `peer` with these credentials is to be refused
-    /// (code 3) without checking them: its address has used up its failures,
-    /// or the device is locked out.
+    /// (code 3) without checking them: its address has used up its failures
+    /// (unless these credentials succeeded from it before: devices behind a
+    /// guesser's NAT keep working), or the device is locked out.
     pub(crate) fn refuses(&self, peer: SocketAddr, method: Method<'_>) -> bool {
-        if self.throttle.is_throttled(peer.ip()) {
+        if self.throttle.is_throttled(peer.ip()) && !self.vouched.knows(peer.ip(), method.credential()) {
             self.metrics.throttled.increment(1);
             if let Some(held_back) = REFUSED_LOG.allow() {
                 tracing::info!(%peer, held_back, "device frame refused unchecked: too many failed authentications from this address");
@@ -69,7 +83,7 @@ impl AuthGuard {
     pub(crate) fn failed(&self, peer: SocketAddr, method: Method<'_>) {
         let throttled = self.throttle.failed(peer.ip());
         match method {
-            Method::DeviceKey => {
+            Method::DeviceKey(_) => {
                 self.metrics.key_failures.increment(1);
                 if let Some(held_back) = KEY_FAILURE_LOG.allow() {
                     tracing::info!(%peer, throttled, held_back, "device authentication failed: unknown device key");
@@ -92,8 +106,10 @@ impl AuthGuard {
         }
     }
 
-    /// Records a successful authentication (a TOTP device starts over).
-    pub(crate) fn succeeded(&self, method: Method<'_>) {
+    /// Records a successful authentication from `peer`: the credentials are
+    /// vouched for there, and a TOTP device starts over.
+    pub(crate) fn succeeded(&self, peer: SocketAddr, method: Method<'_>) {
+        self.vouched.succeeded(peer.ip(), method.credential());
         if let Method::Totp(uuid) = method {
             self.lockout.succeeded(uuid);
         }

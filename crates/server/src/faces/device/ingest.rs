@@ -24,19 +24,22 @@ pub(crate) async fn handle_frame(face: &DeviceFace, bytes: &[u8], peer: SocketAd
     let result = match frame {
         // The hot path: key look-up and insert in one store round trip.
         DeviceFrame::Message(m) => {
-            let method = Method::DeviceKey;
+            let method = Method::DeviceKey(m.key.as_str());
             if face.guard.refuses(peer, method) {
                 return ResultCode::AuthInvalid;
             }
             let message = incoming(&m.topics, m.data, peer, m.metadata.as_deref(), m.idempotency_key);
             match face.platform.ingest_by_devicekey(m.key.as_str(), message).await {
-                Ok(_) => Ok(()),
+                Ok(_) => {
+                    face.guard.succeeded(peer, method);
+                    Ok(())
+                }
                 Err(e) if e.kind() == ErrorKind::Unauthorized => return auth_failed(face, peer, method),
                 Err(e) => Err(e),
             }
         }
         DeviceFrame::Sms(s) => {
-            let method = Method::DeviceKey;
+            let method = Method::DeviceKey(s.key.as_str());
             if face.guard.refuses(peer, method) {
                 return ResultCode::AuthInvalid;
             }
@@ -94,7 +97,7 @@ async fn authenticate(
 ) -> Result<(Tenant, DeviceRecord), ResultCode> {
     match face.platform.authenticate_device(&auth).await {
         Ok(found) => {
-            face.guard.succeeded(method);
+            face.guard.succeeded(peer, method);
             Ok(found)
         }
         Err(e) => match result_code(e.kind()) {

@@ -12,6 +12,7 @@ mod lockout;
 mod slots;
 mod source;
 mod throttle;
+mod vouched;
 
 use std::sync::Arc;
 

@@ -10,10 +10,11 @@
 //! 0 and the attacker would lose nothing by sending faster; delaying the
 //! answer instead only costs them parallel connections. Refused unchecked, one
 //! address tests at most `auth_failures_per_sec` keys per second (2 by
-//! default, against about 4,000 before: 2,000 times slower). The price: a
-//! valid device behind the same NAT as a guesser is refused too while the
-//! guessing goes on, and is served again as soon as it stops (tokens refill
-//! within seconds). Devices that only send valid keys never take a token.
+//! default, against about 4,000 before: 2,000 times slower). Devices behind
+//! the same NAT as a guesser are unaffected when their key succeeded from
+//! that address before (see `vouched.rs`); a device never seen there waits
+//! until the guessing stops (tokens refill within seconds). Devices that only
+//! send valid keys never take a token.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
