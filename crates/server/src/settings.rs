@@ -30,6 +30,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "push",
     "secrets",
     "summary_interval_secs",
+    "bus",
 ];
 
 /// Log line format.
@@ -71,6 +72,41 @@ pub struct Settings {
     pub secrets: SecretsSettings,
     /// Seconds between the activity summaries logged at info (0: none).
     pub summary_interval_secs: u64,
+    /// The event bus: in process, or NATS across nodes.
+    pub bus: BusSettings,
+}
+
+/// Which bus carries events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BusBackend {
+    /// In process (one node); admin commands reach the server through `bus.sock`.
+    #[default]
+    Local,
+    /// NATS at `bus.url`: events reach every node.
+    Nats,
+}
+
+/// The event bus.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusSettings {
+    /// `local` or `nats`.
+    pub backend: BusBackend,
+    /// NATS server(s), comma-separated (`nats://host:4222`); used when backend is `nats`.
+    pub url: String,
+    /// Connecting to NATS at start must succeed within this many ms.
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for BusSettings {
+    fn default() -> Self {
+        Self {
+            backend: BusBackend::Local,
+            url: "nats://127.0.0.1:4222".into(),
+            connect_timeout_ms: 5_000,
+        }
+    }
 }
 
 /// Cloud-to-device push limits.
@@ -194,6 +230,7 @@ impl Default for Settings {
             push: PushSettings::default(),
             secrets: SecretsSettings::default(),
             summary_interval_secs: 60,
+            bus: BusSettings::default(),
         }
     }
 }
@@ -340,6 +377,12 @@ impl Settings {
         }
         if self.push.max_devices == 0 || self.push.deadline_ms == 0 {
             return invalid("push.max_devices and push.deadline_ms must be at least 1".into());
+        }
+        if self.bus.backend == BusBackend::Nats && (self.bus.url.trim().is_empty() || self.bus.connect_timeout_ms == 0)
+        {
+            return invalid(
+                "bus.url must be set and bus.connect_timeout_ms at least 1 when bus.backend = \"nats\"".into(),
+            );
         }
         match self.sms.provider {
             SmsProviderKind::Smpp => self.sms.smpp.validate().or_else(|e| invalid(format!("sms.smpp: {e}"))),
