@@ -505,6 +505,26 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature, not ours
+    fn the_bus_is_chosen_by_settings_and_nats_needs_a_url() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("THINGSTEAD_BUS__BACKEND", "nats");
+            jail.set_env("THINGSTEAD_BUS__URL", "nats://10.0.0.1:4222");
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(
+                (s.bus.backend, s.bus.url.as_str()),
+                (BusBackend::Nats, "nats://10.0.0.1:4222")
+            );
+            Ok(())
+        });
+        let mut s = Settings::default();
+        assert_eq!(s.bus.backend, BusBackend::Local);
+        s.bus.backend = BusBackend::Nats;
+        s.bus.url = " ".into();
+        assert!(s.validate().unwrap_err().to_string().contains("bus.url"));
+    }
+
+    #[test]
     fn unknown_keys_and_missing_files_are_errors() {
         assert!(matches!(
             Settings::load(Some(Path::new("/nonexistent/x.toml")), &FlagOverrides::default()),
