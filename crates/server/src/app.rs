@@ -80,7 +80,7 @@ pub enum StartError {
     /// The data dir is in use, holds no store, or its master key is unusable.
     #[error(transparent)]
     DataDir(#[from] crate::data_dir::DataDirError),
-    /// The bus could not be opened (NATS unreachable, `bus.sock` unusable).
+    /// The bus could not be opened (NATS unreachable).
     #[error("bus: {0}")]
     Bus(String),
 }
@@ -120,8 +120,13 @@ async fn open_bus(settings: &Settings, role: Role) -> Result<(Arc<dyn Bus>, Opti
         (BusBackend::Local, Role::Admin) => Ok((Arc::new(LocalBus::forwarding_to(&socket)), None)),
         (BusBackend::Local, Role::Serve) => {
             let bus = LocalBus::default();
-            let listener = bus.listen(socket).map_err(|e| StartError::Bus(e.to_string()))?;
-            Ok((Arc::new(bus), Some(listener)))
+            // Without the socket the server still serves; only admin changes
+            // made beside it go unheard (e.g. a data dir path too long for a socket).
+            let listener = bus
+                .listen(socket)
+                .inspect_err(|e| tracing::warn!(error = %e, "admin changes will not reach this server's subscribers"))
+                .ok();
+            Ok((Arc::new(bus), listener))
         }
         #[cfg(feature = "nats")]
         (BusBackend::Nats, _) => {
