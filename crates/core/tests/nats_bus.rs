@@ -117,3 +117,25 @@ async fn connecting_to_an_absent_nats_fails_quickly_and_clearly() {
         "{msg}"
     );
 }
+
+#[tokio::test]
+async fn what_arrives_from_nats_is_parsed_strictly_and_bad_events_are_counted() {
+    let nats = NatsServer::start();
+    let node = NatsBus::connect(&nats.url(), CONNECT).await.unwrap();
+    let mut sub = node.subscribe(Filter::everything());
+    let rogue = async_nats::connect(nats.url()).await.unwrap();
+    let good = sms("acme", 1);
+    // Not JSON; an event for acme on another tenant's subject; then a good one.
+    rogue
+        .publish("thingstead.acme.sms.1.queued", "nope".into())
+        .await
+        .unwrap();
+    rogue
+        .publish("thingstead.other.sms.1.queued", good.to_wire().into())
+        .await
+        .unwrap();
+    rogue.publish(good.subject(), good.to_wire().into()).await.unwrap();
+    rogue.flush().await.unwrap();
+    assert_eq!(next(&mut sub, Duration::from_secs(5)).await, Some(good));
+    assert_eq!(node.stats().dropped(DropReason::Invalid), 2);
+}
