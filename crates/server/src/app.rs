@@ -9,7 +9,9 @@ use std::time::Duration;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
 use thingstead_core::Platform;
+use thingstead_core::bus::Bus;
 use thingstead_core::bus::local::LocalBus;
+use thingstead_core::bus::socket::SocketListener;
 use thingstead_core::store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -78,6 +80,17 @@ pub enum StartError {
     /// The data dir is in use, holds no store, or its master key is unusable.
     #[error(transparent)]
     DataDir(#[from] crate::data_dir::DataDirError),
+    /// The bus could not be opened (NATS unreachable).
+    #[error("bus: {0}")]
+    Bus(String),
+}
+
+/// Who opens the platform: the server listens on `bus.sock`, anyone else
+/// (the admin CLI) forwards to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Serve,
+    Admin,
 }
 
 /// Whether [`open_platform`] may create a store where there is none.
@@ -90,9 +103,51 @@ pub enum OpenMode {
     Existing,
 }
 
-/// Opens the store of `settings.data_dir` as a platform (used by `serve`
-/// and by the admin CLI, which works with or without a running server).
-pub fn open_platform(settings: &Settings, mode: OpenMode) -> Result<Platform, StartError> {
+/// Opens the store of `settings.data_dir` and the configured bus as a
+/// platform, for the admin CLI (which works with or without a running
+/// server): on the local bus, what it publishes is forwarded to a server
+/// running on the same data dir through `bus.sock`; on NATS it publishes
+/// directly.
+pub async fn open_platform(settings: &Settings, mode: OpenMode) -> Result<Platform, StartError> {
+    Ok(open_as(settings, mode, Role::Admin).await?.0)
+}
+
+/// The bus of `settings` for `role`, and the server's `bus.sock` listener.
+async fn open_bus(settings: &Settings, role: Role) -> Result<(Arc<dyn Bus>, Option<SocketListener>), StartError> {
+    use crate::settings::BusBackend;
+    let socket = settings.data_dir.join(crate::data_dir::BUS_SOCKET);
+    match (settings.bus.backend, role) {
+        (BusBackend::Local, Role::Admin) => Ok((Arc::new(LocalBus::forwarding_to(&socket)), None)),
+        (BusBackend::Local, Role::Serve) => {
+            let bus = LocalBus::default();
+            // Without the socket the server still serves; only admin changes
+            // made beside it go unheard (e.g. a data dir path too long for a socket).
+            let listener = bus
+                .listen(socket)
+                .inspect_err(|e| tracing::warn!(error = %e, "admin changes will not reach this server's subscribers"))
+                .ok();
+            Ok((Arc::new(bus), listener))
+        }
+        #[cfg(feature = "nats")]
+        (BusBackend::Nats, _) => {
+            let timeout = Duration::from_millis(settings.bus.connect_timeout_ms);
+            let bus = thingstead_core::bus::nats::NatsBus::connect(&settings.bus.url, timeout)
+                .await
+                .map_err(|e| StartError::Bus(e.to_string()))?;
+            Ok((Arc::new(bus), None))
+        }
+        #[cfg(not(feature = "nats"))]
+        (BusBackend::Nats, _) => Err(StartError::Bus(
+            "bus.backend = \"nats\" but this build has no NATS support (feature `nats`)".into(),
+        )),
+    }
+}
+
+async fn open_as(
+    settings: &Settings,
+    mode: OpenMode,
+    role: Role,
+) -> Result<(Platform, Option<SocketListener>), StartError> {
     let dir = &settings.data_dir;
     if mode == OpenMode::Existing && !crate::data_dir::has_store(dir) {
         return Err(crate::data_dir::DataDirError::NoStore(crate::data_dir::absolute(dir)).into());
@@ -110,11 +165,13 @@ pub fn open_platform(settings: &Settings, mode: OpenMode) -> Result<Platform, St
         dir: crate::data_dir::absolute(dir).display().to_string(),
         source,
     })?;
-    Ok(Platform::new(Arc::new(store), Arc::new(LocalBus::default())))
+    let (bus, listener) = open_bus(settings, role).await?;
+    Ok((Platform::new(Arc::new(store), bus), listener))
 }
 
 /// A started server.
 pub struct RunningServer {
+    _bus_socket: Option<SocketListener>,
     _lock: crate::data_dir::DataDirLock,
     addrs: BoundAddrs,
     platform: Platform,
@@ -159,7 +216,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     let settings = Arc::new(settings);
     tracing::debug!(settings = %settings.to_masked_toml(), "effective settings (secrets masked)");
     let lock = crate::data_dir::DataDirLock::acquire(&settings.data_dir)?;
-    let platform = open_platform(&settings, OpenMode::CreateIfMissing)?;
+    let (platform, bus_socket) = open_as(&settings, OpenMode::CreateIfMissing, Role::Serve).await?;
     let providers = crate::sms::provider_for(&settings.sms).map_err(StartError::Sms)?;
 
     let bind = |listener: &'static str, addr: String| async move {
@@ -236,6 +293,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     let data_dir = crate::data_dir::absolute(&settings.data_dir);
     tracing::info!(http = %addrs.http, device_tcp = %addrs.device_tcp, data_dir = %data_dir.display(), "thingstead ready");
     Ok(RunningServer {
+        _bus_socket: bus_socket,
         _lock: lock,
         addrs,
         platform,

@@ -20,6 +20,10 @@ use crate::settings::Settings;
 /// The lock file `serve` holds in the data dir.
 pub const LOCK_FILE: &str = "serve.lock";
 
+/// The Unix datagram socket `serve` listens on (local bus) for the events
+/// admin commands publish (`thingstead_core::bus::socket`).
+pub const BUS_SOCKET: &str = "bus.sock";
+
 /// Why the data dir cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum DataDirError {

@@ -189,7 +189,7 @@ pub async fn plan(
         .collect()
 }
 
-/// Pushes `data` to every planned device, at most [`CONCURRENCY`] at once,
+/// Pushes `data` to every planned device, at most 16 at once,
 /// each within `per_device` and all within `deadline`; records and returns
 /// each outcome, in the order planned.
 pub async fn push_all(

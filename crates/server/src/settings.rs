@@ -61,6 +61,41 @@ pub struct Settings {
     pub secrets: SecretsSettings,
     /// Seconds between the activity summaries logged at info (0: none).
     pub summary_interval_secs: u64,
+    /// The event bus: in process, or NATS across nodes.
+    pub bus: BusSettings,
+}
+
+/// Which bus carries events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BusBackend {
+    /// In process (one node); admin commands reach the server through `bus.sock`.
+    #[default]
+    Local,
+    /// NATS at `bus.url`: events reach every node.
+    Nats,
+}
+
+/// The event bus.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusSettings {
+    /// `local` or `nats`.
+    pub backend: BusBackend,
+    /// NATS server(s), comma-separated (`nats://host:4222`); used when backend is `nats`.
+    pub url: String,
+    /// Connecting to NATS at start must succeed within this many ms.
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for BusSettings {
+    fn default() -> Self {
+        Self {
+            backend: BusBackend::Local,
+            url: "nats://127.0.0.1:4222".into(),
+            connect_timeout_ms: 5_000,
+        }
+    }
 }
 
 /// Cloud-to-device push limits.
@@ -186,6 +221,7 @@ impl Default for Settings {
             push: PushSettings::default(),
             secrets: SecretsSettings::default(),
             summary_interval_secs: 60,
+            bus: BusSettings::default(),
         }
     }
 }
@@ -367,6 +403,12 @@ impl Settings {
         if self.push.max_devices == 0 || self.push.deadline_ms == 0 {
             return invalid("push.max_devices and push.deadline_ms must be at least 1".into());
         }
+        if self.bus.backend == BusBackend::Nats && (self.bus.url.trim().is_empty() || self.bus.connect_timeout_ms == 0)
+        {
+            return invalid(
+                "bus.url must be set and bus.connect_timeout_ms at least 1 when bus.backend = \"nats\"".into(),
+            );
+        }
         match self.sms.provider {
             SmsProviderKind::Smpp => self.sms.smpp.validate().or_else(|e| invalid(format!("sms.smpp: {e}"))),
             SmsProviderKind::Webhook => self
@@ -485,6 +527,26 @@ mod tests {
         s.push.allowed_networks.push("10.0.0.300/8".into());
         let e = s.validate().unwrap_err().to_string();
         assert!(e.contains("10.0.0.300/8"), "{e}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature, not ours
+    fn the_bus_is_chosen_by_settings_and_nats_needs_a_url() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("THINGSTEAD_BUS__BACKEND", "nats");
+            jail.set_env("THINGSTEAD_BUS__URL", "nats://10.0.0.1:4222");
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(
+                (s.bus.backend, s.bus.url.as_str()),
+                (BusBackend::Nats, "nats://10.0.0.1:4222")
+            );
+            Ok(())
+        });
+        let mut s = Settings::default();
+        assert_eq!(s.bus.backend, BusBackend::Local);
+        s.bus.backend = BusBackend::Nats;
+        s.bus.url = " ".into();
+        assert!(s.validate().unwrap_err().to_string().contains("bus.url"));
     }
 
     #[test]

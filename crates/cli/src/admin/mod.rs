@@ -57,7 +57,7 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
     } else {
         thingstead_server::OpenMode::Existing
     };
-    let platform = thingstead_server::open_platform(&settings, mode)?;
+    let platform = thingstead_server::open_platform(&settings, mode).await?;
     if new_store {
         eprintln!("created a new store in {}", dir.display());
     }

@@ -514,8 +514,9 @@ fn password_is(env: &Env, org: &str, username: &str, password: &str) -> bool {
         .build()
         .unwrap();
     rt.block_on(async {
-        let p =
-            thingstead_server::open_platform(&settings, thingstead_server::OpenMode::Existing).expect("open the store");
+        let p = thingstead_server::open_platform(&settings, thingstead_server::OpenMode::Existing)
+            .await
+            .expect("open the store");
         let t = p.tenant(org).await.expect("org");
         let ok = p.verify_user(&t, username, password).await.expect("verify");
         p.close().await;

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::Platform;
 use crate::CoreError;
+use crate::bus::{Change, RegistryKind};
 use crate::ids::Tenant;
 use crate::records::{ApiKeyRecord, AppRecord, ClientRecord, UserRecord};
 use crate::secrets;
@@ -83,6 +84,8 @@ impl Platform {
             .map_err(|e| CoreError::Internal(format!("password hashing task: {e}")))?
             .map_err(|e| CoreError::Internal(format!("password hashing: {e}")))?;
         self.store.create_user(tenant, username, &hash).await?;
+        self.changed(tenant.name(), RegistryKind::User, username, Change::Created)
+            .await;
         let users = self.store.list_users(tenant).await?;
         users
             .into_iter()
@@ -97,7 +100,10 @@ impl Platform {
 
     /// Deletes a user.
     pub async fn delete_user(&self, tenant: &Tenant, username: &str) -> Result<(), CoreError> {
-        Ok(self.store.delete_user(tenant, username).await?)
+        self.store.delete_user(tenant, username).await?;
+        self.changed(tenant.name(), RegistryKind::User, username, Change::Deleted)
+            .await;
+        Ok(())
     }
 
     /// Checks a user's password.
@@ -117,6 +123,8 @@ impl Platform {
         let name = display_name(name, "app", &uuid)?;
         let api_key = secrets::random_hex(32);
         self.store.create_app(tenant, &uuid, &name, &api_key).await?;
+        self.changed(tenant.name(), RegistryKind::App, &uuid, Change::Created)
+            .await;
         Ok(CreatedApp { uuid, name, api_key })
     }
 
@@ -127,7 +135,10 @@ impl Platform {
 
     /// Deletes a consumer app.
     pub async fn delete_app(&self, tenant: &Tenant, uuid: &str) -> Result<(), CoreError> {
-        Ok(self.store.delete_app(tenant, uuid).await?)
+        self.store.delete_app(tenant, uuid).await?;
+        self.changed(tenant.name(), RegistryKind::App, uuid, Change::Deleted)
+            .await;
+        Ok(())
     }
 
     /// Creates an OAuth2 client; the secret is stored hashed.
@@ -138,6 +149,8 @@ impl Platform {
         self.store
             .create_client(tenant, &client_id, &secrets::token_hash(&client_secret), scopes)
             .await?;
+        self.changed(tenant.name(), RegistryKind::Client, &client_id, Change::Created)
+            .await;
         Ok(CreatedClient {
             client_id,
             client_secret,
@@ -152,7 +165,10 @@ impl Platform {
 
     /// Deletes an OAuth2 client.
     pub async fn delete_client(&self, tenant: &Tenant, client_id: &str) -> Result<(), CoreError> {
-        Ok(self.store.delete_client(tenant, client_id).await?)
+        self.store.delete_client(tenant, client_id).await?;
+        self.changed(tenant.name(), RegistryKind::Client, client_id, Change::Deleted)
+            .await;
+        Ok(())
     }
 
     /// Creates an API key for the messaging REST API; stored hashed.
@@ -162,6 +178,8 @@ impl Platform {
         self.store
             .create_api_key(tenant, &id, &apikey[..6], &secrets::token_hash(&apikey))
             .await?;
+        self.changed(tenant.name(), RegistryKind::Apikey, &id, Change::Created)
+            .await;
         Ok(CreatedApiKey { id, apikey })
     }
 
@@ -172,7 +190,10 @@ impl Platform {
 
     /// Deletes an API key.
     pub async fn delete_api_key(&self, tenant: &Tenant, id: &str) -> Result<(), CoreError> {
-        Ok(self.store.delete_api_key(tenant, id).await?)
+        self.store.delete_api_key(tenant, id).await?;
+        self.changed(tenant.name(), RegistryKind::Apikey, id, Change::Deleted)
+            .await;
+        Ok(())
     }
 
     /// The tenant an API key belongs to. The key is looked up by its

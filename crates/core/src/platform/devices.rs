@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::Platform;
 use super::credentials::display_name;
+use crate::bus::{Change, RegistryKind};
 use crate::ids::Tenant;
 use crate::records::{DeviceRecord, DeviceSummary};
 use crate::store::{NewDevice, StoreError};
@@ -66,6 +67,8 @@ impl Platform {
             };
             match self.store.create_device(tenant, new).await {
                 Ok(d) => {
+                    self.changed(tenant.name(), RegistryKind::Device, &d.uuid, Change::Created)
+                        .await;
                     return Ok(CreatedDevice {
                         uuid: d.uuid,
                         name: d.name,
@@ -109,7 +112,10 @@ impl Platform {
 
     /// Deletes a device (its stored messages stay until retention removes them).
     pub async fn delete_device(&self, tenant: &Tenant, uuid: &str) -> Result<(), CoreError> {
-        Ok(self.store.delete_device(tenant, uuid).await?)
+        self.store.delete_device(tenant, uuid).await?;
+        self.changed(tenant.name(), RegistryKind::Device, uuid, Change::Deleted)
+            .await;
+        Ok(())
     }
 
     /// Provisions (or replaces) a device's TOTP seed.
@@ -117,6 +123,8 @@ impl Platform {
         let seed = totp::new_seed();
         let otpauth_uri = totp::otpauth_uri(&seed, uuid)?;
         self.store.set_device_totp(tenant, uuid, &seed).await?;
+        self.changed(tenant.name(), RegistryKind::Device, uuid, Change::Updated)
+            .await;
         Ok(TotpProvisioned {
             uuid: uuid.to_owned(),
             secret: seed,

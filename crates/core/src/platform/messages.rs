@@ -94,7 +94,7 @@ impl Platform {
             .store
             .insert_message(tenant, &device.uuid, message.into_new())
             .await?;
-        Ok(self.published(stored))
+        Ok(self.published(stored).await)
     }
 
     /// Authenticates by device key and stores the message in one store
@@ -110,15 +110,15 @@ impl Platform {
             .insert_message_by_key(devicekey, message.into_new())
             .await?
             .ok_or_else(|| CoreError::Unauthorized("unknown device or bad credentials".into()))?;
-        Ok(self.published(stored))
+        Ok(self.published(stored).await)
     }
 
     /// Publishes a newly committed message on the bus (a duplicate was
     /// published when it was first stored).
-    fn published(&self, stored: StoredMessage) -> IngestOutcome {
+    async fn published(&self, stored: StoredMessage) -> IngestOutcome {
         let record = Arc::new(stored.record);
         if !stored.duplicate {
-            self.bus.publish(BusEvent::MessageStored(record.clone()));
+            self.bus.publish(BusEvent::MessageStored(record.clone())).await;
         }
         record
     }

@@ -8,7 +8,7 @@ mod sms;
 use std::sync::Arc;
 
 use crate::CoreError;
-use crate::bus::Bus;
+use crate::bus::{Bus, BusEvent, Change, Events, RegistryChange, RegistryKind};
 use crate::ids::{OrgName, Tenant};
 use crate::records::OrgRecord;
 use crate::store::Store;
@@ -30,9 +30,20 @@ impl Platform {
         Self { store, bus }
     }
 
-    /// The bus, for subscribers.
-    pub fn bus(&self) -> &Arc<dyn Bus> {
-        &self.bus
+    /// The bus, subscribe only: faces and workers listen; only the core publishes.
+    pub fn events(&self) -> Events {
+        Events::new(self.bus.clone())
+    }
+
+    /// Publishes a registry change (call only after the store committed it).
+    pub(crate) async fn changed(&self, org: &OrgName, kind: RegistryKind, id: &str, change: Change) {
+        let event = RegistryChange {
+            org: org.as_str().to_owned(),
+            kind,
+            id: id.to_owned(),
+            change,
+        };
+        self.bus.publish(BusEvent::Registry(event)).await;
     }
 
     /// Store health.
@@ -45,8 +56,10 @@ impl Platform {
         self.store.stats()
     }
 
-    /// Commits what is pending and closes the store.
+    /// Commits what is pending and closes the store; lets what was
+    /// published leave the process (bounded).
     pub async fn close(&self) {
+        self.bus.flush().await;
         self.store.close().await;
     }
 
@@ -54,6 +67,8 @@ impl Platform {
     pub async fn create_org(&self, name: &str) -> Result<OrgRecord, CoreError> {
         let name = OrgName::parse(name)?;
         let tenant = self.store.create_org(&name).await?;
+        self.changed(&name, RegistryKind::Org, name.as_str(), Change::Created)
+            .await;
         Ok(self.store.org(&tenant).await?)
     }
 
@@ -78,7 +93,11 @@ impl Platform {
 
     /// Deletes an organization and everything it owns.
     pub async fn delete_org(&self, tenant: &Tenant) -> Result<(), CoreError> {
-        Ok(self.store.delete_org(tenant).await?)
+        self.store.delete_org(tenant).await?;
+        let name = tenant.name();
+        self.changed(name, RegistryKind::Org, name.as_str(), Change::Deleted)
+            .await;
+        Ok(())
     }
 
     /// Sets message retention (`None`: keep forever).
@@ -88,6 +107,10 @@ impl Platform {
                 "retention must be a positive number of seconds".into(),
             ));
         }
-        Ok(self.store.set_message_retention(tenant, secs).await?)
+        self.store.set_message_retention(tenant, secs).await?;
+        let name = tenant.name();
+        self.changed(name, RegistryKind::Org, name.as_str(), Change::Updated)
+            .await;
+        Ok(())
     }
 }

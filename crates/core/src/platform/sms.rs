@@ -26,10 +26,12 @@ impl Platform {
             .store
             .enqueue_sms(tenant, device_uuid, destination.as_str(), text)
             .await?;
-        self.bus.publish(BusEvent::SmsQueued {
-            org: sms.org.clone(),
-            id: sms.id,
-        });
+        self.bus
+            .publish(BusEvent::SmsQueued {
+                org: sms.org.clone(),
+                id: sms.id,
+            })
+            .await;
         Ok(sms)
     }
 

@@ -9,7 +9,7 @@ use super::Settings;
 /// The prefix of every settings variable.
 pub(super) const PREFIX: &str = "THINGSTEAD_";
 
-/// Variables (after [`PREFIX`]) that scripts and the CLI read themselves:
+/// Variables (after `THINGSTEAD_`) that scripts and the CLI read themselves:
 /// they are not settings and are not warned about. A new CLI flag with
 /// `env = "THINGSTEAD_..."` belongs here.
 pub const SCRIPT_VARIABLES: &[&str] = &[

@@ -10,9 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use thingstead_core::Platform;
-use thingstead_core::bus::BusEvent;
+use thingstead_core::bus::{Filter, RecvError, Subscriber};
 use thingstead_core::records::{SmsRecord, SmsState, SmsUpdate};
-use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -44,7 +43,11 @@ struct Scan {
 /// Runs until `token` is cancelled.
 pub async fn run(platform: Platform, provider: Arc<dyn SmsProvider>, settings: SmsSettings, token: CancellationToken) {
     tracing::info!(provider = provider.name(), "SMS dispatcher started");
-    let mut events = Some(platform.bus().subscribe());
+    // Only SMS enqueues (of every tenant) wake it: the filter is on the subject.
+    let mut events = Filter::any_tenant("sms.*.queued")
+        .inspect_err(|e| tracing::error!(error = %e, "SMS dispatcher cannot subscribe; it polls only"))
+        .ok()
+        .map(|f| platform.events().subscribe(f));
     let poll = Duration::from_millis(settings.poll_interval_ms.max(10));
     // The earliest retry scheduled and not yet scanned for (epoch ms).
     let mut next_retry_ms: Option<i64> = None;
@@ -81,14 +84,10 @@ pub async fn run(platform: Platform, provider: Arc<dyn SmsProvider>, settings: S
     tracing::info!("SMS dispatcher stopped");
 }
 
-/// Waits until `wake` or an enqueue; `false` when cancelled. Other bus
-/// events are skipped; a lagged subscription (an enqueue may be among the
+/// Waits until `wake` or an enqueue; `false` when cancelled. The
+/// subscription carries only enqueues; a lagged one (an enqueue may be among the
 /// missed events) counts as an enqueue.
-async fn wait_for_work(
-    events: &mut Option<thingstead_core::bus::BusSubscription>,
-    wake: Instant,
-    token: &CancellationToken,
-) -> bool {
+async fn wait_for_work(events: &mut Option<Subscriber>, wake: Instant, token: &CancellationToken) -> bool {
     loop {
         let next_event = async {
             match events.as_mut() {
@@ -100,8 +99,7 @@ async fn wait_for_work(
             _ = token.cancelled() => return false,
             _ = tokio::time::sleep_until(wake) => return true,
             ev = next_event => match ev {
-                Ok(BusEvent::SmsQueued { .. }) | Err(RecvError::Lagged(_)) => return true,
-                Ok(_) => {}
+                Ok(_) | Err(RecvError::Lagged(_)) => return true,
                 Err(RecvError::Closed) => *events = None,
             },
         }

@@ -40,7 +40,11 @@ async fn stored_messages_are_published_on_the_bus_after_commit() {
     let server = TestServer::start().await;
     server.create_org("acme").await;
     let d = server.create_device("acme").await;
-    let mut events = server.platform().bus().subscribe();
+    let acme = thingstead_core::OrgName::parse("acme").unwrap();
+    let mut events = server
+        .platform()
+        .events()
+        .subscribe(thingstead_core::bus::Filter::tenant(&acme, "message.>").unwrap());
     assert_eq!(
         send_frame(server.device_tcp, &message_frame(&d.devicekey, &["live"], "now")).await,
         b"[0,0]"
@@ -49,6 +53,7 @@ async fn stored_messages_are_published_on_the_bus_after_commit() {
         .await
         .unwrap()
         .unwrap();
+    let subject = event.subject();
     let BusEvent::MessageStored(m) = event else {
         panic!("expected a stored message, got {event:?}")
     };
@@ -57,6 +62,7 @@ async fn stored_messages_are_published_on_the_bus_after_commit() {
         ("acme", d.uuid.as_str(), &b"now"[..])
     );
     assert_eq!(server.messages("acme").await[0].id, m.id, "published only once stored");
+    assert_eq!(subject, format!("thingstead.acme.message.{}", d.uuid));
     server.stop().await;
 }
 
@@ -65,7 +71,10 @@ async fn a_resent_message_with_the_same_idempotency_key_is_acknowledged_but_stor
     let server = TestServer::start().await;
     server.create_org("acme").await;
     let d = server.create_device("acme").await;
-    let mut events = server.platform().bus().subscribe();
+    let mut events = server
+        .platform()
+        .events()
+        .subscribe(thingstead_core::bus::Filter::any_tenant("message.>").unwrap());
     let frame = format!("{{\"k\": \"{}\", \"d\": \"once\", \"i\": \"buf-1\"}}\r\r", d.devicekey);
     assert_eq!(send_frame(server.device_tcp, frame.as_bytes()).await, b"[0,0]");
     assert_eq!(

@@ -1,0 +1,3 @@
+//! Test helpers that start real backing services for Thingstead's tests.
+
+pub mod nats;
