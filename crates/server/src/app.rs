@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::settings::Settings;
+use crate::settings::{Settings, StoreBackend};
 
 /// How long in-flight work may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
@@ -90,9 +90,18 @@ pub enum OpenMode {
     Existing,
 }
 
-/// Opens the store of `settings.data_dir` as a platform (used by `serve`
-/// and by the admin CLI, which works with or without a running server).
-pub fn open_platform(settings: &Settings, mode: OpenMode) -> Result<Platform, StartError> {
+/// Opens the store of these settings as a platform (used by `serve` and
+/// by the admin CLI, which works with or without a running server): the
+/// SQLite store of `settings.data_dir`, or the PostgreSQL database at
+/// `store.url`.
+pub async fn open_platform(settings: &Settings, mode: OpenMode) -> Result<Platform, StartError> {
+    match settings.store.backend {
+        StoreBackend::Sqlite => open_sqlite(settings, mode),
+        StoreBackend::Postgres => open_postgres(settings).await,
+    }
+}
+
+fn open_sqlite(settings: &Settings, mode: OpenMode) -> Result<Platform, StartError> {
     let dir = &settings.data_dir;
     if mode == OpenMode::Existing && !crate::data_dir::has_store(dir) {
         return Err(crate::data_dir::DataDirError::NoStore(crate::data_dir::absolute(dir)).into());
@@ -113,9 +122,32 @@ pub fn open_platform(settings: &Settings, mode: OpenMode) -> Result<Platform, St
     Ok(Platform::new(Arc::new(store), Arc::new(LocalBus::default())))
 }
 
+/// The PostgreSQL store: no data dir, no serve lock (nodes share the
+/// database); the master key file must be given, never made.
+#[cfg(feature = "postgres")]
+async fn open_postgres(settings: &Settings) -> Result<Platform, StartError> {
+    let url = settings.store.url.as_deref().unwrap_or_default();
+    let masked = crate::redact::url(url);
+    let key = crate::data_dir::master_key(settings)?;
+    let store = thingstead_core::store::postgres::PgStore::open(url, key)
+        .await
+        .map_err(|source| StartError::Store { dir: masked, source })?;
+    Ok(Platform::new(Arc::new(store), Arc::new(LocalBus::default())))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(settings: &Settings) -> Result<Platform, StartError> {
+    Err(StartError::Store {
+        dir: crate::redact::url(settings.store.url.as_deref().unwrap_or_default()),
+        source: thingstead_core::store::StoreError::Unavailable(
+            "this thingstead was built without PostgreSQL support (cargo feature `postgres`)".into(),
+        ),
+    })
+}
+
 /// A started server.
 pub struct RunningServer {
-    _lock: crate::data_dir::DataDirLock,
+    _lock: Option<crate::data_dir::DataDirLock>,
     addrs: BoundAddrs,
     platform: Platform,
     token: CancellationToken,
@@ -158,8 +190,12 @@ impl RunningServer {
 pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     let settings = Arc::new(settings);
     tracing::debug!(settings = %settings.to_masked_toml(), "effective settings (secrets masked)");
-    let lock = crate::data_dir::DataDirLock::acquire(&settings.data_dir)?;
-    let platform = open_platform(&settings, OpenMode::CreateIfMissing)?;
+    // One server per embedded store; PostgreSQL nodes share their database.
+    let lock = match settings.store.backend {
+        StoreBackend::Sqlite => Some(crate::data_dir::DataDirLock::acquire(&settings.data_dir)?),
+        StoreBackend::Postgres => None,
+    };
+    let platform = open_platform(&settings, OpenMode::CreateIfMissing).await?;
     let providers = crate::sms::provider_for(&settings.sms).map_err(StartError::Sms)?;
 
     let bind = |listener: &'static str, addr: String| async move {
