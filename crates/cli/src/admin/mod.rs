@@ -58,7 +58,9 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
     // without one is a mistyped --data-dir, not an empty registry.
     let creates = matches!(cmd, AdminCommand::Org(org::OrgCommand::Create { .. }));
     let dir = thingstead_server::data_dir::absolute(&settings.data_dir);
-    let new_store = creates && !thingstead_server::data_dir::has_store(&settings.data_dir);
+    let new_store = creates
+        && settings.store.backend == thingstead_server::settings::StoreBackend::Sqlite
+        && !thingstead_server::data_dir::has_store(&settings.data_dir);
     let mode = if creates {
         thingstead_server::OpenMode::CreateIfMissing
     } else {
