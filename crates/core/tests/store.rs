@@ -9,7 +9,7 @@ use thingstead_core::OrgName;
 use thingstead_core::master_key::MasterKey;
 use thingstead_core::records::{MessageQuery, MessageRecord, NewMessage, SmsState, SmsUpdate};
 use thingstead_core::store::sqlite::SqliteStore;
-use thingstead_core::store::{NewDevice, Store, StoreError};
+use thingstead_core::store::{NewDevice, RegistryStore, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -771,10 +771,11 @@ async fn sqlite_a_store_of_schema_3_is_converted_without_loss() {
     let dir = tempfile::tempdir().unwrap();
     {
         let conn = rusqlite::Connection::open(dir.path().join("thingstead.db")).unwrap();
-        conn.execute_batch(include_str!("../migrations/0001_init.sql")).unwrap();
-        conn.execute_batch(include_str!("../migrations/0002_sms_events.sql"))
+        conn.execute_batch(include_str!("../src/store/sqlite/migrations/0001_init.sql"))
             .unwrap();
-        conn.execute_batch(include_str!("../migrations/0003_idempotency.sql"))
+        conn.execute_batch(include_str!("../src/store/sqlite/migrations/0002_sms_events.sql"))
+            .unwrap();
+        conn.execute_batch(include_str!("../src/store/sqlite/migrations/0003_idempotency.sql"))
             .unwrap();
         conn.execute_batch(&format!(
             "PRAGMA user_version = 3; \

@@ -1,8 +1,11 @@
-//! The store: one trait, one backend per database.
+//! The store: one trait per aggregate, one backend per database.
 //!
-//! The embedded default is SQLite ([`sqlite::SqliteStore`]). Nothing in the
-//! trait is SQLite-specific, so PostgreSQL can become a second backend under
-//! the same test suite. Writes are group-committed by the backends: a write
+//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`] and
+//! [`StoreLifecycle`]; [`Store`] is all of them, which is what the platform
+//! holds. Each backend implements each trait in the module of that
+//! aggregate. The embedded default is SQLite ([`sqlite::SqliteStore`]).
+//! Nothing in the traits is backend-specific, and one test suite runs on
+//! every backend. Writes are group-committed by the backends: a write
 //! returns only after its transaction committed, and concurrent writes share
 //! transactions.
 
@@ -62,11 +65,10 @@ pub struct NewDevice {
     pub devicekey: String,
 }
 
-/// The store interface. Tenant-scoped calls take a [`Tenant`]; the few
-/// global ones are credential look-ups (which resolve the tenant) and the
-/// system workers' scans, named as such.
+/// Organizations, identities and their credentials. Tenant-scoped calls
+/// take a [`Tenant`]; the credential look-ups resolve one.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait RegistryStore: Send + Sync {
     // --- organizations
     /// Creates an organization.
     async fn create_org(&self, name: &OrgName) -> Result<Tenant, StoreError>;
@@ -147,7 +149,11 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_api_key(&self, tenant: &Tenant, id: &str) -> Result<(), StoreError>;
     /// Credential look-up: the tenant owning the API key with this hash.
     async fn tenant_by_api_key_hash(&self, key_hash: &str) -> Result<Option<Tenant>, StoreError>;
+}
 
+/// Device messages.
+#[async_trait::async_trait]
+pub trait MessageStore: Send + Sync {
     // --- messages
     /// Stores a message of device `device_uuid` (and the device's last-seen
     /// address) in one commit. A message whose idempotency key the device
@@ -174,7 +180,11 @@ pub trait Store: Send + Sync + 'static {
     /// oldest first; returns how many. Bounded so a sweep never holds the
     /// writer (and so ingest) for long.
     async fn delete_messages_before(&self, tenant: &Tenant, cutoff_ms: i64, limit: u32) -> Result<u64, StoreError>;
+}
 
+/// The SMS outbox and cloud-to-device delivery records.
+#[async_trait::async_trait]
+pub trait OutboxStore: Send + Sync {
     // --- SMS outbox
     /// Queues an SMS.
     async fn enqueue_sms(
@@ -211,7 +221,11 @@ pub trait Store: Send + Sync + 'static {
         device_uuid: &str,
         limit: u32,
     ) -> Result<Vec<DeliveryRecord>, StoreError>;
+}
 
+/// Health and lifetime of a backend.
+#[async_trait::async_trait]
+pub trait StoreLifecycle: Send + Sync {
     // --- health
     /// Checks the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
@@ -220,3 +234,10 @@ pub trait Store: Send + Sync + 'static {
     /// Commits what is pending and closes; later calls fail with `Unavailable`.
     async fn close(&self);
 }
+
+/// A whole store: every aggregate on one backend. Tenant-scoped calls take a
+/// [`Tenant`]; the few global ones are credential look-ups (which resolve the
+/// tenant) and the system workers' scans, named as such.
+pub trait Store: RegistryStore + MessageStore + OutboxStore + StoreLifecycle + 'static {}
+
+impl<T: RegistryStore + MessageStore + OutboxStore + StoreLifecycle + 'static> Store for T {}

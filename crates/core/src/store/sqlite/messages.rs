@@ -3,9 +3,12 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::SqliteStore;
 use super::errors::backend;
+use super::registry::keyed_device;
 use crate::ids::Tenant;
 use crate::records::{MessageQuery, MessageRecord, NewMessage, StoredMessage};
+use crate::store::MessageStore;
 use crate::store::StoreError;
 
 const COLS: &str = "id, device_uuid, topics, payload, received_at, peer, sdk, modem, idempotency_key";
@@ -188,4 +191,50 @@ pub(crate) fn delete_before(c: &Connection, t: &Tenant, cutoff: i64, limit: u32)
     .and_then(|mut s| s.execute(params![t.id(), cutoff, limit]))
     .map(|n| n as u64)
     .map_err(backend)
+}
+
+#[async_trait::async_trait]
+impl MessageStore for SqliteStore {
+    async fn insert_message(
+        &self,
+        t: &Tenant,
+        device_uuid: &str,
+        message: NewMessage,
+    ) -> Result<StoredMessage, StoreError> {
+        let (t, d) = (t.clone(), device_uuid.to_owned());
+        self.pool.write(move |c| insert(c, &t, &d, message)).await
+    }
+    async fn insert_message_by_key(
+        &self,
+        devicekey: &str,
+        message: NewMessage,
+    ) -> Result<Option<(Tenant, StoredMessage)>, StoreError> {
+        // Hashed on the caller's task, not on the writer thread.
+        let hash = self.key.devicekey_hash(devicekey);
+        self.pool
+            .write(move |c| {
+                let Some(device) = keyed_device(c, &hash)? else {
+                    return Ok(None);
+                };
+                let seen = LastSeen {
+                    addr: device.last_seen_addr.as_deref(),
+                    at: device.last_seen_at,
+                };
+                let stored = insert_known(c, &device.tenant, &device.uuid, seen, message)?;
+                Ok(Some((device.tenant, stored)))
+            })
+            .await
+    }
+    async fn list_messages(&self, t: &Tenant, query: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError> {
+        let (t, q) = (t.clone(), query.clone());
+        self.pool.read(move |c| list(c, &t, &q)).await
+    }
+    async fn message(&self, t: &Tenant, id: i64) -> Result<Option<MessageRecord>, StoreError> {
+        let t = t.clone();
+        self.pool.read(move |c| get(c, &t, id)).await
+    }
+    async fn delete_messages_before(&self, t: &Tenant, cutoff_ms: i64, limit: u32) -> Result<u64, StoreError> {
+        let t = t.clone();
+        self.pool.write(move |c| delete_before(c, &t, cutoff_ms, limit)).await
+    }
 }

@@ -2,10 +2,12 @@
 
 use rusqlite::{Connection, Row, params};
 
+use super::SqliteStore;
 use super::errors::backend;
 use crate::ids::{OrgName, Tenant};
 use crate::now_ms;
 use crate::records::{DeliveryRecord, DeliveryResult, SmsEvent, SmsRecord, SmsState, SmsUpdate};
+use crate::store::OutboxStore;
 use crate::store::StoreError;
 
 const COLS: &str = "s.id, s.device_uuid, s.destination, s.text, s.state, s.attempts, s.provider_id, s.reason, \
@@ -241,4 +243,67 @@ pub(crate) fn list_deliveries(
     })
     .and_then(Iterator::collect)
     .map_err(backend)
+}
+
+#[async_trait::async_trait]
+impl OutboxStore for SqliteStore {
+    async fn enqueue_sms(
+        &self,
+        t: &Tenant,
+        device_uuid: Option<&str>,
+        destination: &str,
+        text: &str,
+    ) -> Result<SmsRecord, StoreError> {
+        let (t, d, dest, text) = (
+            t.clone(),
+            device_uuid.map(str::to_owned),
+            destination.to_owned(),
+            text.to_owned(),
+        );
+        self.pool
+            .write(move |c| enqueue(c, &t, d.as_deref(), &dest, &text))
+            .await
+    }
+    async fn list_sms(&self, t: &Tenant, before_id: Option<i64>, limit: u32) -> Result<Vec<SmsRecord>, StoreError> {
+        let t = t.clone();
+        self.pool.read(move |c| list(c, &t, before_id, limit)).await
+    }
+    async fn system_due_sms(&self, now_ms: i64, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, StoreError> {
+        self.pool.read(move |c| due(c, now_ms, limit)).await
+    }
+    async fn update_sms(&self, t: &Tenant, id: i64, change: SmsUpdate) -> Result<(), StoreError> {
+        let t = t.clone();
+        self.pool.write(move |c| update(c, &t, id, change)).await
+    }
+    async fn sms(&self, t: &Tenant, id: i64) -> Result<Option<(SmsRecord, Vec<SmsEvent>)>, StoreError> {
+        let t = t.clone();
+        self.pool.read(move |c| get_with_history(c, &t, id)).await
+    }
+    async fn record_delivery(
+        &self,
+        t: &Tenant,
+        device_uuid: &str,
+        target: &str,
+        result: DeliveryResult,
+        detail: Option<&str>,
+    ) -> Result<DeliveryRecord, StoreError> {
+        let (t, d, tg, det) = (
+            t.clone(),
+            device_uuid.to_owned(),
+            target.to_owned(),
+            detail.map(str::to_owned),
+        );
+        self.pool
+            .write(move |c| record_delivery(c, &t, &d, &tg, result, det.as_deref()))
+            .await
+    }
+    async fn list_deliveries(
+        &self,
+        t: &Tenant,
+        device_uuid: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let (t, d) = (t.clone(), device_uuid.to_owned());
+        self.pool.read(move |c| list_deliveries(c, &t, &d, limit)).await
+    }
 }

@@ -2,11 +2,13 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::SqliteStore;
 use super::errors::{backend, map};
 use crate::ids::{OrgName, Tenant};
 use crate::master_key::MasterKey;
 use crate::now_ms;
 use crate::records::*;
+use crate::store::RegistryStore;
 use crate::store::{NewDevice, StoreError};
 
 fn not_found_if_zero(changed: usize, what: &str) -> Result<(), StoreError> {
@@ -515,4 +517,131 @@ pub(crate) fn tenant_by_api_key_hash(c: &Connection, key_hash: &str) -> Result<O
         .map_err(backend)?
         .map(|(id, name)| tenant_from(id, name))
         .transpose()
+}
+
+#[async_trait::async_trait]
+impl RegistryStore for SqliteStore {
+    async fn create_org(&self, name: &OrgName) -> Result<Tenant, StoreError> {
+        let name = name.clone();
+        self.pool.write(move |c| create_org(c, &name)).await
+    }
+    async fn tenant(&self, name: &OrgName) -> Result<Option<Tenant>, StoreError> {
+        let name = name.clone();
+        self.pool.read(move |c| tenant(c, &name)).await
+    }
+    async fn org(&self, t: &Tenant) -> Result<OrgRecord, StoreError> {
+        let t = t.clone();
+        self.pool.read(move |c| org(c, &t)).await
+    }
+    async fn list_orgs(&self) -> Result<Vec<OrgRecord>, StoreError> {
+        self.pool.read(list_orgs).await
+    }
+    async fn delete_org(&self, t: &Tenant) -> Result<(), StoreError> {
+        let t = t.clone();
+        self.pool.write(move |c| delete_org(c, &t)).await
+    }
+    async fn set_message_retention(&self, t: &Tenant, secs: Option<i64>) -> Result<(), StoreError> {
+        let t = t.clone();
+        self.pool.write(move |c| set_message_retention(c, &t, secs)).await
+    }
+    async fn create_user(&self, t: &Tenant, username: &str, hash: &str) -> Result<(), StoreError> {
+        let (t, u, h) = (t.clone(), username.to_owned(), hash.to_owned());
+        self.pool.write(move |c| create_user(c, &t, &u, &h)).await
+    }
+    async fn list_users(&self, t: &Tenant) -> Result<Vec<UserRecord>, StoreError> {
+        let t = t.clone();
+        self.pool.read(move |c| list_users(c, &t)).await
+    }
+    async fn user_password_hash(&self, t: &Tenant, username: &str) -> Result<Option<String>, StoreError> {
+        let (t, u) = (t.clone(), username.to_owned());
+        self.pool.read(move |c| user_password_hash(c, &t, &u)).await
+    }
+    async fn delete_user(&self, t: &Tenant, username: &str) -> Result<(), StoreError> {
+        let (t, u) = (t.clone(), username.to_owned());
+        self.pool.write(move |c| delete_user(c, &t, &u)).await
+    }
+    async fn create_device(&self, t: &Tenant, device: NewDevice) -> Result<DeviceRecord, StoreError> {
+        let (t, key) = (t.clone(), self.key.clone());
+        self.pool.write(move |c| create_device(c, &key, &t, device)).await
+    }
+    async fn list_devices(&self, t: &Tenant) -> Result<Vec<DeviceRecord>, StoreError> {
+        let (t, key) = (t.clone(), self.key.clone());
+        self.pool.read(move |c| list_devices(c, &key, &t)).await
+    }
+    async fn device(&self, t: &Tenant, uuid: &str) -> Result<Option<DeviceRecord>, StoreError> {
+        let (t, u, key) = (t.clone(), uuid.to_owned(), self.key.clone());
+        self.pool.read(move |c| device(c, &key, &t, &u)).await
+    }
+    async fn delete_device(&self, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
+        let (t, u) = (t.clone(), uuid.to_owned());
+        self.pool.write(move |c| delete_device(c, &t, &u)).await
+    }
+    async fn set_device_totp(&self, t: &Tenant, uuid: &str, seed: &str) -> Result<(), StoreError> {
+        let (t, u, s, key) = (t.clone(), uuid.to_owned(), seed.to_owned(), self.key.clone());
+        self.pool.write(move |c| set_device_totp(c, &key, &t, &u, &s)).await
+    }
+    async fn consume_totp_step(&self, t: &Tenant, uuid: &str, step: i64) -> Result<bool, StoreError> {
+        let (t, u) = (t.clone(), uuid.to_owned());
+        self.pool.write(move |c| consume_totp_step(c, &t, &u, step)).await
+    }
+    async fn device_by_key(&self, key: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
+        let (hash, key) = (self.key.devicekey_hash(key), self.key.clone());
+        self.pool.read(move |c| device_by_key_hash(c, &key, &hash)).await
+    }
+    async fn device_by_uuid(&self, uuid: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
+        let (u, key) = (uuid.to_owned(), self.key.clone());
+        self.pool.read(move |c| device_by_uuid(c, &key, &u)).await
+    }
+    async fn create_app(&self, t: &Tenant, uuid: &str, name: &str, key: &str) -> Result<AppRecord, StoreError> {
+        let (t, u, n, k, master) = (
+            t.clone(),
+            uuid.to_owned(),
+            name.to_owned(),
+            key.to_owned(),
+            self.key.clone(),
+        );
+        self.pool.write(move |c| create_app(c, &master, &t, &u, &n, &k)).await
+    }
+    async fn list_apps(&self, t: &Tenant) -> Result<Vec<AppRecord>, StoreError> {
+        let t = t.clone();
+        self.pool.read(move |c| list_apps(c, &t)).await
+    }
+    async fn delete_app(&self, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
+        let (t, u) = (t.clone(), uuid.to_owned());
+        self.pool.write(move |c| delete_app(c, &t, &u)).await
+    }
+    async fn create_client(
+        &self,
+        t: &Tenant,
+        client_id: &str,
+        secret_hash: &str,
+        scopes: &[String],
+    ) -> Result<ClientRecord, StoreError> {
+        let (t, id, h, s) = (t.clone(), client_id.to_owned(), secret_hash.to_owned(), scopes.to_vec());
+        self.pool.write(move |c| create_client(c, &t, &id, &h, &s)).await
+    }
+    async fn list_clients(&self, t: &Tenant) -> Result<Vec<ClientRecord>, StoreError> {
+        let t = t.clone();
+        self.pool.read(move |c| list_clients(c, &t)).await
+    }
+    async fn delete_client(&self, t: &Tenant, client_id: &str) -> Result<(), StoreError> {
+        let (t, id) = (t.clone(), client_id.to_owned());
+        self.pool.write(move |c| delete_client(c, &t, &id)).await
+    }
+    async fn create_api_key(&self, t: &Tenant, id: &str, prefix: &str, hash: &str) -> Result<ApiKeyRecord, StoreError> {
+        let (t, id, p, h) = (t.clone(), id.to_owned(), prefix.to_owned(), hash.to_owned());
+        self.pool.write(move |c| create_api_key(c, &t, &id, &p, &h)).await
+    }
+    async fn list_api_keys(&self, t: &Tenant) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let t = t.clone();
+        self.pool.read(move |c| list_api_keys(c, &t)).await
+    }
+    async fn delete_api_key(&self, t: &Tenant, id: &str) -> Result<(), StoreError> {
+        let (t, id) = (t.clone(), id.to_owned());
+        self.pool.write(move |c| delete_api_key(c, &t, &id)).await
+    }
+    async fn tenant_by_api_key_hash(&self, key_hash: &str) -> Result<Option<Tenant>, StoreError> {
+        let h = key_hash.to_owned();
+        self.pool.read(move |c| tenant_by_api_key_hash(c, &h)).await
+    }
 }

@@ -26,19 +26,19 @@ struct Migration {
 /// The migrations, in order; migration `i` brings the schema to version `i + 1`.
 const MIGRATIONS: &[Migration] = &[
     Migration {
-        sql: include_str!("../../../migrations/0001_init.sql"),
+        sql: include_str!("migrations/0001_init.sql"),
         then: None,
     },
     Migration {
-        sql: include_str!("../../../migrations/0002_sms_events.sql"),
+        sql: include_str!("migrations/0002_sms_events.sql"),
         then: None,
     },
     Migration {
-        sql: include_str!("../../../migrations/0003_idempotency.sql"),
+        sql: include_str!("migrations/0003_idempotency.sql"),
         then: None,
     },
     Migration {
-        sql: include_str!("../../../migrations/0004_credentials_at_rest.sql"),
+        sql: include_str!("migrations/0004_credentials_at_rest.sql"),
         then: Some(seal_credentials),
     },
 ];
