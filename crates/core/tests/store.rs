@@ -240,7 +240,10 @@ async fn concurrent_writes_are_group_committed_and_all_durable(b: Backend) {
             let (store, t) = (store.clone(), t.clone());
             tokio::spawn(async move {
                 if i % 2 == 0 {
-                    store.insert_message(&t, "d1", message(&format!("m{i}"))).await.map(|_| ())
+                    store
+                        .insert_message(&t, "d1", message(&format!("m{i}")))
+                        .await
+                        .map(|_| ())
                 } else {
                     store
                         .insert_message_by_key("aaaaaaaa", message(&format!("m{i}")))
@@ -581,14 +584,20 @@ async fn one_idempotency_key_sent_concurrently_is_stored_once(b: Backend) {
 async fn paging_is_stable_under_concurrent_inserts(b: Backend) {
     let (_env, store, a) = store_with_device(b, "a").await;
     for i in 0..60 {
-        store.insert_message(&a, "d1", message(&format!("old {i}"))).await.unwrap();
+        store
+            .insert_message(&a, "d1", message(&format!("old {i}")))
+            .await
+            .unwrap();
     }
     let existing: Vec<i64> = all_messages(&store, &a).await.iter().map(|m| m.id).collect();
     let writer = {
         let (store, a) = (store.clone(), a.clone());
         tokio::spawn(async move {
             for i in 0..100 {
-                store.insert_message(&a, "d1", message(&format!("new {i}"))).await.unwrap();
+                store
+                    .insert_message(&a, "d1", message(&format!("new {i}")))
+                    .await
+                    .unwrap();
             }
         })
     };
@@ -660,16 +669,28 @@ async fn everything_survives_a_reopen(b: Backend) {
 
     let store = env.open().await;
     let a = store.tenant(&org("a")).await.unwrap().unwrap();
-    assert_eq!(store.user_password_hash(&a, "ann").await.unwrap().as_deref(), Some("hash"));
+    assert_eq!(
+        store.user_password_hash(&a, "ann").await.unwrap().as_deref(),
+        Some("hash")
+    );
     let d = store.device(&a, "d1").await.unwrap().unwrap();
     assert_eq!(d.secret, "s");
     assert_eq!(d.totp_seed.as_deref(), Some("JBSWY3DPEHPK3PXP"));
-    assert!(!store.consume_totp_step(&a, "d1", 7).await.unwrap(), "a used step stays used");
+    assert!(
+        !store.consume_totp_step(&a, "d1", 7).await.unwrap(),
+        "a used step stays used"
+    );
     assert_eq!(store.list_apps(&a).await.unwrap().len(), 1);
     assert_eq!(store.list_clients(&a).await.unwrap()[0].scopes, ["read", "write"]);
     assert_eq!(store.tenant_by_api_key_hash("keyhash").await.unwrap(), Some(a.clone()));
     assert_eq!(store.message(&a, m.id).await.unwrap(), Some(m.clone()));
-    assert!(store.insert_message(&a, "d1", keyed("again", "k")).await.unwrap().duplicate);
+    assert!(
+        store
+            .insert_message(&a, "d1", keyed("again", "k"))
+            .await
+            .unwrap()
+            .duplicate
+    );
     let (sms, history) = store.sms(&a, sms.id).await.unwrap().unwrap();
     assert_eq!(sms.state, SmsState::Sent);
     let states: Vec<_> = history.iter().map(|e| e.state).collect();
@@ -715,10 +736,7 @@ async fn a_copy_of_the_database_reveals_no_credential(b: Backend) {
         let raw = env.raw().await;
         assert!(contains(&raw, "app1"), "the dump holds the rows");
         for secret in ["kq7z2m9x", SECRET, SEED, APP_KEY] {
-            assert!(
-                !contains(&raw, secret),
-                "round {round}: {secret} found in the database"
-            );
+            assert!(!contains(&raw, secret), "round {round}: {secret} found in the database");
         }
         if round == 0 {
             let (tenant, found) = store.device_by_key("kq7z2m9x").await.unwrap().unwrap();
@@ -811,6 +829,7 @@ mod postgres_only {
     use super::*;
     use std::time::{Duration, Instant};
     use thingstead_core::store::postgres::{PgStore, PoolLimits};
+    use thingstead_core::store::{MessageStore, StoreLifecycle};
 
     /// Nodes starting together on an empty database migrate it once
     /// (advisory lock) and all open.

@@ -90,15 +90,22 @@ impl PgCluster {
         std::fs::create_dir(cluster.socket_dir()).map_err(|e| PgError(format!("socket dir: {e}")))?;
         if as_postgres {
             cluster.run(
-                Command::new("chown").args(["-R", "postgres:postgres"]).arg(cluster.dir.path()),
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(cluster.dir.path()),
                 "chown",
             )?;
         }
         let mut initdb = cluster.command("initdb");
-        initdb
-            .arg("-D")
-            .arg(cluster.data_dir())
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
+        initdb.arg("-D").arg(cluster.data_dir()).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]);
         cluster.run(&mut initdb, "initdb")?;
         let mut last = None;
         for _ in 0..5 {
@@ -216,7 +223,11 @@ impl PgCluster {
         let pg_ctl = self.bin.join("pg_ctl");
         let stop = format!(
             "{}{} -D {} stop -m immediate",
-            if self.as_postgres { "runuser -u postgres -- " } else { "" },
+            if self.as_postgres {
+                "runuser -u postgres -- "
+            } else {
+                ""
+            },
             pg_ctl.display(),
             self.data_dir().display()
         );

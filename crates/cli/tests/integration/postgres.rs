@@ -31,16 +31,21 @@ fn master_key_generate_writes_a_private_key_and_never_replaces_one() {
     });
     let line = again.error_line();
     assert!(line.contains(&path.display().to_string()), "{line}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "the key is never replaced");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text,
+        "the key is never replaced"
+    );
 }
 
 #[test]
 fn a_postgres_node_without_a_master_key_file_refuses_to_start() {
     let env = Env::new();
     let mut serve = env.serve_cmd(&["--http", "127.0.0.1:0", "--device-tcp", "127.0.0.1:0"]);
-    serve
-        .env("THINGSTEAD_STORE__BACKEND", "postgres")
-        .env("THINGSTEAD_STORE__URL", "postgres://thingstead:pw-9931@127.0.0.1:1/things");
+    serve.env("THINGSTEAD_STORE__BACKEND", "postgres").env(
+        "THINGSTEAD_STORE__URL",
+        "postgres://thingstead:pw-9931@127.0.0.1:1/things",
+    );
     let out = env.run(serve);
     assert!(!out.status.success());
     assert!(out.stderr.contains("secrets.master_key_file"), "{}", out.stderr);

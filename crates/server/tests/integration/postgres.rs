@@ -89,6 +89,8 @@ async fn a_server_on_postgres_stores_frames_and_rides_out_an_outage() {
     let page: Value = list().await.json().await.unwrap();
     let texts: Vec<_> = page["data"].as_array().unwrap().iter().map(payload).collect();
     assert_eq!(texts, ["after", "before"]);
-    tokio::time::timeout(Duration::from_secs(10), server.stop()).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server.stop())
+        .await
+        .unwrap();
     drop(cluster);
 }

@@ -200,9 +200,7 @@ async fn write_batch(pool: &Pool, jobs: &[Job]) -> Result<Vec<Reply>, StoreError
     let mut earlier = lookup_keys(&tx, &keyed).await?;
 
     // 3. The plan, in queue order; ids for the new rows, increasing.
-    let inserts = (0..jobs.len())
-        .filter(|&i| owners[i].is_some())
-        .count();
+    let inserts = (0..jobs.len()).filter(|&i| owners[i].is_some()).count();
     let mut ids = if inserts == 0 {
         Vec::new()
     } else {

@@ -1,6 +1,10 @@
 //! Message SQL: reads and the retention sweep. Inserts go through the
 //! group-committing writer in `ingest.rs`.
 
+use super::PgStore;
+use super::ingest::Target;
+use crate::records::{NewMessage, StoredMessage};
+use crate::store::MessageStore;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
@@ -100,4 +104,38 @@ pub(crate) async fn delete_before<C: GenericClient + Sync>(
     )
     .await
     .map_err(backend)
+}
+
+#[async_trait::async_trait]
+impl MessageStore for PgStore {
+    async fn insert_message(
+        &self,
+        t: &Tenant,
+        device_uuid: &str,
+        message: NewMessage,
+    ) -> Result<StoredMessage, StoreError> {
+        self.ingest
+            .submit(Target::Device(t.clone(), device_uuid.to_owned()), message)
+            .await?
+            .map(|(_, stored)| stored)
+            .ok_or_else(|| StoreError::Backend("a message of a known device came back unstored".into()))
+    }
+    async fn insert_message_by_key(
+        &self,
+        devicekey: &str,
+        message: NewMessage,
+    ) -> Result<Option<(Tenant, StoredMessage)>, StoreError> {
+        // Hashed on the caller's task, not on the writer task.
+        let hash = self.key.devicekey_hash(devicekey);
+        self.ingest.submit(Target::KeyHash(hash), message).await
+    }
+    async fn list_messages(&self, t: &Tenant, query: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError> {
+        read!(self, |c| super::messages::list(c, t, query))
+    }
+    async fn message(&self, t: &Tenant, id: i64) -> Result<Option<MessageRecord>, StoreError> {
+        read!(self, |c| super::messages::get(c, t, id))
+    }
+    async fn delete_messages_before(&self, t: &Tenant, cutoff_ms: i64, limit: u32) -> Result<u64, StoreError> {
+        write!(self, |c| super::messages::delete_before(c, t, cutoff_ms, limit))
+    }
 }

@@ -1,6 +1,8 @@
 //! SMS outbox and cloud-to-device delivery SQL. A state change and its
 //! history row are one transaction.
 
+use super::PgStore;
+use crate::store::OutboxStore;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
@@ -83,16 +85,14 @@ pub(crate) async fn list<C: GenericClient + Sync>(
         "SELECT {COLS} FROM sms s JOIN orgs o ON o.id = s.org_id WHERE s.org_id = $1 AND s.id < $2 \
          ORDER BY s.id DESC LIMIT $3"
     );
-    Ok(query(
-        c,
-        &sql,
-        &[&t.id(), &before_id.unwrap_or(i64::MAX), &i64::from(limit)],
+    Ok(
+        query(c, &sql, &[&t.id(), &before_id.unwrap_or(i64::MAX), &i64::from(limit)])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| row(r).1)
+            .collect(),
     )
-    .await
-    .map_err(backend)?
-    .iter()
-    .map(|r| row(r).1)
-    .collect())
 }
 
 pub(crate) async fn due<C: GenericClient + Sync>(
@@ -265,4 +265,61 @@ pub(crate) async fn list_deliveries<C: GenericClient + Sync>(
         at: r.get(5),
     })
     .collect())
+}
+
+#[async_trait::async_trait]
+impl OutboxStore for PgStore {
+    async fn enqueue_sms(
+        &self,
+        t: &Tenant,
+        device_uuid: Option<&str>,
+        destination: &str,
+        text: &str,
+    ) -> Result<SmsRecord, StoreError> {
+        transaction!(self, |tx| super::outbox::enqueue(
+            &tx,
+            t,
+            device_uuid,
+            destination,
+            text
+        ))
+    }
+    async fn list_sms(&self, t: &Tenant, before_id: Option<i64>, limit: u32) -> Result<Vec<SmsRecord>, StoreError> {
+        read!(self, |c| super::outbox::list(c, t, before_id, limit))
+    }
+    async fn system_due_sms(&self, now_ms: i64, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, StoreError> {
+        read!(self, |c| super::outbox::due(c, now_ms, limit))
+    }
+    async fn update_sms(&self, t: &Tenant, id: i64, update: SmsUpdate) -> Result<(), StoreError> {
+        transaction!(self, |tx| super::outbox::update(&tx, t, id, update))
+    }
+    async fn sms(&self, t: &Tenant, id: i64) -> Result<Option<(SmsRecord, Vec<SmsEvent>)>, StoreError> {
+        read!(self, |c| super::outbox::get_with_history(c, t, id))
+    }
+
+    async fn record_delivery(
+        &self,
+        t: &Tenant,
+        device_uuid: &str,
+        target: &str,
+        result: DeliveryResult,
+        detail: Option<&str>,
+    ) -> Result<DeliveryRecord, StoreError> {
+        write!(self, |c| super::outbox::record_delivery(
+            c,
+            t,
+            device_uuid,
+            target,
+            result,
+            detail
+        ))
+    }
+    async fn list_deliveries(
+        &self,
+        t: &Tenant,
+        device_uuid: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        read!(self, |c| super::outbox::list_deliveries(c, t, device_uuid, limit))
+    }
 }

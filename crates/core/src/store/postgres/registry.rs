@@ -2,6 +2,8 @@
 //! keys. Credentials at rest exactly as in the SQLite store: device keys as
 //! keyed hashes, secrets sealed with the same contexts.
 
+use super::PgStore;
+use crate::store::RegistryStore;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
@@ -197,9 +199,7 @@ fn device_row(key: &MasterKey, r: &Row) -> Result<(Tenant, DeviceRecord), StoreE
         DeviceRecord {
             org,
             secret: unsealed(key, &device_secret_context(&uuid), &secret)?,
-            totp_seed: seed
-                .map(|s| unsealed(key, &totp_seed_context(&uuid), &s))
-                .transpose()?,
+            totp_seed: seed.map(|s| unsealed(key, &totp_seed_context(&uuid), &s)).transpose()?,
             name: r.get(1),
             last_seen_addr: r.get(4),
             last_seen_at: r.get(5),
@@ -279,10 +279,12 @@ pub(crate) async fn device<C: GenericClient + Sync>(
     t: &Tenant,
     uuid: &str,
 ) -> Result<Option<DeviceRecord>, StoreError> {
-    Ok(devices_where(c, key, "d.org_id = $1 AND d.uuid = $2", &[&t.id(), &uuid])
-        .await?
-        .pop()
-        .map(|d| d.1))
+    Ok(
+        devices_where(c, key, "d.org_id = $1 AND d.uuid = $2", &[&t.id(), &uuid])
+            .await?
+            .pop()
+            .map(|d| d.1),
+    )
 }
 
 pub(crate) async fn delete_device<C: GenericClient + Sync>(c: &C, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
@@ -393,13 +395,9 @@ pub(crate) async fn list_apps<C: GenericClient + Sync>(c: &C, t: &Tenant) -> Res
 }
 
 pub(crate) async fn delete_app<C: GenericClient + Sync>(c: &C, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
-    let n = execute(
-        c,
-        "DELETE FROM apps WHERE org_id = $1 AND uuid = $2",
-        &[&t.id(), &uuid],
-    )
-    .await
-    .map_err(backend)?;
+    let n = execute(c, "DELETE FROM apps WHERE org_id = $1 AND uuid = $2", &[&t.id(), &uuid])
+        .await
+        .map_err(backend)?;
     not_found_if_zero(n, &format!("app {uuid}"))
 }
 
@@ -524,4 +522,110 @@ pub(crate) async fn tenant_by_api_key_hash<C: GenericClient + Sync>(
     .first()
     .map(|r| tenant_from(r.get(0), r.get::<_, &str>(1)))
     .transpose()
+}
+
+#[async_trait::async_trait]
+impl RegistryStore for PgStore {
+    async fn create_org(&self, name: &OrgName) -> Result<Tenant, StoreError> {
+        write!(self, |c| super::registry::create_org(c, name))
+    }
+    async fn tenant(&self, name: &OrgName) -> Result<Option<Tenant>, StoreError> {
+        read!(self, |c| super::registry::tenant(c, name))
+    }
+    async fn org(&self, t: &Tenant) -> Result<OrgRecord, StoreError> {
+        read!(self, |c| super::registry::org(c, t))
+    }
+    async fn list_orgs(&self) -> Result<Vec<OrgRecord>, StoreError> {
+        read!(self, |c| super::registry::list_orgs(c))
+    }
+    async fn delete_org(&self, t: &Tenant) -> Result<(), StoreError> {
+        write!(self, |c| super::registry::delete_org(c, t))
+    }
+    async fn set_message_retention(&self, t: &Tenant, secs: Option<i64>) -> Result<(), StoreError> {
+        write!(self, |c| super::registry::set_message_retention(c, t, secs))
+    }
+
+    async fn create_user(&self, t: &Tenant, username: &str, hash: &str) -> Result<(), StoreError> {
+        write!(self, |c| super::registry::create_user(c, t, username, hash))
+    }
+    async fn list_users(&self, t: &Tenant) -> Result<Vec<UserRecord>, StoreError> {
+        read!(self, |c| super::registry::list_users(c, t))
+    }
+    async fn user_password_hash(&self, t: &Tenant, username: &str) -> Result<Option<String>, StoreError> {
+        read!(self, |c| super::registry::user_password_hash(c, t, username))
+    }
+    async fn delete_user(&self, t: &Tenant, username: &str) -> Result<(), StoreError> {
+        write!(self, |c| super::registry::delete_user(c, t, username))
+    }
+
+    async fn create_device(&self, t: &Tenant, device: NewDevice) -> Result<DeviceRecord, StoreError> {
+        write!(self, |c| super::registry::create_device(c, &self.key, t, device))
+    }
+    async fn list_devices(&self, t: &Tenant) -> Result<Vec<DeviceRecord>, StoreError> {
+        read!(self, |c| super::registry::list_devices(c, &self.key, t))
+    }
+    async fn device(&self, t: &Tenant, uuid: &str) -> Result<Option<DeviceRecord>, StoreError> {
+        read!(self, |c| super::registry::device(c, &self.key, t, uuid))
+    }
+    async fn delete_device(&self, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
+        write!(self, |c| super::registry::delete_device(c, t, uuid))
+    }
+    async fn set_device_totp(&self, t: &Tenant, uuid: &str, seed: &str) -> Result<(), StoreError> {
+        write!(self, |c| super::registry::set_device_totp(c, &self.key, t, uuid, seed))
+    }
+    async fn consume_totp_step(&self, t: &Tenant, uuid: &str, step: i64) -> Result<bool, StoreError> {
+        write!(self, |c| super::registry::consume_totp_step(c, t, uuid, step))
+    }
+    async fn device_by_key(&self, devicekey: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
+        let hash = self.key.devicekey_hash(devicekey);
+        read!(self, |c| super::registry::device_by_key_hash(c, &self.key, &hash))
+    }
+    async fn device_by_uuid(&self, uuid: &str) -> Result<Option<(Tenant, DeviceRecord)>, StoreError> {
+        read!(self, |c| super::registry::device_by_uuid(c, &self.key, uuid))
+    }
+
+    async fn create_app(&self, t: &Tenant, uuid: &str, name: &str, key: &str) -> Result<AppRecord, StoreError> {
+        write!(self, |c| super::registry::create_app(c, &self.key, t, uuid, name, key))
+    }
+    async fn list_apps(&self, t: &Tenant) -> Result<Vec<AppRecord>, StoreError> {
+        read!(self, |c| super::registry::list_apps(c, t))
+    }
+    async fn delete_app(&self, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
+        write!(self, |c| super::registry::delete_app(c, t, uuid))
+    }
+
+    async fn create_client(
+        &self,
+        t: &Tenant,
+        client_id: &str,
+        secret_hash: &str,
+        scopes: &[String],
+    ) -> Result<ClientRecord, StoreError> {
+        write!(self, |c| super::registry::create_client(
+            c,
+            t,
+            client_id,
+            secret_hash,
+            scopes
+        ))
+    }
+    async fn list_clients(&self, t: &Tenant) -> Result<Vec<ClientRecord>, StoreError> {
+        read!(self, |c| super::registry::list_clients(c, t))
+    }
+    async fn delete_client(&self, t: &Tenant, client_id: &str) -> Result<(), StoreError> {
+        write!(self, |c| super::registry::delete_client(c, t, client_id))
+    }
+
+    async fn create_api_key(&self, t: &Tenant, id: &str, prefix: &str, hash: &str) -> Result<ApiKeyRecord, StoreError> {
+        write!(self, |c| super::registry::create_api_key(c, t, id, prefix, hash))
+    }
+    async fn list_api_keys(&self, t: &Tenant) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        read!(self, |c| super::registry::list_api_keys(c, t))
+    }
+    async fn delete_api_key(&self, t: &Tenant, id: &str) -> Result<(), StoreError> {
+        write!(self, |c| super::registry::delete_api_key(c, t, id))
+    }
+    async fn tenant_by_api_key_hash(&self, key_hash: &str) -> Result<Option<Tenant>, StoreError> {
+        read!(self, |c| super::registry::tenant_by_api_key_hash(c, key_hash))
+    }
 }
