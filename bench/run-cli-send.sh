@@ -28,7 +28,7 @@ DEPS="$ROOT/tests/compat/.deps"
 OUT=${OUT:-$(mktemp -d /tmp/thingstead-bench-send.XXXXXX)}
 mkdir -p "$OUT"
 DATA="$OUT/data"
-BIN=${BIN:-$ROOT/target/release}
+BIN=${BIN:-$(bash "$ROOT/scripts/target-dir")/release}
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     cargo build --release --locked -p thingstead-cli

@@ -10,7 +10,7 @@
 #   REPEAT          ceiling/thingstead pairs per concurrency, alternating [1]
 #   GEN_THREADS     generator tokio threads [1]
 #   SOURCE_IPS      spread client source addresses over 127.0.0.1..N [16]
-#   SKIP_BUILD=1    use the existing target/release binaries
+#   SKIP_BUILD=1    use the existing release binaries (in cargo's target dir)
 #   OUT             directory for results and logs [a fresh mktemp dir]
 #
 # Prints a table and the durability check (acknowledged == stored); the raw
@@ -26,7 +26,7 @@ SOURCE_IPS=${SOURCE_IPS:-16}
 OUT=${OUT:-$(mktemp -d /tmp/thingstead-bench.XXXXXX)}
 mkdir -p "$OUT"
 DATA="$OUT/data"
-BIN=${BIN:-target/release}
+BIN=${BIN:-$(bash scripts/target-dir)/release}
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 

@@ -18,7 +18,11 @@ if [ ! -d "$DEPS/Hologram" ]; then
 fi
 
 if [ -z "${THINGSTEAD_BIN:-}" ]; then
-    export THINGSTEAD_BIN="$REPO/target/debug/thingstead"
+    TARGET_DIR="$(bash "$REPO/scripts/target-dir")" || {
+        echo "tests/compat/run.sh: cannot ask cargo for the target directory" >&2
+        exit 1
+    }
+    export THINGSTEAD_BIN="$TARGET_DIR/debug/thingstead"
     if [ ! -x "$THINGSTEAD_BIN" ] || [ -n "${COMPAT_BUILD:-}" ]; then
         echo "tests/compat/run.sh: building thingstead (cargo build --locked -p thingstead-cli)"
         (cd "$REPO" && cargo build --locked -p thingstead-cli) || {

@@ -34,10 +34,13 @@ enum Command {
     Admin(admin::AdminCommand),
     /// Send messages as a device.
     Send(commands::send::SendArgs),
-    /// Send an SMS through the cloud as a device.
+    /// Queue an SMS in the cloud's outbox as a device (the server's SMS provider sends it).
     Sms(commands::sms::SmsArgs),
     /// Listen for cloud-to-device messages.
     Receive(commands::receive::ReceiveArgs),
+    /// Read stored messages through the REST API (list, or tail to follow).
+    #[command(subcommand)]
+    Messages(commands::messages::MessagesCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,15 +64,29 @@ fn main() -> std::process::ExitCode {
             Command::Send(args) => commands::send::run(args).await,
             Command::Sms(args) => commands::sms::run(args).await,
             Command::Receive(args) => commands::receive::run(args).await,
+            Command::Messages(cmd) => commands::messages::run(cmd).await,
         }
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if is_multi_line(&e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Errors whose lines mean something: a config file's TOML error with its
+/// line, column and caret diagram.
+fn is_multi_line(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<thingstead_server::settings::SettingsError>(),
+        Some(thingstead_server::settings::SettingsError::File { .. })
+    )
 }
 
 /// The error and its causes on one line.

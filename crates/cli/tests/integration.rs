@@ -9,6 +9,8 @@ mod data_dir;
 mod device_tools;
 #[path = "integration/durability.rs"]
 mod durability;
+#[path = "integration/messages.rs"]
+mod messages;
 #[path = "integration/postgres.rs"]
 mod postgres;
 #[path = "integration/server.rs"]

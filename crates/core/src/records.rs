@@ -1,6 +1,62 @@
 //! Records as the platform stores and returns them.
+//!
+//! Times are kept as milliseconds since the epoch and serialized in one
+//! format, RFC 3339 in UTC with milliseconds (`2026-11-28T10:00:00.123Z`):
+//! see [`rfc3339`]. The Hologram-shaped message records of the device face
+//! are built by that face in the format their wire dictates.
 
 use serde::Serialize;
+
+/// The one timestamp format of Thingstead's own outputs: RFC 3339, UTC,
+/// milliseconds, e.g. `2026-11-28T10:00:00.123Z`. Use it as
+/// `#[serde(serialize_with = "rfc3339::serialize")]` on an `i64` of
+/// milliseconds (or `rfc3339::option::serialize` on an `Option<i64>`).
+pub mod rfc3339 {
+    use serde::Serializer;
+
+    /// Milliseconds since the epoch as RFC 3339 (years outside 0000–9999
+    /// are written as they come; they do not occur in practice).
+    pub fn format(ms: i64) -> String {
+        let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+        let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let (y, m, d) = civil_from_days(days);
+        let (hh, mm, ss) = (day_secs / 3600, day_secs % 3600 / 60, day_secs % 60);
+        std::format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{milli:03}Z")
+    }
+
+    /// The proleptic Gregorian date of a day count since 1970-01-01
+    /// (Howard Hinnant's `civil_from_days`).
+    fn civil_from_days(z: i64) -> (i64, i64, i64) {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        (y, m, d)
+    }
+
+    /// Serializes milliseconds since the epoch as RFC 3339.
+    pub fn serialize<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*ms))
+    }
+
+    /// For `Option<i64>`: `null` when absent.
+    pub mod option {
+        use serde::Serializer;
+
+        /// Serializes an optional time as RFC 3339 or `null`.
+        pub fn serialize<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+            match ms {
+                Some(ms) => s.serialize_str(&super::format(*ms)),
+                None => s.serialize_none(),
+            }
+        }
+    }
+}
 
 /// An organization (tenant; the "space" of the things face).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -9,7 +65,8 @@ pub struct OrgRecord {
     pub name: String,
     /// Messages older than this many seconds are deleted; `None` keeps them forever.
     pub message_retention_secs: Option<i64>,
-    /// When it was created (ms).
+    /// When it was created (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: i64,
 }
 
@@ -20,7 +77,8 @@ pub struct UserRecord {
     pub org: String,
     /// Username, unique per organization.
     pub username: String,
-    /// When it was created (ms).
+    /// When it was created (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: i64,
 }
 
@@ -60,9 +118,11 @@ pub struct DeviceSummary {
     pub totp: bool,
     /// Last address seen.
     pub last_seen_addr: Option<String>,
-    /// Last time seen (ms).
+    /// Last time seen (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::option::serialize")]
     pub last_seen_at: Option<i64>,
-    /// When it was created (ms).
+    /// When it was created (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: i64,
 }
 
@@ -89,7 +149,8 @@ pub struct AppRecord {
     pub uuid: String,
     /// Display name.
     pub name: String,
-    /// When it was created (ms).
+    /// When it was created (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: i64,
 }
 
@@ -102,7 +163,8 @@ pub struct ClientRecord {
     pub client_id: String,
     /// Scopes it may be granted.
     pub scopes: Vec<String>,
-    /// When it was created (ms).
+    /// When it was created (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: i64,
 }
 
@@ -115,7 +177,8 @@ pub struct ApiKeyRecord {
     pub id: String,
     /// The first characters of the key, to recognise it.
     pub prefix: String,
-    /// When it was created (ms).
+    /// When it was created (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: i64,
 }
 
@@ -243,11 +306,14 @@ pub struct SmsRecord {
     pub provider_id: Option<String>,
     /// Why the last attempt failed.
     pub reason: Option<String>,
-    /// When it was queued (ms).
+    /// When it was queued (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: i64,
-    /// Last state change (ms).
+    /// Last state change (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub updated_at: i64,
-    /// Not before this time is it tried again (ms).
+    /// Not before this time is it tried again (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub next_attempt_at: i64,
 }
 
@@ -262,7 +328,8 @@ pub struct SmsEvent {
     pub provider_id: Option<String>,
     /// Why an attempt failed, if it did.
     pub detail: Option<String>,
-    /// When (ms).
+    /// When (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub at: i64,
 }
 
@@ -326,6 +393,50 @@ pub struct DeliveryRecord {
     pub result: DeliveryResult,
     /// Error detail, if any.
     pub detail: Option<String>,
-    /// When (ms).
+    /// When (ms; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_serialize_as_rfc3339_utc_with_milliseconds() {
+        let at = 1_795_860_000_123; // 2026-11-28T10:00:00.123Z
+        let d = DeviceSummary {
+            org: "acme".into(),
+            uuid: "u".into(),
+            name: "n".into(),
+            totp: false,
+            last_seen_addr: None,
+            last_seen_at: Some(at),
+            created_at: at,
+        };
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(v["created_at"], "2026-11-28T10:00:00.123Z");
+        assert_eq!(v["last_seen_at"], "2026-11-28T10:00:00.123Z");
+        let never = DeviceSummary {
+            last_seen_at: None,
+            ..d
+        };
+        assert_eq!(
+            serde_json::to_value(&never).unwrap()["last_seen_at"],
+            serde_json::Value::Null
+        );
+
+        let e = SmsEvent {
+            state: SmsState::Sent,
+            attempt: 1,
+            provider_id: None,
+            detail: None,
+            at: 0,
+        };
+        assert_eq!(serde_json::to_value(&e).unwrap()["at"], "1970-01-01T00:00:00.000Z");
+        // Leap days, year ends and times before the epoch.
+        assert_eq!(rfc3339::format(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339::format(1_767_225_599_999), "2025-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339::format(-1), "1969-12-31T23:59:59.999Z");
+    }
 }

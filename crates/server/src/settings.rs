@@ -13,25 +13,14 @@ use serde::{Deserialize, Serialize};
 use crate::sms::smpp::SmppSettings;
 use crate::sms::webhook::WebhookSettings;
 
+mod env_vars;
+mod listen_addr;
+mod load_errors;
+
+pub use env_vars::SCRIPT_VARIABLES;
+
 /// The file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "thingstead.toml";
-
-/// The top-level keys of [`Settings`], the ones `THINGSTEAD_*` may set.
-const TOP_LEVEL_KEYS: &[&str] = &[
-    "data_dir",
-    "http",
-    "device_tcp",
-    "ready_file",
-    "log_format",
-    "http_limits",
-    "device",
-    "retention",
-    "sms",
-    "push",
-    "secrets",
-    "summary_interval_secs",
-    "store",
-];
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -129,8 +118,10 @@ pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// Longest a request may take, in seconds (longer: 408).
     pub request_timeout_secs: u64,
-    /// A connection with no bytes moving for this many seconds is closed
-    /// (slow or idle clients, keep-alive connections).
+    /// A connection with no bytes moving for this many seconds in the middle
+    /// of a request (a stalled body, a client not reading) is closed. Between
+    /// requests a keep-alive connection waits at most `head_timeout_secs`
+    /// for the next request head.
     pub idle_timeout_secs: u64,
     /// Connections served at once; more wait in the accept backlog.
     pub max_connections: usize,
@@ -312,38 +303,72 @@ pub enum SettingsError {
     /// A value is malformed or unknown.
     #[error("invalid settings: {0}")]
     Invalid(String),
+    /// The config file does not parse or does not fit the settings;
+    /// `message` spans several lines (line, column and a caret diagram).
+    #[error("config file {}: {message}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The TOML error with its diagram.
+        message: String,
+    },
 }
 
 impl Settings {
     /// Loads the layers: defaults, then the TOML file (`config`, or
     /// `./thingstead.toml` when present), then `THINGSTEAD_*`, then `flags`.
     pub fn load(config: Option<&Path>, flags: &FlagOverrides) -> Result<Self, SettingsError> {
+        Ok(Self::load_with_warnings(config, flags)?.0)
+    }
+
+    /// [`Settings::load`], plus a warning for each `THINGSTEAD_*` variable
+    /// that names no setting (and is ignored), e.g. a mistyped one.
+    pub fn load_with_warnings(
+        config: Option<&Path>,
+        flags: &FlagOverrides,
+    ) -> Result<(Self, Vec<String>), SettingsError> {
         // Only variables naming a setting are read: THINGSTEAD_CONFIG, THINGSTEAD_BIN
-        // and the like belong to scripts, not to the settings.
-        let env = Env::prefixed("THINGSTEAD_")
-            .filter(|key| {
-                let top = key.as_str().split("__").next().unwrap_or_default();
-                TOP_LEVEL_KEYS.iter().any(|k| top.eq_ignore_ascii_case(k))
-            })
+        // and the like belong to scripts, and a typo is reported, not read.
+        let known = env_vars::key_paths();
+        let names: Vec<String> = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()).collect();
+        let warnings = env_vars::warnings(names.iter().map(String::as_str), &known);
+        let env = Env::prefixed(env_vars::PREFIX)
+            .filter(move |key| known.contains(&env_vars::key_path(key.as_str())))
             .split("__");
-        Self::load_with_env(config, flags, env)
+        Ok((Self::load_with_env(config, flags, env)?, warnings))
     }
 
     fn load_with_env(config: Option<&Path>, flags: &FlagOverrides, env: Env) -> Result<Self, SettingsError> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
-        match config {
+        let file = match config {
             Some(path) if !path.exists() => return Err(SettingsError::MissingFile(path.to_owned())),
-            Some(path) => fig = fig.merge(Toml::file_exact(path)),
-            None if Path::new(DEFAULT_CONFIG_FILE).exists() => fig = fig.merge(Toml::file_exact(DEFAULT_CONFIG_FILE)),
-            None => {}
+            Some(path) => Some(path),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => Some(Path::new(DEFAULT_CONFIG_FILE)),
+            None => None,
+        };
+        if let Some(path) = file {
+            // Parsed here first so that errors carry line, column and the
+            // file's own key names.
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| SettingsError::Invalid(format!("cannot read config file {}: {e}", path.display())))?;
+            toml::from_str::<Settings>(&text).map_err(|e| load_errors::file_error(path, &e))?;
+            fig = fig.merge(Toml::file_exact(path));
         }
         let settings: Settings = fig
             .merge(env)
             .merge(Serialized::defaults(flags))
             .extract()
-            .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+            .map_err(load_errors::layered_error)?;
+        settings.check_listen_addresses()?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// `http` and `device_tcp` are `host:port` (checked at load, so that
+    /// `config print` catches them before `serve` tries to bind).
+    fn check_listen_addresses(&self) -> Result<(), SettingsError> {
+        listen_addr::check("http", &self.http).map_err(SettingsError::Invalid)?;
+        listen_addr::check("device_tcp", &self.device_tcp).map_err(SettingsError::Invalid)
     }
 
     /// Checks values the types cannot.
@@ -510,5 +535,75 @@ mod tests {
             Err(SettingsError::MissingFile(_))
         ));
         assert!(toml::from_str::<Settings>("htp = \"x\"").is_err());
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature, not ours
+    fn mistyped_variables_are_warned_about_and_not_read() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("THINGSTEAD_SMS__PROVDER", "smpp");
+            jail.set_env("THINGSTEAD_HTTP", "127.0.0.1:7");
+            jail.set_env("THINGSTEAD_CONFIG", "/not/read/here.toml");
+            jail.set_env("THINGSTEAD_APIKEY", "k");
+            let (s, warnings) =
+                Settings::load_with_warnings(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(s.http, "127.0.0.1:7");
+            assert_eq!(s.sms.provider, SmsProviderKind::None);
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(
+                warnings[0].contains("THINGSTEAD_SMS__PROVDER") && warnings[0].contains("sms.provider"),
+                "{}",
+                warnings[0]
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn toml_errors_show_line_column_and_caret() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.toml");
+        std::fs::write(&file, "http = \"127.0.0.1:1\"\n[sms]\nprovdr = \"smpp\"\n").unwrap();
+        let e = Settings::load(Some(&file), &FlagOverrides::default()).unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, SettingsError::File { .. }), "{text}");
+        assert!(text.contains("line 3, column 1"), "{text}");
+        assert!(text.contains("3 | provdr = \"smpp\"\n  | ^^^^^^"), "{text}");
+        assert!(!text.contains("default."), "{text}");
+
+        std::fs::write(&file, "http = \n").unwrap();
+        let text = Settings::load(Some(&file), &FlagOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("line 1, column 8") && text.lines().count() > 2, "{text}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature, not ours
+    fn environment_errors_name_the_key_as_the_file_spells_it() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("THINGSTEAD_SMS__PROVIDER", "carrier-pigeon");
+            let e = Settings::load(None, &FlagOverrides::default()).unwrap_err().to_string();
+            assert!(e.contains("for key sms.provider"), "{e}");
+            assert!(e.contains("THINGSTEAD_SMS__PROVIDER"), "{e}");
+            assert!(!e.contains("default."), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn listen_addresses_are_checked_at_load() {
+        let flags = FlagOverrides {
+            http: Some("127.0.0.1:80800".into()),
+            ..Default::default()
+        };
+        let e = Settings::load(None, &flags).unwrap_err().to_string();
+        assert!(e.contains("http = \"127.0.0.1:80800\"") && e.contains("65535"), "{e}");
+        let flags = FlagOverrides {
+            device_tcp: Some("localhost".into()),
+            ..Default::default()
+        };
+        let e = Settings::load(None, &flags).unwrap_err().to_string();
+        assert!(e.contains("device_tcp") && e.contains("host:port"), "{e}");
     }
 }

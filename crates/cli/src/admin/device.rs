@@ -26,11 +26,9 @@ pub enum DeviceCommand {
         #[arg(long)]
         uuid: String,
     },
-    /// Provision (or replace) a device's TOTP seed; prints the otpauth URI.
-    Totp {
-        #[arg(long)]
-        uuid: String,
-    },
+    /// A device's TOTP seed: show the current one, or rotate it.
+    #[command(subcommand)]
+    Totp(super::totp::TotpCommand),
     /// Push a cloud-to-device message to the device's listener.
     Push {
         #[arg(long)]
@@ -59,10 +57,7 @@ pub(super) async fn run(p: &Platform, settings: &Settings, cmd: DeviceCommand) -
             p.delete_device(&p.tenant(&org).await?, &uuid).await?;
             Ok(json!({ "deleted": uuid }))
         }
-        DeviceCommand::Totp { uuid } => {
-            let (tenant, _) = p.find_device(&uuid).await?;
-            super::json(p.provision_totp(&tenant, &uuid).await?)
-        }
+        DeviceCommand::Totp(cmd) => super::totp::run(p, cmd).await,
         DeviceCommand::Push {
             uuid,
             port,

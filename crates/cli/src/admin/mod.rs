@@ -8,6 +8,8 @@ mod client;
 mod device;
 mod master_key;
 mod org;
+mod password;
+mod totp;
 mod user;
 
 use std::future::Future;

@@ -12,8 +12,8 @@ pub enum UserCommand {
         org: String,
         #[arg(long)]
         username: String,
-        #[arg(long, env = "THINGSTEAD_USER_PASSWORD", hide_env_values = true)]
-        password: String,
+        #[command(flatten)]
+        password: super::password::PasswordArgs,
     },
     /// List users.
     List(super::OrgFilter),
@@ -33,7 +33,9 @@ pub(super) async fn run(p: &Platform, cmd: UserCommand) -> anyhow::Result<Value>
             username,
             password,
         } => {
-            let u = p.create_user(&p.tenant(&org).await?, &username, &password).await?;
+            let tenant = p.tenant(&org).await?;
+            let password = password.resolve(&username).await?;
+            let u = p.create_user(&tenant, &username, &password).await?;
             Ok(json!({ "org": u.org, "username": u.username }))
         }
         UserCommand::List(super::OrgFilter { org }) => {

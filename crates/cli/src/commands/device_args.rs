@@ -25,7 +25,7 @@ pub struct DeviceArgs {
     #[arg(long, requires = "totp_secret")]
     pub uuid: Option<String>,
     /// TOTP authentication: the device's base32 secret or otpauth:// URI
-    /// (from `thingstead admin device totp --uuid U`).
+    /// (from `thingstead admin device totp show --uuid U`).
     #[arg(long, env = "THINGSTEAD_TOTP_SECRET", hide_env_values = true, requires = "uuid")]
     pub totp_secret: Option<String>,
     /// Server host [default: 127.0.0.1].

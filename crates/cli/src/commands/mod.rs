@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod device_args;
+pub mod messages;
 pub mod receive;
 pub mod send;
 pub mod serve;
@@ -21,12 +22,23 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
-    /// Effective settings with these flags (and `extra`) on top.
+    /// Effective settings with these flags (and `extra`) on top; warnings
+    /// (e.g. a mistyped `THINGSTEAD_*` variable) go to stderr.
     pub fn settings(&self, extra: FlagOverrides) -> anyhow::Result<Settings> {
+        let (settings, warnings) = self.settings_with_warnings(extra)?;
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+        Ok(settings)
+    }
+
+    /// Effective settings and the warnings loading them gave, for a caller
+    /// that logs them itself.
+    pub fn settings_with_warnings(&self, extra: FlagOverrides) -> anyhow::Result<(Settings, Vec<String>)> {
         let flags = FlagOverrides {
             data_dir: self.data_dir.clone().or(extra.data_dir.clone()),
             ..extra
         };
-        Ok(Settings::load(self.config.as_deref(), &flags)?)
+        Ok(Settings::load_with_warnings(self.config.as_deref(), &flags)?)
     }
 }

@@ -42,8 +42,11 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         }),
         ..Default::default()
     };
-    let settings = global.settings(flags)?;
+    let (settings, warnings) = global.settings_with_warnings(flags)?;
     crate::logging::init(settings.log_format, "info");
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot listen for SIGTERM")?;
     let shutdown = async move {

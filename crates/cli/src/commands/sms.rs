@@ -4,6 +4,10 @@ use thingstead::device::{Mode, check_sms};
 
 use super::device_args::DeviceArgs;
 
+/// What a successful `sms` did.
+const QUEUED: &str = "queued in the cloud's outbox: the server sends it through its SMS provider \
+     (sms.provider; with none it stays queued); GET /api/1/sms shows its state";
+
 /// Send an SMS through the cloud as a device.
 #[derive(clap::Args, Debug)]
 pub struct SmsArgs {
@@ -26,15 +30,28 @@ pub async fn run(args: SmsArgs) -> anyhow::Result<()> {
         .send_sms(&args.destination, &text)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
-        "{}",
+    // Code 0 means the server committed the SMS to its outbox, not that it
+    // reached a phone: the dispatcher sends it through the configured
+    // provider (sms.provider), and with none it stays queued. The reply to
+    // an SMS frame is bare digits (hologram-python reads nothing else), so
+    // it carries no outbox id; GET /api/1/sms lists the outbox.
+    let line = if outcome.is_success() {
+        serde_json::json!({
+            "destination": args.destination,
+            "message": text,
+            "code": outcome.code(),
+            "state": "queued",
+            "description": QUEUED,
+        })
+    } else {
         serde_json::json!({
             "destination": args.destination,
             "message": text,
             "code": outcome.code(),
             "description": outcome.description(),
         })
-    );
+    };
+    println!("{line}");
     if !outcome.is_success() {
         anyhow::bail!("the SMS was not accepted: {}", outcome.description());
     }

@@ -209,16 +209,26 @@ fn device_create_list_totp_delete_and_errors() {
     let other = env.admin(&["device", "list", "--org", "other"]);
     assert_eq!(column(&other, "uuid"), [field(&created[6], "uuid")]);
 
-    // TOTP provisioning.
+    // TOTP: nothing to show before a seed is provisioned.
     let uuid = field(&created[0], "uuid").to_string();
-    let t = env.admin(&["device", "totp", "--uuid", &uuid]);
+    let e = env.admin_err(&["device", "totp", "show", "--uuid", &uuid]);
+    assert!(e.contains("no TOTP seed") && e.contains("rotate"), "{e}");
+    // The old form, which silently replaced the seed, is gone.
+    assert!(!env.admin_out(&["device", "totp", "--uuid", &uuid]).status.success());
+    let t = env.admin(&["device", "totp", "rotate", "--uuid", &uuid]);
     assert_eq!(field(&t, "uuid"), uuid);
+    assert_eq!(field(&t, "previous_seed"), "none", "{t}");
     let seed = field(&t, "secret");
     let uri = field(&t, "otpauth_uri");
     assert!(
         uri.starts_with("otpauth://totp/") && uri.contains(&format!("secret={seed}")),
         "{uri}"
     );
+    // show reads the current seed without changing it.
+    for _ in 0..2 {
+        let shown = env.admin(&["device", "totp", "show", "--uuid", &uuid]);
+        assert_eq!((field(&shown, "secret"), field(&shown, "otpauth_uri")), (seed, uri));
+    }
     let out = env.admin_out(&["device", "list", "--org", "acme"]);
     assert!(!out.stdout.contains(seed), "TOTP seed in list: {}", out.stdout);
     let shown = arr(&out.json())
@@ -227,10 +237,16 @@ fn device_create_list_totp_delete_and_errors() {
         .cloned()
         .unwrap();
     assert_eq!(shown["totp"], true, "{shown}");
-    let t2 = env.admin(&["device", "totp", "--uuid", &uuid]);
-    assert_ne!(field(&t2, "secret"), seed, "re-provisioning must replace the seed");
-    let e = env.admin_err(&["device", "totp", "--uuid", "00000000-0000-0000-0000-000000000000"]);
-    assert!(e.contains("not found"), "{e}");
+    // rotate replaces it, and says the old one stops working.
+    let t2 = env.admin(&["device", "totp", "rotate", "--uuid", &uuid]);
+    assert_ne!(field(&t2, "secret"), seed, "rotate must replace the seed");
+    assert!(field(&t2, "previous_seed").contains("no longer works"), "{t2}");
+    let shown = env.admin(&["device", "totp", "show", "--uuid", &uuid]);
+    assert_eq!(field(&shown, "secret"), field(&t2, "secret"));
+    for sub in ["show", "rotate"] {
+        let e = env.admin_err(&["device", "totp", sub, "--uuid", "00000000-0000-0000-0000-000000000000"]);
+        assert!(e.contains("not found"), "{sub}: {e}");
+    }
 
     // Errors.
     let e = env.admin_err(&["device", "create", "--org", "nope"]);
@@ -485,4 +501,85 @@ async fn admin_against_a_running_server_takes_effect_at_once() {
         .unwrap();
     assert_eq!(resp.status(), 401, "a deleted API key still works");
     server.stop().await;
+}
+
+/// Whether `username` of `org` has `password`, read from the store itself.
+fn password_is(env: &Env, org: &str, username: &str, password: &str) -> bool {
+    let settings = thingstead_server::Settings {
+        data_dir: env.data_dir(),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let p = thingstead_server::open_platform(&settings, thingstead_server::OpenMode::Existing)
+            .await
+            .expect("open the store");
+        let t = p.tenant(org).await.expect("org");
+        let ok = p.verify_user(&t, username, password).await.expect("verify");
+        p.close().await;
+        ok
+    })
+}
+
+#[test]
+fn user_password_from_stdin_or_a_clear_error() {
+    let env = Env::new();
+    env.admin(&["org", "create", "acme"]);
+    let create = |username: &str, extra: &[&str], stdin: Option<&str>| {
+        let mut c = env.cmd(&["admin", "user", "create", "--org", "acme", "--username", username]);
+        c.args(extra);
+        let Some(input) = stdin else { return env.run(c) };
+        let path = env.write(&format!("{username}.stdin"), input);
+        c.stdin(std::fs::File::open(path).unwrap());
+        env.run(c)
+    };
+
+    // One line from stdin, its line ending not part of the password.
+    create(
+        "ann",
+        &["--password-stdin"],
+        Some("correct horse battery\r\nignored second line\n"),
+    )
+    .json();
+    assert!(password_is(&env, "acme", "ann", "correct horse battery"));
+    assert!(!password_is(&env, "acme", "ann", "correct horse battery\r"));
+    create("bob", &["--password-stdin"], Some("no-newline-at-all")).json();
+    assert!(password_is(&env, "acme", "bob", "no-newline-at-all"));
+
+    // Neither flag, stdin not a terminal: a clear error, not a prompt that hangs.
+    let e = create("cy", &[], None).error_line();
+    assert!(e.contains("--password-stdin"), "{e}");
+    let e = create("cy", &["--password-stdin"], Some("")).error_line();
+    assert!(e.contains("empty"), "{e}");
+    // Both at once is a usage error.
+    let out = create("cy", &["--password", "pw-on-the-line", "--password-stdin"], Some("x\n"));
+    assert!(!out.status.success());
+    // --password still works.
+    create("dee", &["--password", "visible-but-works"], None).json();
+    assert!(password_is(&env, "acme", "dee", "visible-but-works"));
+    assert_eq!(env.admin(&["user", "list"]).as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn admin_times_are_rfc3339_utc() {
+    let env = Env::new();
+    env.admin(&["org", "create", "acme"]);
+    env.admin(&["device", "create", "--org", "acme"]);
+    env.admin(&["apikey", "create", "--org", "acme"]);
+    for what in ["org", "device", "apikey"] {
+        let list = env.admin(&[what, "list"]);
+        for x in arr(&list) {
+            let t = field(x, "created_at");
+            // e.g. 2026-11-28T10:00:00.123Z
+            assert!(
+                t.len() == 24 && t.as_bytes()[10] == b'T' && t.ends_with('Z') && t.starts_with("20"),
+                "{what} created_at {t:?}"
+            );
+        }
+    }
+    let d = &env.admin(&["device", "list"])[0];
+    assert_eq!(d["last_seen_at"], Value::Null, "{d}");
 }

@@ -432,6 +432,13 @@ async fn sms_is_queued_and_a_bad_destination_is_refused() {
     };
     assert_eq!(lines.len(), 1, "stdout: {}", out.stdout);
     assert_eq!(lines[0]["code"], 0, "{}", lines[0]);
+    // Queued, not sent: no provider is configured.
+    assert_eq!(lines[0]["state"], "queued", "{}", lines[0]);
+    let said = lines[0]["description"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("queued in the cloud's outbox") && !said.contains("sent successfully"),
+        "{said}"
+    );
     assert_eq!(lines[0]["destination"], "+15555550123");
     assert_eq!(lines[0]["message"], "hi there");
 
@@ -439,6 +446,7 @@ async fn sms_is_queued_and_a_bad_destination_is_refused() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["text"], "hi there", "{}", rows[0]);
     assert!(rows[0].to_string().contains("+15555550123"), "{}", rows[0]);
+    assert_eq!(rows[0]["state"], "queued", "{}", rows[0]);
 
     // An invalid destination: refused before anything is sent.
     let out = tool(
@@ -507,7 +515,7 @@ async fn send_with_totp_is_stored() {
     let port = port_of(&server);
 
     // Each TOTP device sends once: a code is good once per 30 s step.
-    let t = env.admin(&["device", "totp", "--uuid", &uuid]);
+    let t = env.admin(&["device", "totp", "rotate", "--uuid", &uuid]);
     let seed = t["secret"].as_str().expect("secret").to_string();
     let out = send(
         &env,
@@ -530,7 +538,7 @@ async fn send_with_totp_is_stored() {
     // The otpauth URI works as the secret as well.
     let d2 = env.admin(&["device", "create", "--org", "acme"]);
     let uuid2 = d2["uuid"].as_str().unwrap().to_string();
-    let t2 = env.admin(&["device", "totp", "--uuid", &uuid2]);
+    let t2 = env.admin(&["device", "totp", "rotate", "--uuid", &uuid2]);
     let uri = t2["otpauth_uri"].as_str().expect("otpauth_uri");
     let out = send(
         &env,
@@ -551,7 +559,7 @@ async fn send_with_totp_is_stored() {
     // And from a config file with device_id + private_key.
     let d3 = env.admin(&["device", "create", "--org", "acme"]);
     let uuid3 = d3["uuid"].as_str().unwrap().to_string();
-    let t3 = env.admin(&["device", "totp", "--uuid", &uuid3]);
+    let t3 = env.admin(&["device", "totp", "rotate", "--uuid", &uuid3]);
     let cfg = env.write(
         "totp.toml",
         &format!(
@@ -565,7 +573,27 @@ async fn send_with_totp_is_stored() {
     // A wrong secret is refused.
     let d4 = env.admin(&["device", "create", "--org", "acme"]);
     let uuid4 = d4["uuid"].as_str().unwrap().to_string();
-    env.admin(&["device", "totp", "--uuid", &uuid4]);
+    let old_seed = env.admin(&["device", "totp", "rotate", "--uuid", &uuid4])["secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    env.admin(&["device", "totp", "rotate", "--uuid", &uuid4]);
+    // The seed before a rotation stops working.
+    let out = send(
+        &env,
+        &[
+            "--uuid",
+            &uuid4,
+            "--totp-secret",
+            &old_seed,
+            "--host",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "old-seed",
+        ],
+    );
+    assert!(!out.status.success(), "a rotated-out seed was accepted: {}", out.stdout);
     let out = send(
         &env,
         &[

@@ -182,35 +182,117 @@ fn config_example_parses_and_equals_the_defaults() {
     assert_eq!(print(&env, c), defaults);
 }
 
+/// A failed command's stderr: `error: config file ...` with the TOML
+/// error's line and column and its caret diagram, nothing on stdout.
+#[track_caller]
+fn toml_error(out: &crate::support::Output, line: usize, column: usize, source_line: &str) -> String {
+    assert!(!out.status.success(), "{} succeeded", out.what);
+    assert!(out.stdout.trim().is_empty(), "stdout on error: {:?}", out.stdout);
+    let e = out.stderr.clone();
+    assert!(e.starts_with("error: config file "), "{e}");
+    assert!(e.contains(&format!("line {line}, column {column}")), "{e}");
+    assert!(
+        e.contains(&format!("{line} | {source_line}\n")),
+        "no source line in {e}"
+    );
+    assert!(
+        e.lines().any(|l| l.trim_start().starts_with('|') && l.ends_with('^')),
+        "no caret in {e}"
+    );
+    e
+}
+
 #[test]
 fn unknown_config_key_is_a_clear_error() {
     let env = Env::new();
-    for (name, body, key) in [
-        ("top.toml", "bogus_key = 1\n", "bogus_key"),
-        ("nested.toml", "[device]\nmax_frme = 100\n", "max_frme"),
+    for (name, body, key, line) in [
+        ("top.toml", "bogus_key = 1\n", "bogus_key", 1),
+        ("nested.toml", "[device]\nmax_frme = 100\n", "max_frme", 2),
+        (
+            "deep.toml",
+            "http = \"127.0.0.1:0\"\n\n[sms]\nprovdr = \"smpp\"\n",
+            "provdr",
+            4,
+        ),
     ] {
         let file = env.write(name, body);
         let mut c = env.bare();
         c.arg("--config").arg(&file).args(["config", "print"]);
-        let e = env.run(c).error_line();
-        assert!(e.contains(key), "error does not name {key}: {e}");
+        let source_line = body.lines().nth(line - 1).unwrap();
+        let e = toml_error(&env.run(c), line, 1, source_line);
+        assert!(
+            e.contains(&format!("unknown field `{key}`")),
+            "error does not name {key}: {e}"
+        );
+        assert!(!e.contains("default."), "figment's profile in {e}");
 
         let mut c = env.serve_cmd(&["--http", "127.0.0.1:0", "--device-tcp", "127.0.0.1:0"]);
         c.arg("--config").arg(&file);
         let out = env.run(c);
         assert!(!out.status.success(), "serve started with unknown key {key}");
-        assert!(
-            out.stderr.contains(key),
-            "serve error does not name {key}: {}",
-            out.stderr
-        );
+        toml_error(&out, line, 1, source_line);
         assert!(!env.ready_file().exists(), "ready file written although serve failed");
     }
     // Malformed TOML as well.
     let file = env.write("broken.toml", "http = \n");
     let mut c = env.bare();
     c.arg("--config").arg(&file).args(["config", "print"]);
-    env.run(c).error_line();
+    toml_error(&env.run(c), 1, 8, "http = ");
+}
+
+#[test]
+fn a_mistyped_variable_is_warned_about_with_the_nearest_setting() {
+    let env = Env::new();
+    let mut c = env.bare();
+    c.env("THINGSTEAD_SMS__PROVDER", "smpp")
+        .env("THINGSTEAD_HTTP", "127.0.0.7:0")
+        .env("THINGSTEAD_APIKEY", "read-by-the-cli")
+        .env("THINGSTEAD_BIN", "/read/by/scripts")
+        .args(["config", "print"]);
+    let out = env.run(c);
+    let t: toml::Table = toml::from_str(out.ok()).unwrap();
+    assert_eq!(s(&t, "http"), "127.0.0.7:0");
+    assert_eq!(s(&t, "sms.provider"), "none", "the typo was read");
+    let warnings: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(warnings.len(), 1, "{:?}", out.stderr);
+    assert!(
+        warnings[0].starts_with("warning: THINGSTEAD_SMS__PROVDER")
+            && warnings[0].contains("sms.provider (THINGSTEAD_SMS__PROVIDER)"),
+        "{}",
+        warnings[0]
+    );
+
+    // serve logs it at warn and starts.
+    let mut c = env.serve_cmd(&["--http", "127.0.0.1:0", "--device-tcp", "127.0.0.1:0"]);
+    c.env("THINGSTEAD_DEVICE__MAX_FRAMES", "1");
+    let server = env.spawn_server(c);
+    let logs = server.logs();
+    assert!(
+        logs.lines().any(|l| l.contains("WARN")
+            && l.contains("THINGSTEAD_DEVICE__MAX_FRAMES")
+            && l.contains("device.max_frame")),
+        "{logs}"
+    );
+    server.kill();
+}
+
+#[test]
+fn bad_listen_addresses_are_caught_by_config_print() {
+    let env = Env::new();
+    for (var, value, key, why) in [
+        ("THINGSTEAD_HTTP", "127.0.0.1:99999", "http", "65535"),
+        ("THINGSTEAD_DEVICE_TCP", "127.0.0.1", "device_tcp", "host:port"),
+        ("THINGSTEAD_HTTP", "my_host:80", "http", "host name"),
+    ] {
+        let mut c = env.bare();
+        c.env(var, value).args(["config", "print"]);
+        let e = env.run(c).error_line();
+        assert!(e.contains(&format!("{key} = \"{value}\"")) && e.contains(why), "{e}");
+    }
+    let file = env.write("addr.toml", "http = \"localhost:8080\"\ndevice_tcp = \"[::1]:0\"\n");
+    let mut c = env.bare();
+    c.arg("--config").arg(&file).args(["config", "print"]);
+    env.run(c).ok();
 }
 
 /// `serve` binds what the layers say: flag over env over file.

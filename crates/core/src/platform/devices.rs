@@ -124,6 +124,20 @@ impl Platform {
         })
     }
 
+    /// A device's current TOTP seed and URI; `NotFound` when the device has none.
+    pub async fn device_totp(&self, tenant: &Tenant, uuid: &str) -> Result<TotpProvisioned, CoreError> {
+        let device = self.device(tenant, uuid).await?;
+        let seed = device
+            .totp_seed
+            .ok_or_else(|| CoreError::NotFound(format!("TOTP seed of device {uuid}")))?;
+        let otpauth_uri = totp::otpauth_uri(&seed, uuid)?;
+        Ok(TotpProvisioned {
+            uuid: uuid.to_owned(),
+            secret: seed,
+            otpauth_uri,
+        })
+    }
+
     /// Authenticates a device on the device protocol. Unknown keys, unknown
     /// uuids, wrong or replayed codes all give `Unauthorized`.
     pub async fn authenticate_device(&self, auth: &DeviceAuth) -> Result<(Tenant, DeviceRecord), CoreError> {

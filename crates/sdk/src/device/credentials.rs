@@ -15,7 +15,7 @@ pub const DEFAULT_PORT: u16 = 9999;
 /// `Credentials`: the 8-character device key is `cloud_id` (4 characters) +
 /// `cloud_key` (4 characters); TOTP authentication uses `device_id` (the
 /// device uuid) and `private_key` (the TOTP seed: a base32 secret or an
-/// `otpauth://` URI, as `thingstead admin device totp --uuid U` prints).
+/// `otpauth://` URI, as `thingstead admin device totp show --uuid U` prints).
 ///
 /// `Debug` masks the secrets.
 ///

@@ -88,6 +88,14 @@ async fn messages_wait_offline_survive_a_restart_and_flush_in_order_on_connect()
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(client.buffered_count().await.unwrap(), 0);
+    // The watcher may flush (seeing the network up) before it re-broadcasts
+    // the queued connect event: wait for the event, bounded.
+    for _ in 0..100 {
+        if *connected.lock().unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(*connected.lock().unwrap(), 1);
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let ours = format!("{FLUSHED_MESSAGE_LOG} buffer={}", dir.path().display());

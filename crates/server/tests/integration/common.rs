@@ -95,3 +95,27 @@ pub fn accept_one(listener: tokio::net::TcpListener) -> tokio::task::JoinHandle<
         buf
     })
 }
+
+/// The value of one series in `/metrics` (0 when absent).
+pub async fn metric(server: &thingstead_server::testing::TestServer, series: &str) -> f64 {
+    let text = http()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
+/// Connects to `server` from the local address `from` (any 127.x works on Linux loopback).
+pub async fn connect_from(from: &str, server: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("address"))
+        .expect("bind");
+    socket.connect(server).await.expect("connect")
+}

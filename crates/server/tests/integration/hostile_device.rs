@@ -8,39 +8,15 @@ use std::time::Duration;
 use thingstead_proto::device::{DeviceFrame, TotpFrame, TotpPayload};
 use thingstead_server::testing::TestServer;
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 
-use super::common::{http, message_frame, read_to_close, send_frame};
-
-/// Connects to `server` from the local address `from` (any 127.x works on Linux loopback).
-async fn connect_from(from: &str, server: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket
-        .bind(format!("{from}:0").parse().expect("address"))
-        .expect("bind");
-    socket.connect(server).await.expect("connect")
-}
+use super::common::{connect_from, message_frame, metric, read_to_close, send_frame};
 
 /// Sends one frame from `from` and reads the reply until the server closes.
 async fn send_frame_from(from: &str, server: SocketAddr, frame: &[u8]) -> Vec<u8> {
     let mut s = connect_from(from, server).await;
     s.write_all(frame).await.expect("write");
     read_to_close(&mut s).await
-}
-
-/// The value of one series in `/metrics` (0 when absent).
-async fn metric(server: &TestServer, series: &str) -> f64 {
-    let text = http()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
-        .unwrap_or(0.0)
 }
 
 fn totp_frame(uuid: &str, otp: &str) -> Vec<u8> {

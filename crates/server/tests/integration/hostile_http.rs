@@ -12,7 +12,7 @@ use thingstead_server::testing::TestServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::common::http;
+use super::common::{http, metric};
 
 /// A client whose connections come from `ip`, giving up after 1 s.
 fn client_from(ip: &str) -> reqwest::Client {
@@ -86,21 +86,6 @@ async fn read_response(s: &mut TcpStream) -> (u16, Vec<u8>) {
     tokio::time::timeout(Duration::from_secs(5), read)
         .await
         .expect("a response within 5 s")
-}
-
-/// The value of one series in /metrics (0 when absent).
-async fn metric(server: &TestServer, series: &str) -> f64 {
-    let text = http()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
 }
 
 #[tokio::test]
