@@ -11,6 +11,8 @@ mod device_tools;
 mod durability;
 #[path = "integration/messages.rs"]
 mod messages;
+#[path = "integration/postgres.rs"]
+mod postgres;
 #[path = "integration/server.rs"]
 mod server;
 #[path = "integration/settings.rs"]

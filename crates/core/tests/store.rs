@@ -1,37 +1,198 @@
-//! The store test suite. Each test takes a fresh store from `open`; a
-//! second backend (PostgreSQL) runs the same functions.
+//! The store conformance suite. Every test in `both!` runs against each
+//! backend: SQLite in a temp dir, and (with feature `postgres`) PostgreSQL,
+//! a fresh database per test on one throwaway cluster started once per test
+//! binary. Tests of one backend's own files stay in their own section.
 
 use std::sync::Arc;
 
 use thingstead_core::OrgName;
 use thingstead_core::master_key::MasterKey;
-use thingstead_core::records::{MessageQuery, NewMessage};
+use thingstead_core::records::{MessageQuery, MessageRecord, NewMessage, SmsState, SmsUpdate};
 use thingstead_core::store::sqlite::SqliteStore;
 use thingstead_core::store::{NewDevice, RegistryStore, Store, StoreError};
 
-fn key(dir: &std::path::Path) -> MasterKey {
-    MasterKey::load_or_generate(&dir.join("master.key")).expect("master key")
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Postgres,
 }
 
-fn open(dir: &std::path::Path) -> Arc<dyn Store> {
-    Arc::new(SqliteStore::open(dir, key(dir)).expect("open store"))
+/// One test's store location: a temp dir (SQLite's data dir, and the
+/// master key file for both), and for PostgreSQL a fresh database.
+struct Env {
+    backend: Backend,
+    dir: tempfile::TempDir,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    url: Option<String>,
 }
+
+#[cfg(feature = "postgres")]
+fn cluster() -> &'static thingstead_testkit::postgres::PgCluster {
+    static CLUSTER: std::sync::OnceLock<thingstead_testkit::postgres::PgCluster> = std::sync::OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        thingstead_testkit::postgres::PgCluster::start()
+            .unwrap_or_else(|e| panic!("the PostgreSQL store tests need PostgreSQL 15: {e}"))
+    })
+}
+
+#[cfg(feature = "postgres")]
+async fn raw_pg(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+impl Env {
+    async fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match backend {
+            Backend::Sqlite => None,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => Some(
+                tokio::task::spawn_blocking(|| cluster().create_database().expect("create database"))
+                    .await
+                    .unwrap(),
+            ),
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => unreachable!("built without feature postgres"),
+        };
+        Self { backend, dir, url }
+    }
+
+    fn key(&self) -> MasterKey {
+        MasterKey::load_or_generate(&self.dir.path().join("master.key")).expect("master key")
+    }
+
+    async fn open(&self) -> Arc<dyn Store> {
+        self.open_with(self.key()).await.expect("open store")
+    }
+
+    async fn open_with(&self, key: MasterKey) -> Result<Arc<dyn Store>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => Ok(Arc::new(SqliteStore::open(self.dir.path(), key)?)),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => Ok(Arc::new(
+                thingstead_core::store::postgres::PgStore::open(self.url.as_deref().unwrap(), key).await?,
+            )),
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => unreachable!(),
+        }
+    }
+
+    /// Pretends a newer binary migrated the store.
+    async fn set_schema_version(&self, version: i64) {
+        match self.backend {
+            Backend::Sqlite => {
+                let conn = rusqlite::Connection::open(self.dir.path().join("thingstead.db")).unwrap();
+                conn.pragma_update(None, "user_version", version).unwrap();
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => {
+                raw_pg(self.url.as_deref().unwrap())
+                    .await
+                    .execute(
+                        "INSERT INTO schema_version (version, applied_at) VALUES ($1, 0)",
+                        &[&version],
+                    )
+                    .await
+                    .unwrap();
+            }
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => unreachable!(),
+        }
+    }
+
+    /// Everything the database holds, as bytes: SQLite's files (database,
+    /// WAL, shm); every row of every PostgreSQL table as text.
+    async fn raw(&self) -> Vec<u8> {
+        match self.backend {
+            Backend::Sqlite => raw_database(self.dir.path()),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => {
+                let c = raw_pg(self.url.as_deref().unwrap()).await;
+                let tables = c
+                    .query(
+                        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+                        &[],
+                    )
+                    .await
+                    .unwrap();
+                assert!(tables.len() >= 10, "{} tables", tables.len());
+                let mut all = Vec::new();
+                for t in tables {
+                    let name: String = t.get(0);
+                    for r in c
+                        .query(&format!("SELECT t::text FROM \"{name}\" t"), &[])
+                        .await
+                        .unwrap()
+                    {
+                        all.extend(r.get::<_, String>(0).into_bytes());
+                    }
+                }
+                all
+            }
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => unreachable!(),
+        }
+    }
+}
+
+/// Each listed test, once per backend.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await
+                }
+            )*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    concurrent_writes_are_group_committed_and_all_durable,
+    a_failing_write_does_not_spoil_its_batch,
+    a_failing_message_does_not_spoil_its_batch,
+    every_call_is_scoped_by_its_tenant,
+    unique_keys_conflict_and_deleting_an_org_removes_what_it_owns,
+    concurrent_creates_of_one_name_or_key_conflict_once,
+    totp_steps_are_used_once_and_in_order,
+    a_totp_step_is_used_once_under_concurrency,
+    a_newer_schema_is_refused,
+    ingest_by_key_resolves_the_device_in_the_same_write,
+    retention_deletes_oldest_first_in_bounded_chunks,
+    a_repeated_idempotency_key_stores_nothing_new,
+    one_idempotency_key_sent_concurrently_is_stored_once,
+    paging_is_stable_under_concurrent_inserts,
+    everything_survives_a_reopen,
+    a_copy_of_the_database_reveals_no_credential,
+    another_master_key_is_refused,
+);
 
 /// A fresh store with organization `name` and its device `d1` (key `aaaaaaaa`).
-/// The temp dir lives as long as the returned guard.
-async fn store_with_device(name: &str) -> (tempfile::TempDir, Arc<dyn Store>, thingstead_core::Tenant) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+/// The env (temp dir, database) lives as long as the returned guard.
+async fn store_with_device(b: Backend, name: &str) -> (Env, Arc<dyn Store>, thingstead_core::Tenant) {
+    let env = Env::new(b).await;
+    let store = env.open().await;
     let tenant = store.create_org(&org(name)).await.unwrap();
     store.create_device(&tenant, device("d1", "aaaaaaaa")).await.unwrap();
-    (dir, store, tenant)
+    (env, store, tenant)
 }
 
 /// Every message of a tenant, newest first.
-async fn all_messages(
-    store: &Arc<dyn Store>,
-    tenant: &thingstead_core::Tenant,
-) -> Vec<thingstead_core::records::MessageRecord> {
+async fn all_messages(store: &Arc<dyn Store>, tenant: &thingstead_core::Tenant) -> Vec<MessageRecord> {
     let query = MessageQuery {
         limit: 1000,
         ..Default::default()
@@ -64,14 +225,32 @@ fn message(text: &str) -> NewMessage {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_writes_are_group_committed_and_all_durable() {
-    let (dir, store, t) = store_with_device("acme").await;
+fn keyed(text: &str, key: &str) -> NewMessage {
+    NewMessage {
+        idempotency_key: Some(key.into()),
+        ..message(text)
+    }
+}
+
+async fn concurrent_writes_are_group_committed_and_all_durable(b: Backend) {
+    let (env, store, t) = store_with_device(b, "acme").await;
     let before = store.stats();
     let writers: Vec<_> = (0..500)
         .map(|i| {
             let (store, t) = (store.clone(), t.clone());
-            tokio::spawn(async move { store.insert_message(&t, "d1", message(&format!("m{i}"))).await })
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    store
+                        .insert_message(&t, "d1", message(&format!("m{i}")))
+                        .await
+                        .map(|_| ())
+                } else {
+                    store
+                        .insert_message_by_key("aaaaaaaa", message(&format!("m{i}")))
+                        .await
+                        .map(|found| assert!(found.is_some()))
+                }
+            })
         })
         .collect();
     for w in writers {
@@ -86,16 +265,18 @@ async fn concurrent_writes_are_group_committed_and_all_durable() {
         "group commit shares transactions: {commits} commits for {writes} writes"
     );
     store.close().await;
-    let reopened = open(dir.path());
+    let reopened = env.open().await;
     let t = reopened.tenant(&org("acme")).await.unwrap().unwrap();
     let all = all_messages(&reopened, &t).await;
     assert_eq!(all.len(), 500);
+    let mut ids: Vec<_> = all.iter().map(|m| m.id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 500, "every message has its own id");
 }
 
-#[tokio::test]
-async fn a_failing_write_does_not_spoil_its_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+async fn a_failing_write_does_not_spoil_its_batch(b: Backend) {
+    let env = Env::new(b).await;
+    let store = env.open().await;
     let writes: Vec<_> = ["a", "b", "a", "c"]
         .into_iter()
         .map(|n| {
@@ -116,18 +297,43 @@ async fn a_failing_write_does_not_spoil_its_batch() {
     assert_eq!(names, ["a", "b", "c"]);
 }
 
-#[tokio::test]
-async fn every_call_is_scoped_by_its_tenant() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+/// A message of an organization deleted meanwhile fails alone; the
+/// messages queued beside it are stored.
+async fn a_failing_message_does_not_spoil_its_batch(b: Backend) {
+    let (_env, store, a) = store_with_device(b, "a").await;
+    let gone = store.create_org(&org("gone")).await.unwrap();
+    store.delete_org(&gone).await.unwrap();
+    let writes: Vec<_> = (0..40)
+        .map(|i| {
+            let (store, a, gone) = (store.clone(), a.clone(), gone.clone());
+            tokio::spawn(async move {
+                if i % 10 == 5 {
+                    (false, store.insert_message(&gone, "dx", message("lost")).await.is_ok())
+                } else {
+                    (true, store.insert_message(&a, "d1", message("kept")).await.is_ok())
+                }
+            })
+        })
+        .collect();
+    for w in writes {
+        let (should, did) = w.await.unwrap();
+        assert_eq!(should, did);
+    }
+    assert_eq!(all_messages(&store, &a).await.len(), 36);
+}
+
+async fn every_call_is_scoped_by_its_tenant(b: Backend) {
+    let env = Env::new(b).await;
+    let store = env.open().await;
     let a = store.create_org(&org("a")).await.unwrap();
     let b = store.create_org(&org("b")).await.unwrap();
     store.create_device(&a, device("da", "aaaaaaaa")).await.unwrap();
     let m = store.insert_message(&a, "da", message("for a")).await.unwrap().record;
-    store.enqueue_sms(&a, Some("da"), "+15555550123", "x").await.unwrap();
+    let sms = store.enqueue_sms(&a, Some("da"), "+15555550123", "x").await.unwrap();
     assert!(store.device(&b, "da").await.unwrap().is_none());
     assert!(store.list_devices(&b).await.unwrap().is_empty());
     assert!(store.message(&b, m.id).await.unwrap().is_none());
+    assert!(store.sms(&b, sms.id).await.unwrap().is_none());
     let q = MessageQuery {
         device_uuid: Some("da".into()),
         limit: 10,
@@ -146,10 +352,9 @@ async fn every_call_is_scoped_by_its_tenant() {
     assert_eq!(owner, a);
 }
 
-#[tokio::test]
-async fn unique_keys_conflict_and_deleting_an_org_removes_what_it_owns() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+async fn unique_keys_conflict_and_deleting_an_org_removes_what_it_owns(b: Backend) {
+    let env = Env::new(b).await;
+    let store = env.open().await;
     let a = store.create_org(&org("a")).await.unwrap();
     let b = store.create_org(&org("b")).await.unwrap();
     store.create_device(&a, device("d1", "kkkkkkkk")).await.unwrap();
@@ -164,16 +369,65 @@ async fn unique_keys_conflict_and_deleting_an_org_removes_what_it_owns() {
         Err(StoreError::Conflict(_))
     ));
     store.create_user(&b, "ann", "hash").await.unwrap();
+    store.create_app(&a, "app1", "app", "k").await.unwrap();
+    assert!(matches!(
+        store.create_app(&b, "app1", "app", "k").await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.create_api_key(&a, "key1", "tsk_", "h1").await.unwrap();
+    assert!(matches!(
+        store.create_api_key(&b, "key2", "tsk_", "h1").await,
+        Err(StoreError::Conflict(_))
+    ));
     store.insert_message(&a, "d1", message("x")).await.unwrap();
     store.delete_org(&a).await.unwrap();
     assert!(store.device_by_key("kkkkkkkk").await.unwrap().is_none());
     assert!(store.tenant(&org("a")).await.unwrap().is_none());
+    assert!(store.tenant_by_api_key_hash("h1").await.unwrap().is_none());
     assert_eq!(store.list_users(&b).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn totp_steps_are_used_once_and_in_order() {
-    let (_dir, store, a) = store_with_device("a").await;
+/// Uniqueness lives in the store, not in a check before the write: racing
+/// creates of one name or device key succeed once.
+async fn concurrent_creates_of_one_name_or_key_conflict_once(b: Backend) {
+    let env = Env::new(b).await;
+    let store = env.open().await;
+    let orgs: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.create_org(&org("same")).await })
+        })
+        .collect();
+    let mut created = 0;
+    for w in orgs {
+        match w.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(created, 1);
+    let t = store.tenant(&org("same")).await.unwrap().unwrap();
+    let devices: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, t) = (store.clone(), t.clone());
+            tokio::spawn(async move { store.create_device(&t, device(&format!("d{i}"), "samekey1")).await })
+        })
+        .collect();
+    let mut created = 0;
+    for w in devices {
+        match w.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(store.list_devices(&t).await.unwrap().len(), 1);
+}
+
+async fn totp_steps_are_used_once_and_in_order(b: Backend) {
+    let (_env, store, a) = store_with_device(b, "a").await;
     store.set_device_totp(&a, "d1", "JBSWY3DPEHPK3PXP").await.unwrap();
     assert!(store.consume_totp_step(&a, "d1", 100).await.unwrap());
     assert!(!store.consume_totp_step(&a, "d1", 100).await.unwrap());
@@ -181,43 +435,35 @@ async fn totp_steps_are_used_once_and_in_order() {
     assert!(store.consume_totp_step(&a, "d1", 101).await.unwrap());
 }
 
-#[tokio::test]
-async fn a_newer_schema_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    store.close().await;
-    let conn = rusqlite::Connection::open(dir.path().join("thingstead.db")).unwrap();
-    conn.pragma_update(None, "user_version", 999).unwrap();
-    drop(conn);
-    match SqliteStore::open(dir.path(), key(dir.path())) {
+async fn a_totp_step_is_used_once_under_concurrency(b: Backend) {
+    let (_env, store, a) = store_with_device(b, "a").await;
+    store.set_device_totp(&a, "d1", "JBSWY3DPEHPK3PXP").await.unwrap();
+    let tries: Vec<_> = (0..16)
+        .map(|_| {
+            let (store, a) = (store.clone(), a.clone());
+            tokio::spawn(async move { store.consume_totp_step(&a, "d1", 500).await.unwrap() })
+        })
+        .collect();
+    let mut accepted = 0;
+    for t in tries {
+        accepted += usize::from(t.await.unwrap());
+    }
+    assert_eq!(accepted, 1, "one login per TOTP step");
+}
+
+async fn a_newer_schema_is_refused(b: Backend) {
+    let env = Env::new(b).await;
+    env.open().await.close().await;
+    env.set_schema_version(999).await;
+    match env.open_with(env.key()).await {
         Err(e @ StoreError::SchemaTooNew { found: 999, .. }) => assert!(e.to_string().contains("newer")),
         Err(e) => panic!("wrong error {e}"),
         Ok(_) => panic!("a newer schema must be refused"),
     }
 }
 
-#[tokio::test]
-async fn the_data_dir_is_private() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    SqliteStore::prepare_dir(&data).unwrap();
-    let store = SqliteStore::open(&data, key(&data)).unwrap();
-    let t = store.create_org(&org("a")).await.unwrap();
-    store.create_device(&t, device("d1", "aaaaaaaa")).await.unwrap();
-    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
-    // The database, its WAL and shared-memory files, and the key file.
-    let files: Vec<_> = std::fs::read_dir(&data).unwrap().map(|e| e.unwrap().path()).collect();
-    assert!(files.len() >= 3, "{files:?}");
-    for f in files {
-        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "{}", f.display());
-    }
-}
-
-#[tokio::test]
-async fn ingest_by_key_resolves_the_device_in_the_same_write() {
-    let (_dir, store, a) = store_with_device("a").await;
+async fn ingest_by_key_resolves_the_device_in_the_same_write(b: Backend) {
+    let (_env, store, a) = store_with_device(b, "a").await;
     let mut m = message("hello");
     m.peer = "10.1.2.3:4567".into();
     let (tenant, stored) = store.insert_message_by_key("aaaaaaaa", m).await.unwrap().unwrap();
@@ -238,11 +484,13 @@ async fn ingest_by_key_resolves_the_device_in_the_same_write() {
     );
     let all = all_messages(&store, &a).await;
     assert_eq!(all.len(), 1);
+    assert_eq!(all[0], stored.record, "what the caller heard is what was stored");
 }
 
-#[tokio::test]
-async fn retention_deletes_oldest_first_in_bounded_chunks() {
-    let (_dir, store, a) = store_with_device("a").await;
+async fn retention_deletes_oldest_first_in_bounded_chunks(b: Backend) {
+    let (_env, store, a) = store_with_device(b, "a").await;
+    store.set_message_retention(&a, Some(60)).await.unwrap();
+    assert_eq!(store.org(&a).await.unwrap().message_retention_secs, Some(60));
     for (i, at) in [10, 20, 30, 40, 50, 1_000].into_iter().enumerate() {
         let mut m = message(&format!("m{i}"));
         m.received_at = at;
@@ -262,14 +510,9 @@ async fn retention_deletes_oldest_first_in_bounded_chunks() {
     assert_eq!(left[0].payload, b"m5");
 }
 
-#[tokio::test]
-async fn a_repeated_idempotency_key_stores_nothing_new() {
-    let (_dir, store, a) = store_with_device("a").await;
+async fn a_repeated_idempotency_key_stores_nothing_new(b: Backend) {
+    let (_env, store, a) = store_with_device(b, "a").await;
     store.create_device(&a, device("d2", "bbbbbbbb")).await.unwrap();
-    let keyed = |text: &str, key: &str| NewMessage {
-        idempotency_key: Some(key.into()),
-        ..message(text)
-    };
     let first = store.insert_message(&a, "d1", keyed("one", "k1")).await.unwrap();
     assert!(!first.duplicate);
     let again = store
@@ -307,6 +550,158 @@ async fn a_repeated_idempotency_key_stores_nothing_new() {
     assert_eq!(all.len(), 4);
 }
 
+/// Resends racing each other (so sharing one group commit) store one
+/// message; every one of them hears of that message.
+async fn one_idempotency_key_sent_concurrently_is_stored_once(b: Backend) {
+    let (_env, store, a) = store_with_device(b, "a").await;
+    let sends: Vec<_> = (0..32)
+        .map(|i| {
+            let (store, a) = (store.clone(), a.clone());
+            tokio::spawn(async move {
+                let m = keyed(&format!("copy {i}"), "same-key");
+                if i % 2 == 0 {
+                    store.insert_message(&a, "d1", m).await.unwrap()
+                } else {
+                    store.insert_message_by_key("aaaaaaaa", m).await.unwrap().unwrap().1
+                }
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for s in sends {
+        results.push(s.await.unwrap());
+    }
+    let fresh: Vec<_> = results.iter().filter(|r| !r.duplicate).collect();
+    assert_eq!(fresh.len(), 1, "exactly one copy is new");
+    let id = fresh[0].record.id;
+    assert!(results.iter().all(|r| r.record.id == id));
+    assert!(results.iter().all(|r| r.record.payload == fresh[0].record.payload));
+    assert_eq!(all_messages(&store, &a).await.len(), 1);
+}
+
+/// Paging with the `before_id` cursor while messages keep arriving neither
+/// repeats nor skips a message that was there when paging began.
+async fn paging_is_stable_under_concurrent_inserts(b: Backend) {
+    let (_env, store, a) = store_with_device(b, "a").await;
+    for i in 0..60 {
+        store
+            .insert_message(&a, "d1", message(&format!("old {i}")))
+            .await
+            .unwrap();
+    }
+    let existing: Vec<i64> = all_messages(&store, &a).await.iter().map(|m| m.id).collect();
+    let writer = {
+        let (store, a) = (store.clone(), a.clone());
+        tokio::spawn(async move {
+            for i in 0..100 {
+                store
+                    .insert_message(&a, "d1", message(&format!("new {i}")))
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let q = MessageQuery {
+            before_id: cursor,
+            limit: 7,
+            ..Default::default()
+        };
+        let page = store.list_messages(&a, &q).await.unwrap();
+        tokio::task::yield_now().await;
+        let Some(last) = page.last() else { break };
+        cursor = Some(last.id);
+        seen.extend(page.iter().map(|m| m.id));
+    }
+    writer.await.unwrap();
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first, no repeats");
+    for id in &existing {
+        assert!(seen.contains(id), "message {id} was skipped");
+    }
+    assert_eq!(all_messages(&store, &a).await.len(), 160);
+}
+
+/// What a caller heard was stored is there after the store is reopened.
+async fn everything_survives_a_reopen(b: Backend) {
+    let (env, store, a) = store_with_device(b, "a").await;
+    store.create_user(&a, "ann", "hash").await.unwrap();
+    store.set_device_totp(&a, "d1", "JBSWY3DPEHPK3PXP").await.unwrap();
+    assert!(store.consume_totp_step(&a, "d1", 7).await.unwrap());
+    store.create_app(&a, "app1", "app", "k").await.unwrap();
+    store
+        .create_client(&a, "client1", "hash", &["read".into(), "write".into()])
+        .await
+        .unwrap();
+    store.create_api_key(&a, "key1", "tsk_", "keyhash").await.unwrap();
+    let m = store.insert_message(&a, "d1", keyed("m", "k")).await.unwrap().record;
+    let sms = store.enqueue_sms(&a, Some("d1"), "+15555550123", "hi").await.unwrap();
+    store
+        .update_sms(
+            &a,
+            sms.id,
+            SmsUpdate {
+                state: SmsState::Sent,
+                attempts: 1,
+                provider_id: Some("p1".into()),
+                reason: None,
+                next_attempt_at: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let delivery = store
+        .record_delivery(
+            &a,
+            "d1",
+            "10.0.0.1:4010",
+            thingstead_core::records::DeliveryResult::Delivered,
+            None,
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(
+        matches!(store.list_orgs().await, Err(StoreError::Unavailable(_))),
+        "a closed store answers Unavailable"
+    );
+
+    let store = env.open().await;
+    let a = store.tenant(&org("a")).await.unwrap().unwrap();
+    assert_eq!(
+        store.user_password_hash(&a, "ann").await.unwrap().as_deref(),
+        Some("hash")
+    );
+    let d = store.device(&a, "d1").await.unwrap().unwrap();
+    assert_eq!(d.secret, "s");
+    assert_eq!(d.totp_seed.as_deref(), Some("JBSWY3DPEHPK3PXP"));
+    assert!(
+        !store.consume_totp_step(&a, "d1", 7).await.unwrap(),
+        "a used step stays used"
+    );
+    assert_eq!(store.list_apps(&a).await.unwrap().len(), 1);
+    assert_eq!(store.list_clients(&a).await.unwrap()[0].scopes, ["read", "write"]);
+    assert_eq!(store.tenant_by_api_key_hash("keyhash").await.unwrap(), Some(a.clone()));
+    assert_eq!(store.message(&a, m.id).await.unwrap(), Some(m.clone()));
+    assert!(
+        store
+            .insert_message(&a, "d1", keyed("again", "k"))
+            .await
+            .unwrap()
+            .duplicate
+    );
+    let (sms, history) = store.sms(&a, sms.id).await.unwrap().unwrap();
+    assert_eq!(sms.state, SmsState::Sent);
+    let states: Vec<_> = history.iter().map(|e| e.state).collect();
+    assert_eq!(states, [SmsState::Queued, SmsState::Sent]);
+    let deliveries = store.list_deliveries(&a, "d1", 10).await.unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].id, delivery.id);
+    // The SMS worker's scan sees nothing due: it was sent.
+    assert!(store.system_due_sms(i64::MAX, 10).await.unwrap().is_empty());
+}
+
 /// Every byte of the database files of `dir` (the database, WAL, shm).
 fn raw_database(dir: &std::path::Path) -> Vec<u8> {
     let mut all = Vec::new();
@@ -327,10 +722,9 @@ const SECRET: &str = "device-secret-0123456789abcdef";
 const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const APP_KEY: &str = "app-api-key-fedcba9876543210";
 
-#[tokio::test]
-async fn a_copy_of_the_database_reveals_no_credential() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+async fn a_copy_of_the_database_reveals_no_credential(b: Backend) {
+    let env = Env::new(b).await;
+    let store = env.open().await;
     let t = store.create_org(&org("a")).await.unwrap();
     let mut d = device("d1", "kq7z2m9x");
     d.secret = SECRET.into();
@@ -339,12 +733,10 @@ async fn a_copy_of_the_database_reveals_no_credential() {
     store.create_app(&t, "app1", "app", APP_KEY).await.unwrap();
     // Checked while the server would be running (WAL not yet folded in) and after close.
     for round in 0..2 {
-        let raw = raw_database(dir.path());
+        let raw = env.raw().await;
+        assert!(contains(&raw, "app1"), "the dump holds the rows");
         for secret in ["kq7z2m9x", SECRET, SEED, APP_KEY] {
-            assert!(
-                !contains(&raw, secret),
-                "round {round}: {secret} found in the database files"
-            );
+            assert!(!contains(&raw, secret), "round {round}: {secret} found in the database");
         }
         if round == 0 {
             let (tenant, found) = store.device_by_key("kq7z2m9x").await.unwrap().unwrap();
@@ -356,19 +748,44 @@ async fn a_copy_of_the_database_reveals_no_credential() {
     }
 }
 
-#[tokio::test]
-async fn another_master_key_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    open(dir.path()).close().await;
+async fn another_master_key_is_refused(b: Backend) {
+    let env = Env::new(b).await;
+    env.open().await.close().await;
     let other = tempfile::tempdir().unwrap();
-    match SqliteStore::open(dir.path(), key(other.path())) {
+    let other_key = MasterKey::load_or_generate(&other.path().join("master.key")).unwrap();
+    match env.open_with(other_key).await {
         Err(e) => assert!(e.to_string().contains("master key"), "{e}"),
         Ok(_) => panic!("a store sealed with another master key must not open"),
     }
 }
 
+// --- SQLite only: its files.
+
+fn sqlite_key(dir: &std::path::Path) -> MasterKey {
+    MasterKey::load_or_generate(&dir.join("master.key")).expect("master key")
+}
+
 #[tokio::test]
-async fn a_store_of_schema_3_is_converted_without_loss() {
+async fn sqlite_the_data_dir_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    SqliteStore::prepare_dir(&data).unwrap();
+    let store = SqliteStore::open(&data, sqlite_key(&data)).unwrap();
+    let t = store.create_org(&org("a")).await.unwrap();
+    store.create_device(&t, device("d1", "aaaaaaaa")).await.unwrap();
+    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
+    // The database, its WAL and shared-memory files, and the key file.
+    let files: Vec<_> = std::fs::read_dir(&data).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(files.len() >= 3, "{files:?}");
+    for f in files {
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+}
+
+#[tokio::test]
+async fn sqlite_a_store_of_schema_3_is_converted_without_loss() {
     let dir = tempfile::tempdir().unwrap();
     {
         let conn = rusqlite::Connection::open(dir.path().join("thingstead.db")).unwrap();
@@ -387,7 +804,7 @@ async fn a_store_of_schema_3_is_converted_without_loss() {
         ))
         .unwrap();
     }
-    let store = open(dir.path());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path(), sqlite_key(dir.path())).unwrap());
     let (t, d) = store.device_by_key("oldkey42").await.unwrap().unwrap();
     assert_eq!(
         (d.uuid.as_str(), d.name.as_str(), d.secret.as_str()),
@@ -402,5 +819,108 @@ async fn a_store_of_schema_3_is_converted_without_loss() {
     let raw = raw_database(dir.path());
     for secret in ["oldkey42", SECRET, SEED, APP_KEY] {
         assert!(!contains(&raw, secret), "{secret} survived the conversion");
+    }
+}
+
+// --- PostgreSQL only: nodes starting together, the database going away.
+
+#[cfg(feature = "postgres")]
+mod postgres_only {
+    use super::*;
+    use std::time::{Duration, Instant};
+    use thingstead_core::store::postgres::{PgStore, PoolLimits};
+    use thingstead_core::store::{MessageStore, StoreLifecycle};
+
+    /// Nodes starting together on an empty database migrate it once
+    /// (advisory lock) and all open.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nodes_starting_together_migrate_once() {
+        let env = Env::new(Backend::Postgres).await;
+        let url = env.url.clone().unwrap();
+        let opens: Vec<_> = (0..4)
+            .map(|_| {
+                let (url, key) = (url.clone(), env.key());
+                tokio::spawn(async move { PgStore::open(&url, key).await })
+            })
+            .collect();
+        let mut stores = Vec::new();
+        for o in opens {
+            stores.push(o.await.unwrap().expect("every node opens"));
+        }
+        let t = stores[0].create_org(&org("shared")).await.unwrap();
+        assert_eq!(stores[3].tenant(&org("shared")).await.unwrap(), Some(t));
+        let versions = raw_pg(&url)
+            .await
+            .query("SELECT version FROM schema_version", &[])
+            .await
+            .unwrap();
+        assert_eq!(versions.len() as i64, thingstead_core::store::postgres::SCHEMA_VERSION);
+    }
+
+    /// PostgreSQL stopped: calls fail fast with `Unavailable` (not a hang,
+    /// not a generic error); started again: the same store works, no reopen.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_store_fails_fast_while_postgres_is_away_and_recovers_on_its_own() {
+        let cluster = tokio::task::spawn_blocking(|| thingstead_testkit::postgres::PgCluster::start().unwrap())
+            .await
+            .unwrap();
+        let url = cluster.create_database().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let key = sqlite_key(dir.path());
+        let limits = PoolLimits {
+            wait: Duration::from_secs(2),
+            connect: Duration::from_secs(2),
+            ..PoolLimits::default()
+        };
+        let store = PgStore::open_with(&url, key, limits).await.unwrap();
+        let t = store.create_org(&org("a")).await.unwrap();
+        store.create_device(&t, device("d1", "aaaaaaaa")).await.unwrap();
+        store.insert_message(&t, "d1", message("before")).await.unwrap();
+
+        let cluster = tokio::task::spawn_blocking(move || {
+            cluster.stop().unwrap();
+            cluster
+        })
+        .await
+        .unwrap();
+        for _ in 0..3 {
+            let started = Instant::now();
+            let ping = store.ping().await;
+            assert!(matches!(ping, Err(StoreError::Unavailable(_))), "{ping:?}");
+            let insert = store.insert_message_by_key("aaaaaaaa", message("during")).await;
+            assert!(matches!(insert, Err(StoreError::Unavailable(_))), "{insert:?}");
+            let read = store.list_orgs().await;
+            assert!(matches!(read, Err(StoreError::Unavailable(_))), "{read:?}");
+            assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        }
+
+        let cluster = tokio::task::spawn_blocking(move || {
+            cluster.start_again().unwrap();
+            cluster
+        })
+        .await
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store.ping().await.is_err() {
+            assert!(Instant::now() < deadline, "the store did not recover");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let stored = store
+            .insert_message_by_key("aaaaaaaa", message("after"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!stored.1.duplicate);
+        assert_eq!(all_messages_of(&store, &t).await, 2);
+        store.close().await;
+        drop(cluster);
+    }
+
+    async fn all_messages_of(store: &PgStore, t: &thingstead_core::Tenant) -> usize {
+        let q = MessageQuery {
+            limit: 100,
+            ..Default::default()
+        };
+        store.list_messages(t, &q).await.unwrap().len()
     }
 }

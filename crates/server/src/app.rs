@@ -12,13 +12,14 @@ use thingstead_core::Platform;
 use thingstead_core::bus::Bus;
 use thingstead_core::bus::local::LocalBus;
 use thingstead_core::bus::socket::SocketListener;
+use thingstead_core::store::Store;
 use thingstead_core::store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::settings::Settings;
+use crate::settings::{Settings, StoreBackend};
 
 /// How long in-flight work may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
@@ -148,6 +149,16 @@ async fn open_as(
     mode: OpenMode,
     role: Role,
 ) -> Result<(Platform, Option<SocketListener>), StartError> {
+    let store: Arc<dyn Store> = match settings.store.backend {
+        StoreBackend::Sqlite => Arc::new(open_sqlite(settings, mode)?),
+        StoreBackend::Postgres => open_postgres(settings).await?,
+    };
+    let (bus, listener) = open_bus(settings, role).await?;
+    Ok((Platform::new(store, bus), listener))
+}
+
+/// The SQLite store of `settings.data_dir`.
+fn open_sqlite(settings: &Settings, mode: OpenMode) -> Result<SqliteStore, StartError> {
     let dir = &settings.data_dir;
     if mode == OpenMode::Existing && !crate::data_dir::has_store(dir) {
         return Err(crate::data_dir::DataDirError::NoStore(crate::data_dir::absolute(dir)).into());
@@ -161,18 +172,39 @@ async fn open_as(
         })?;
     }
     let key = crate::data_dir::master_key(settings)?;
-    let store = SqliteStore::open(dir, key).map_err(|source| StartError::Store {
+    SqliteStore::open(dir, key).map_err(|source| StartError::Store {
         dir: crate::data_dir::absolute(dir).display().to_string(),
         source,
-    })?;
-    let (bus, listener) = open_bus(settings, role).await?;
-    Ok((Platform::new(Arc::new(store), bus), listener))
+    })
+}
+
+/// The PostgreSQL store: no data dir, no serve lock (nodes share the
+/// database); the master key file must be given, never made.
+#[cfg(feature = "postgres")]
+async fn open_postgres(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {
+    let url = settings.store.url.as_deref().unwrap_or_default();
+    let masked = crate::redact::url(url);
+    let key = crate::data_dir::master_key(settings)?;
+    let store = thingstead_core::store::postgres::PgStore::open(url, key)
+        .await
+        .map_err(|source| StartError::Store { dir: masked, source })?;
+    Ok(Arc::new(store))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {
+    Err(StartError::Store {
+        dir: crate::redact::url(settings.store.url.as_deref().unwrap_or_default()),
+        source: thingstead_core::store::StoreError::Unavailable(
+            "this thingstead was built without PostgreSQL support (cargo feature `postgres`)".into(),
+        ),
+    })
 }
 
 /// A started server.
 pub struct RunningServer {
     _bus_socket: Option<SocketListener>,
-    _lock: crate::data_dir::DataDirLock,
+    _lock: Option<crate::data_dir::DataDirLock>,
     addrs: BoundAddrs,
     platform: Platform,
     token: CancellationToken,
@@ -215,7 +247,11 @@ impl RunningServer {
 pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     let settings = Arc::new(settings);
     tracing::debug!(settings = %settings.to_masked_toml(), "effective settings (secrets masked)");
-    let lock = crate::data_dir::DataDirLock::acquire(&settings.data_dir)?;
+    // One server per embedded store; PostgreSQL nodes share their database.
+    let lock = match settings.store.backend {
+        StoreBackend::Sqlite => Some(crate::data_dir::DataDirLock::acquire(&settings.data_dir)?),
+        StoreBackend::Postgres => None,
+    };
     let (platform, bus_socket) = open_as(&settings, OpenMode::CreateIfMissing, Role::Serve).await?;
     let providers = crate::sms::provider_for(&settings.sms).map_err(StartError::Sms)?;
 

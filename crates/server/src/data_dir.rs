@@ -38,6 +38,12 @@ pub enum DataDirError {
     /// The directory holds no store.
     #[error("no Thingstead store in {0} (check --data-dir; `thingstead admin org create NAME` creates a store there)")]
     NoStore(PathBuf),
+    /// A PostgreSQL node was given no master key file.
+    #[error(
+        "store.backend = \"postgres\" needs secrets.master_key_file: every node must read the same key \
+         (make one with `thingstead admin master-key generate --out PATH`)"
+    )]
+    MasterKeyRequired,
     /// The master key could not be read or made.
     #[error(transparent)]
     MasterKey(#[from] MasterKeyError),
@@ -119,9 +125,14 @@ pub fn has_store(dir: &Path) -> bool {
 
 /// The master key of these settings: `secrets.master_key_file` when set
 /// (it must exist), else `master.key` in the data dir, made on first use.
+/// On PostgreSQL the file must be set: nodes share the database, so a key
+/// made by one node alone would lock the others out.
 pub fn master_key(settings: &Settings) -> Result<MasterKey, DataDirError> {
     match &settings.secrets.master_key_file {
         Some(path) => Ok(MasterKey::load(path)?),
+        None if settings.store.backend == crate::settings::StoreBackend::Postgres => {
+            Err(DataDirError::MasterKeyRequired)
+        }
         None => Ok(MasterKey::load_or_generate(&settings.data_dir.join(MASTER_KEY_FILE))?),
     }
 }

@@ -63,6 +63,30 @@ pub struct Settings {
     pub summary_interval_secs: u64,
     /// The event bus: in process, or NATS across nodes.
     pub bus: BusSettings,
+    /// Which database holds the records.
+    pub store: StoreSettings,
+}
+
+/// The store backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    /// The embedded SQLite store in `data_dir` (one node).
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database at `store.url` (several stateless nodes).
+    Postgres,
+}
+
+/// Where the records live.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `sqlite` (default) or `postgres`.
+    pub backend: StoreBackend,
+    /// For `postgres`: `postgres://user:password@host:port/database`
+    /// (masked in `config print`).
+    pub url: Option<String>,
 }
 
 /// Which bus carries events.
@@ -222,6 +246,7 @@ impl Default for Settings {
             secrets: SecretsSettings::default(),
             summary_interval_secs: 60,
             bus: BusSettings::default(),
+            store: StoreSettings::default(),
         }
     }
 }
@@ -385,6 +410,9 @@ impl Settings {
     /// Checks values the types cannot.
     pub fn validate(&self) -> Result<(), SettingsError> {
         let invalid = |m: String| Err(SettingsError::Invalid(m));
+        if self.store.backend == StoreBackend::Postgres && self.store.url.as_deref().is_none_or(str::is_empty) {
+            return invalid("store.backend = \"postgres\" needs store.url (postgres://user:password@host/db)".into());
+        }
         if self.device.max_frame < 16 {
             return invalid("device.max_frame must be at least 16 bytes".into());
         }
@@ -517,6 +545,19 @@ mod tests {
         }
         assert!(printed.contains("http://****@sms.example/send?token=****"), "{printed}");
         assert!(printed.contains("smpp://****@smsc.example:2775"), "{printed}");
+    }
+
+    #[test]
+    fn the_store_url_is_masked_in_print_and_required_for_postgres() {
+        let mut s = Settings::default();
+        s.store.backend = StoreBackend::Postgres;
+        assert!(s.validate().unwrap_err().to_string().contains("store.url"));
+        s.store.url = Some("postgres://thingstead:pg-pw-42@db.example:5432/things".into());
+        assert!(s.validate().is_ok());
+        let printed = s.to_masked_toml();
+        assert!(!printed.contains("pg-pw-42"), "{printed}");
+        assert!(printed.contains("postgres://****@db.example:5432/things"), "{printed}");
+        assert!(printed.contains("backend = \"postgres\""), "{printed}");
     }
 
     #[test]

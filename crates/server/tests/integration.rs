@@ -10,6 +10,8 @@ mod integration {
     mod hostile_push;
     mod http_api;
     mod messages_api;
+    #[cfg(feature = "postgres")]
+    mod postgres;
     mod push;
     mod retention;
     mod sms_outbox;

@@ -1,3 +1,5 @@
-//! Test helpers that start real backing services for Thingstead's tests.
+//! Throwaway servers for tests (PostgreSQL, NATS): each on an ephemeral port
+//! in a temporary directory, torn down on drop.
 
 pub mod nats;
+pub mod postgres;

@@ -6,6 +6,7 @@ mod apikey;
 mod app;
 mod client;
 mod device;
+mod master_key;
 mod org;
 mod password;
 mod totp;
@@ -41,17 +42,27 @@ pub enum AdminCommand {
     /// API keys for the messaging REST API.
     #[command(subcommand)]
     Apikey(apikey::ApikeyCommand),
+    /// The master key that seals credentials at rest.
+    #[command(subcommand)]
+    MasterKey(master_key::MasterKeyCommand),
 }
 
 /// Runs an admin command and prints its JSON result.
 pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
+    // Needs no store: it makes the key a store is opened with.
+    if let AdminCommand::MasterKey(c) = cmd {
+        println!("{}", serde_json::to_string_pretty(&master_key::run(c)?)?);
+        return Ok(());
+    }
     let settings = global.settings(FlagOverrides::default())?;
     crate::logging::init(settings.log_format, "warn");
     // Only `org create` may make a store: anything else on a directory
     // without one is a mistyped --data-dir, not an empty registry.
     let creates = matches!(cmd, AdminCommand::Org(org::OrgCommand::Create { .. }));
     let dir = thingstead_server::data_dir::absolute(&settings.data_dir);
-    let new_store = creates && !thingstead_server::data_dir::has_store(&settings.data_dir);
+    let new_store = creates
+        && settings.store.backend == thingstead_server::settings::StoreBackend::Sqlite
+        && !thingstead_server::data_dir::has_store(&settings.data_dir);
     let mode = if creates {
         thingstead_server::OpenMode::CreateIfMissing
     } else {
@@ -68,6 +79,7 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::App(c) => app::run(&platform, c).await,
         AdminCommand::Client(c) => client::run(&platform, c).await,
         AdminCommand::Apikey(c) => apikey::run(&platform, c).await,
+        AdminCommand::MasterKey(c) => master_key::run(c),
     };
     platform.close().await;
     println!("{}", serde_json::to_string_pretty(&result?)?);

@@ -9,6 +9,8 @@
 //! returns only after its transaction committed, and concurrent writes share
 //! transactions.
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 
 use crate::ids::{OrgName, Tenant};

@@ -1,0 +1,86 @@
+//! Migrations embedded in the binary, applied at open in one transaction
+//! under a transaction-level advisory lock, so nodes starting together
+//! apply each migration once; the version is kept in `schema_version`.
+
+use deadpool_postgres::Object;
+use deadpool_postgres::Transaction;
+
+use super::errors::backend;
+use crate::master_key::MasterKey;
+use crate::store::StoreError;
+
+/// The migrations, in order; migration `i` brings the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The newest schema version this binary knows.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The advisory lock every node takes to migrate ("thingstead" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7468_696e_6773_7464;
+
+/// The canary sealed into `meta` to recognise the master key (the same as SQLite's).
+const KEY_CHECK: &str = "master_key_check";
+
+/// Applies the migrations the database lacks; refuses a newer schema, and a
+/// master key that is not the one this database was sealed with.
+pub(crate) async fn migrate(client: &mut Object, key: &MasterKey) -> Result<i64, StoreError> {
+    let tx = client.transaction().await.map_err(backend)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(backend)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await
+    .map_err(backend)?;
+    let found: i64 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])
+        .await
+        .map_err(backend)?
+        .get(0);
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.batch_execute(sql).await.map_err(backend)?;
+        let version = i as i64 + 1;
+        tx.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
+            &[&version, &crate::now_ms()],
+        )
+        .await
+        .map_err(backend)?;
+        tracing::info!(version, "applied PostgreSQL store migration");
+    }
+    check_key(&tx, key).await?;
+    tx.commit().await.map_err(backend)?;
+    Ok(SCHEMA_VERSION)
+}
+
+/// Proves `key` is the database's master key (sealing the canary on first use).
+async fn check_key(tx: &Transaction<'_>, key: &MasterKey) -> Result<(), StoreError> {
+    let sealed: Option<Vec<u8>> = tx
+        .query_opt("SELECT value FROM meta WHERE key = $1", &[&KEY_CHECK])
+        .await
+        .map_err(backend)?
+        .map(|r| r.get(0));
+    match sealed {
+        Some(sealed) => key.open(KEY_CHECK, &sealed).map(|_| ()).map_err(|_| {
+            StoreError::Unavailable(
+                "the master key file does not belong to this database (its credentials are sealed with another key)"
+                    .into(),
+            )
+        }),
+        None => tx
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2)",
+                &[&KEY_CHECK, &key.seal(KEY_CHECK, "thingstead")],
+            )
+            .await
+            .map(|_| ())
+            .map_err(backend),
+    }
+}
