@@ -20,6 +20,9 @@ pub const SCRIPT_VARIABLES: &[&str] = &[
     "DEVICEKEY",
     "TOTP_SECRET",
     "USER_PASSWORD",
+    // The test harness's engines (scripts/test-engines, crates/testkit).
+    "NATS_SERVER",
+    "PG_BIN",
 ];
 
 /// Every key path of [`Settings`], tables and leaves: `sms`, `sms.provider`,
