@@ -11,6 +11,9 @@ mod device_tools;
 mod durability;
 #[path = "integration/messages.rs"]
 mod messages;
+#[cfg(feature = "postgres")]
+#[path = "integration/multinode.rs"]
+mod multinode;
 #[path = "integration/postgres.rs"]
 mod postgres;
 #[path = "integration/server.rs"]

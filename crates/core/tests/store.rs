@@ -179,6 +179,10 @@ both!(
     everything_survives_a_reopen,
     a_copy_of_the_database_reveals_no_credential,
     another_master_key_is_refused,
+    nodes_claiming_concurrently_never_get_one_sms,
+    an_expired_sms_claim_is_claimable_again,
+    a_recorded_outcome_clears_the_claim,
+    a_lease_has_one_holder_until_it_expires,
 );
 
 /// A fresh store with organization `name` and its device `d1` (key `aaaaaaaa`).
@@ -699,7 +703,13 @@ async fn everything_survives_a_reopen(b: Backend) {
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].id, delivery.id);
     // The SMS worker's scan sees nothing due: it was sent.
-    assert!(store.system_due_sms(i64::MAX, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_due_sms("node-a", i64::MAX / 2, 1000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Every byte of the database files of `dir` (the database, WAL, shm).
@@ -923,4 +933,155 @@ mod postgres_only {
         };
         store.list_messages(t, &q).await.unwrap().len()
     }
+}
+
+// --- work done once per cluster (claims and leases)
+
+/// Later than every enqueue of a test: every queued SMS is due.
+fn later() -> i64 {
+    thingstead_core::now_ms() + 60_000
+}
+
+/// Eight nodes (on PostgreSQL, over two connection pools, as two server
+/// processes would be) claim at once: every SMS goes to exactly one.
+async fn nodes_claiming_concurrently_never_get_one_sms(b: Backend) {
+    let (env, store, a) = store_with_device(b, "a").await;
+    let mut queued = Vec::new();
+    for i in 0..40 {
+        queued.push(
+            store
+                .enqueue_sms(&a, None, "+15555550123", &format!("m{i}"))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let other = match b {
+        Backend::Sqlite => store.clone(),
+        Backend::Postgres => env.open().await,
+    };
+    let now = later();
+    let claims: Vec<_> = (0..8)
+        .map(|n| {
+            let s = if n % 2 == 0 { store.clone() } else { other.clone() };
+            tokio::spawn(async move { s.claim_due_sms(&format!("node-{n}"), now, 60_000, 5).await.unwrap() })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for c in claims {
+        let mine = c.await.unwrap();
+        assert!(mine.len() <= 5);
+        got.extend(mine.into_iter().map(|(t, s)| {
+            assert_eq!(t, a);
+            s.id
+        }));
+    }
+    got.sort_unstable();
+    assert_eq!(got, queued, "each SMS claimed by exactly one node");
+    assert!(
+        store.claim_due_sms("node-9", now, 60_000, 50).await.unwrap().is_empty(),
+        "nothing is left while the claims run"
+    );
+}
+
+/// A node that died mid-send leaves a claim; once its lease expires the
+/// SMS is due again for another node.
+async fn an_expired_sms_claim_is_claimable_again(b: Backend) {
+    let (_env, store, a) = store_with_device(b, "a").await;
+    let sms = store.enqueue_sms(&a, None, "+15555550123", "hi").await.unwrap();
+    let t = later();
+    let first = store.claim_due_sms("node-a", t, 1_000, 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(
+        store
+            .claim_due_sms("node-b", t + 999, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store.claim_due_sms("node-b", t + 1_000, 1_000, 10).await.unwrap();
+    assert_eq!(again.iter().map(|(_, s)| s.id).collect::<Vec<_>>(), [sms.id]);
+    assert!(
+        store
+            .claim_due_sms("node-a", t + 1_500, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the new claim holds against the old node"
+    );
+}
+
+/// Recording an attempt's outcome frees the SMS: a retry is claimable by
+/// any node at once, though the lease it was sent under still runs.
+async fn a_recorded_outcome_clears_the_claim(b: Backend) {
+    let (_env, store, a) = store_with_device(b, "a").await;
+    let sms = store.enqueue_sms(&a, None, "+15555550123", "hi").await.unwrap();
+    let t = later();
+    assert_eq!(store.claim_due_sms("node-a", t, 60_000, 10).await.unwrap().len(), 1);
+    let retry = SmsUpdate {
+        state: SmsState::Queued,
+        attempts: 1,
+        provider_id: None,
+        reason: Some("busy".into()),
+        next_attempt_at: t + 10,
+    };
+    store.update_sms(&a, sms.id, retry).await.unwrap();
+    assert!(
+        store
+            .claim_due_sms("node-b", t + 5, 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
+    let next = store.claim_due_sms("node-b", t + 10, 60_000, 10).await.unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].1.attempts, 1);
+    let sent = SmsUpdate {
+        state: SmsState::Sent,
+        attempts: 2,
+        provider_id: Some("p".into()),
+        reason: None,
+        next_attempt_at: t + 20,
+    };
+    store.update_sms(&a, sms.id, sent).await.unwrap();
+    assert!(
+        store
+            .claim_due_sms("node-c", i64::MAX / 2, 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A named lease (a retention sweep) has one holder; the holder renews it;
+/// another node takes it once it expires.
+async fn a_lease_has_one_holder_until_it_expires(b: Backend) {
+    let (env, store, _a) = store_with_device(b, "a").await;
+    let other = match b {
+        Backend::Sqlite => store.clone(),
+        Backend::Postgres => env.open().await,
+    };
+    let t = later();
+    let (x, y) = tokio::join!(
+        store.try_lease("retention", "node-a", t, 1_000),
+        other.try_lease("retention", "node-b", t, 1_000)
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert!(x ^ y, "exactly one node holds it: {x} {y}");
+    let (holder, loser) = if x { ("node-a", "node-b") } else { ("node-b", "node-a") };
+    assert!(!store.try_lease("retention", loser, t + 500, 1_000).await.unwrap());
+    assert!(
+        store.try_lease("retention", holder, t + 900, 1_000).await.unwrap(),
+        "renewed"
+    );
+    assert!(!store.try_lease("retention", loser, t + 1_500, 1_000).await.unwrap());
+    assert!(
+        store.try_lease("retention", loser, t + 1_900, 1_000).await.unwrap(),
+        "expired: taken over"
+    );
+    assert!(
+        store.try_lease("other-job", holder, t, 1_000).await.unwrap(),
+        "names are independent"
+    );
 }

@@ -274,6 +274,11 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
         device_tcp: local(&device_listener, "device_tcp")?,
     };
 
+    // This process's id among the nodes sharing the store: it claims SMS
+    // and holds leases under it.
+    let node: Arc<str> = format!("{:032x}", rand::random::<u128>()).into();
+    tracing::info!(node = %node, "node id");
+
     let token = CancellationToken::new();
     let tasks = TaskTracker::new();
     let state = AppState {
@@ -304,6 +309,10 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     tasks.spawn(crate::retention::run(
         platform.clone(),
         settings.retention.interval_secs,
+        match settings.store.backend {
+            StoreBackend::Sqlite => None,
+            StoreBackend::Postgres => Some(node.clone()),
+        },
         token.clone(),
     ));
     match providers {
@@ -312,6 +321,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
                 platform.clone(),
                 provider,
                 settings.sms.clone(),
+                node.clone(),
                 token.clone(),
             ));
         }

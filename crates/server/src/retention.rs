@@ -1,17 +1,38 @@
-//! Enforces per-organization message retention in the background.
+//! Enforces per-organization message retention in the background. Nodes
+//! sharing one store (PostgreSQL) sweep one at a time: a node sweeps only
+//! while it holds the store lease [`LEASE`], which it renews each tick and
+//! which outlives two ticks, so a dead node's turn passes to another.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use thingstead_core::Platform;
 use tokio_util::sync::CancellationToken;
 
-/// Sweeps every `interval_secs` until `token` is cancelled.
-pub(crate) async fn run(platform: Platform, interval_secs: u64, token: CancellationToken) {
-    let mut tick = tokio::time::interval(Duration::from_secs(interval_secs.max(1)));
+/// The store lease a node holds while it is the one that sweeps.
+pub(crate) const LEASE: &str = "retention";
+
+/// Sweeps every `interval_secs` until `token` is cancelled. With `node`,
+/// sweeps only while that node holds the [`LEASE`] (a shared store);
+/// without, always (an embedded store has one server).
+pub(crate) async fn run(platform: Platform, interval_secs: u64, node: Option<Arc<str>>, token: CancellationToken) {
+    let interval_secs = interval_secs.max(1);
+    let ttl_ms = i64::try_from(interval_secs.saturating_mul(2_000)).unwrap_or(i64::MAX);
+    let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
     loop {
         tokio::select! {
             _ = token.cancelled() => break,
             _ = tick.tick() => {}
+        }
+        if let Some(node) = &node {
+            match platform.try_lease(LEASE, node, ttl_ms).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "retention lease check failed");
+                    continue;
+                }
+            }
         }
         match platform.enforce_retention().await {
             Ok(0) => {}

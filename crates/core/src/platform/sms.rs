@@ -66,9 +66,21 @@ impl Platform {
             .ok_or_else(|| CoreError::NotFound(format!("sms {id}")))
     }
 
-    /// For the dispatcher: SMS of every tenant due now.
-    pub async fn due_sms(&self, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, CoreError> {
-        Ok(self.store.system_due_sms(crate::now_ms(), limit).await?)
+    /// For the dispatcher: claims for `node`, for `lease_ms`, SMS of every
+    /// tenant due now that no other node is sending.
+    pub async fn claim_due_sms(
+        &self,
+        node: &str,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(Tenant, SmsRecord)>, CoreError> {
+        Ok(self.store.claim_due_sms(node, crate::now_ms(), lease_ms, limit).await?)
+    }
+
+    /// For cluster-wide jobs (retention sweeps): takes or renews the lease
+    /// `name` for `node` for `ttl_ms`; `false` while another node holds it.
+    pub async fn try_lease(&self, name: &str, node: &str, ttl_ms: i64) -> Result<bool, CoreError> {
+        Ok(self.store.try_lease(name, node, crate::now_ms(), ttl_ms).await?)
     }
 
     /// For the dispatcher: records a state change.

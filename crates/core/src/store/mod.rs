@@ -197,9 +197,24 @@ pub trait OutboxStore: Send + Sync {
     /// Lists the outbox, newest first, below the cursor id.
     async fn list_sms(&self, tenant: &Tenant, before_id: Option<i64>, limit: u32)
     -> Result<Vec<SmsRecord>, StoreError>;
-    /// System worker scan: queued SMS of every tenant due at `now_ms`.
-    async fn system_due_sms(&self, now_ms: i64, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, StoreError>;
-    /// Records a state change of an SMS (its row and its history).
+    /// System worker scan: claims for `node`, until `now_ms + lease_ms`, up
+    /// to `limit` queued SMS of every tenant due at `now_ms` and not claimed
+    /// by another node whose claim is still running (a claim whose lease
+    /// expired is free again: its node died mid-send). Atomic across nodes:
+    /// two nodes never claim one SMS at once. Oldest due first.
+    async fn claim_due_sms(
+        &self,
+        node: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(Tenant, SmsRecord)>, StoreError>;
+    /// Takes or renews the cluster-wide lease `name` for `node` until
+    /// `now_ms + ttl_ms`; `false` while another node holds it unexpired.
+    /// For work that must run on one node at a time (retention sweeps).
+    async fn try_lease(&self, name: &str, node: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError>;
+    /// Records a state change of an SMS (its row and its history) and
+    /// clears its claim in the same update.
     async fn update_sms(&self, tenant: &Tenant, id: i64, update: SmsUpdate) -> Result<(), StoreError>;
     /// Reads one SMS with every state change it went through, oldest first.
     async fn sms(&self, tenant: &Tenant, id: i64) -> Result<Option<(SmsRecord, Vec<SmsEvent>)>, StoreError>;

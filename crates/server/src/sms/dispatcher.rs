@@ -5,6 +5,14 @@
 //! provider's id, queued again with a later `next_attempt_at`, or failed
 //! with a reason) and counted in `activity::ACTIVITY`; every scan counts in
 //! `thingstead_sms_scans_total`.
+//!
+//! Several nodes may share one store: each scan *claims* its SMS for this
+//! node for [`LEASE_MS`] (atomically in the store), so no two nodes send one
+//! SMS; recording the outcome clears the claim. A node that dies mid-send
+//! leaves its claims to expire, then another node sends them. A batch stops
+//! sending once less than [`SEND_MARGIN_MS`] of its lease is left (the rest
+//! is claimed again by the next scan), so a claim never runs out mid-send
+//! unless one send takes longer than that margin.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +29,12 @@ use crate::settings::SmsSettings;
 
 /// SMS taken per scan.
 const BATCH: u32 = 64;
+
+/// How long a scan's claim on its SMS lasts (ms).
+pub const LEASE_MS: i64 = 120_000;
+
+/// A batch sends no more once less than this is left of its lease (ms).
+const SEND_MARGIN_MS: i64 = 60_000;
 
 /// Delay before attempt `attempts + 1`: initial * 2^(attempts-1), capped.
 pub fn backoff_ms(settings: &SmsSettings, attempts: u32) -> u64 {
@@ -40,9 +54,15 @@ struct Scan {
     next_retry_ms: Option<i64>,
 }
 
-/// Runs until `token` is cancelled.
-pub async fn run(platform: Platform, provider: Arc<dyn SmsProvider>, settings: SmsSettings, token: CancellationToken) {
-    tracing::info!(provider = provider.name(), "SMS dispatcher started");
+/// Runs until `token` is cancelled, claiming SMS as node `node`.
+pub async fn run(
+    platform: Platform,
+    provider: Arc<dyn SmsProvider>,
+    settings: SmsSettings,
+    node: Arc<str>,
+    token: CancellationToken,
+) {
+    tracing::info!(provider = provider.name(), node = %node, "SMS dispatcher started");
     // Only SMS enqueues (of every tenant) wake it: the filter is on the subject.
     let mut events = Filter::any_tenant("sms.*.queued")
         .inspect_err(|e| tracing::error!(error = %e, "SMS dispatcher cannot subscribe; it polls only"))
@@ -54,7 +74,7 @@ pub async fn run(platform: Platform, provider: Arc<dyn SmsProvider>, settings: S
     loop {
         metrics::counter!("thingstead_sms_scans_total").increment(1);
         let scanned_at = thingstead_core::now_ms();
-        let scan = dispatch_due(&platform, provider.as_ref(), &settings, &token)
+        let scan = dispatch_due(&platform, provider.as_ref(), &settings, &node, &token)
             .await
             .unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "SMS dispatch scan failed");
@@ -110,15 +130,22 @@ async fn dispatch_due(
     platform: &Platform,
     provider: &dyn SmsProvider,
     settings: &SmsSettings,
+    node: &str,
     token: &CancellationToken,
 ) -> Result<Scan, thingstead_core::CoreError> {
-    let due = platform.due_sms(BATCH).await?;
+    let claimed_at = thingstead_core::now_ms();
+    let due = platform.claim_due_sms(node, LEASE_MS, BATCH).await?;
     let mut scan = Scan {
         full: due.len() >= BATCH as usize,
         next_retry_ms: None,
     };
     for (tenant, sms) in due {
         if token.is_cancelled() {
+            break;
+        }
+        if thingstead_core::now_ms() > claimed_at + LEASE_MS - SEND_MARGIN_MS {
+            // The rest stay claimed by this node: the next scan takes them again.
+            scan.full = true;
             break;
         }
         let update = attempt(provider, settings, &sms).await;

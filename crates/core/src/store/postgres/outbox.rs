@@ -95,16 +95,24 @@ pub(crate) async fn list<C: GenericClient + Sync>(
     )
 }
 
-pub(crate) async fn due<C: GenericClient + Sync>(
+/// Claims due SMS for `node`: one statement, rows another node holds
+/// (locked now, or claimed with a running lease) skipped.
+pub(crate) async fn claim_due<C: GenericClient + Sync>(
     c: &C,
+    node: &str,
     now: i64,
+    lease_ms: i64,
     limit: u32,
 ) -> Result<Vec<(Tenant, SmsRecord)>, StoreError> {
     let sql = format!(
-        "SELECT {COLS} FROM sms s JOIN orgs o ON o.id = s.org_id WHERE s.state = 'queued' \
-         AND s.next_attempt_at <= $1 ORDER BY s.next_attempt_at, s.id LIMIT $2"
+        "WITH c AS (SELECT id FROM sms WHERE state = 'queued' AND next_attempt_at <= $1 \
+         AND (claim_until <= $1 OR claimed_by = $2) ORDER BY next_attempt_at, id LIMIT $3 \
+         FOR UPDATE SKIP LOCKED) \
+         UPDATE sms s SET claimed_by = $2, claim_until = $4 FROM c, orgs o \
+         WHERE s.id = c.id AND o.id = s.org_id RETURNING {COLS}"
     );
-    query(c, &sql, &[&now, &i64::from(limit)])
+    let until = now.saturating_add(lease_ms);
+    let mut claimed = query(c, &sql, &[&now, &node, &i64::from(limit), &until])
         .await
         .map_err(backend)?
         .iter()
@@ -112,7 +120,30 @@ pub(crate) async fn due<C: GenericClient + Sync>(
             let (id, sms) = row(r);
             Ok((tenant_from(id, &sms.org)?, sms))
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    claimed.sort_by_key(|(_, s)| (s.next_attempt_at, s.id));
+    Ok(claimed)
+}
+
+/// Takes or renews the lease `name` for `node`; `true` when it holds it.
+pub(crate) async fn try_lease<C: GenericClient + Sync>(
+    c: &C,
+    name: &str,
+    node: &str,
+    now: i64,
+    ttl_ms: i64,
+) -> Result<bool, StoreError> {
+    let until = now.saturating_add(ttl_ms);
+    let rows = query(
+        c,
+        "INSERT INTO leases (name, holder, until) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until \
+         WHERE leases.until <= $4 OR leases.holder = EXCLUDED.holder RETURNING name",
+        &[&name, &node, &until, &now],
+    )
+    .await
+    .map_err(backend)?;
+    Ok(!rows.is_empty())
 }
 
 /// Records a state change and its history row (call inside a transaction).
@@ -126,7 +157,7 @@ pub(crate) async fn update<C: GenericClient + Sync>(
     let n = execute(
         c,
         "UPDATE sms SET state = $3, attempts = $4, provider_id = $5, reason = $6, next_attempt_at = $7, \
-         updated_at = $8 WHERE org_id = $1 AND id = $2",
+         updated_at = $8, claimed_by = NULL, claim_until = 0 WHERE org_id = $1 AND id = $2",
         &[
             &t.id(),
             &id,
@@ -287,8 +318,17 @@ impl OutboxStore for PgStore {
     async fn list_sms(&self, t: &Tenant, before_id: Option<i64>, limit: u32) -> Result<Vec<SmsRecord>, StoreError> {
         read!(self, |c| super::outbox::list(c, t, before_id, limit))
     }
-    async fn system_due_sms(&self, now_ms: i64, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, StoreError> {
-        read!(self, |c| super::outbox::due(c, now_ms, limit))
+    async fn claim_due_sms(
+        &self,
+        node: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(Tenant, SmsRecord)>, StoreError> {
+        write!(self, |c| super::outbox::claim_due(c, node, now_ms, lease_ms, limit))
+    }
+    async fn try_lease(&self, name: &str, node: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError> {
+        write!(self, |c| super::outbox::try_lease(c, name, node, now_ms, ttl_ms))
     }
     async fn update_sms(&self, t: &Tenant, id: i64, update: SmsUpdate) -> Result<(), StoreError> {
         transaction!(self, |tx| super::outbox::update(&tx, t, id, update))

@@ -10,7 +10,10 @@ use crate::master_key::MasterKey;
 use crate::store::StoreError;
 
 /// The migrations, in order; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_claims.sql"),
+];
 
 /// The newest schema version this binary knows.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

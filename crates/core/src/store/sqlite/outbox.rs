@@ -82,16 +82,33 @@ pub(crate) fn list(
         .map_err(backend)
 }
 
-pub(crate) fn due(c: &Connection, now: i64, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, StoreError> {
+/// Claims due SMS for `node`. The single writer runs this as one job in
+/// its transaction, so no other claim interleaves.
+pub(crate) fn claim_due(
+    c: &Connection,
+    node: &str,
+    now: i64,
+    lease_ms: i64,
+    limit: u32,
+) -> Result<Vec<(Tenant, SmsRecord)>, StoreError> {
     let sql = format!(
         "SELECT {COLS} FROM sms s JOIN orgs o ON o.id = s.org_id WHERE s.state = 'queued' \
-         AND s.next_attempt_at <= ?1 ORDER BY s.next_attempt_at, s.id LIMIT ?2"
+         AND s.next_attempt_at <= ?1 AND (s.claim_until <= ?1 OR s.claimed_by = ?2) \
+         ORDER BY s.next_attempt_at, s.id LIMIT ?3"
     );
-    let mut s = c.prepare_cached(&sql).map_err(backend)?;
-    let rows: Vec<(i64, SmsRecord)> = s
-        .query_map(params![now, limit], row)
-        .and_then(Iterator::collect)
+    let rows: Vec<(i64, SmsRecord)> = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_map(params![now, node, limit], row).and_then(Iterator::collect))
         .map_err(backend)?;
+    let until = now.saturating_add(lease_ms);
+    {
+        let mut claim = c
+            .prepare_cached("UPDATE sms SET claimed_by = ?2, claim_until = ?3 WHERE id = ?1")
+            .map_err(backend)?;
+        for (_, sms) in &rows {
+            claim.execute(params![sms.id, node, until]).map_err(backend)?;
+        }
+    }
     rows.into_iter()
         .map(|(id, sms)| {
             let name = OrgName::parse(&sms.org).map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -100,11 +117,24 @@ pub(crate) fn due(c: &Connection, now: i64, limit: u32) -> Result<Vec<(Tenant, S
         .collect()
 }
 
+/// Takes or renews the lease `name` for `node`; `true` when it holds it.
+pub(crate) fn try_lease(c: &Connection, name: &str, node: &str, now: i64, ttl_ms: i64) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            "INSERT INTO leases (name, holder, until) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+             WHERE leases.until <= ?4 OR leases.holder = excluded.holder",
+            params![name, node, now.saturating_add(ttl_ms), now],
+        )
+        .map_err(backend)?;
+    Ok(n > 0)
+}
+
 pub(crate) fn update(c: &Connection, t: &Tenant, id: i64, u: SmsUpdate) -> Result<(), StoreError> {
     let n = c
         .execute(
             "UPDATE sms SET state = ?3, attempts = ?4, provider_id = ?5, reason = ?6, next_attempt_at = ?7, \
-             updated_at = ?8 WHERE org_id = ?1 AND id = ?2",
+             updated_at = ?8, claimed_by = NULL, claim_until = 0 WHERE org_id = ?1 AND id = ?2",
             params![
                 t.id(),
                 id,
@@ -268,8 +298,23 @@ impl OutboxStore for SqliteStore {
         let t = t.clone();
         self.pool.read(move |c| list(c, &t, before_id, limit)).await
     }
-    async fn system_due_sms(&self, now_ms: i64, limit: u32) -> Result<Vec<(Tenant, SmsRecord)>, StoreError> {
-        self.pool.read(move |c| due(c, now_ms, limit)).await
+    async fn claim_due_sms(
+        &self,
+        node: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(Tenant, SmsRecord)>, StoreError> {
+        let node = node.to_owned();
+        self.pool
+            .write(move |c| claim_due(c, &node, now_ms, lease_ms, limit))
+            .await
+    }
+    async fn try_lease(&self, name: &str, node: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError> {
+        let (name, node) = (name.to_owned(), node.to_owned());
+        self.pool
+            .write(move |c| try_lease(c, &name, &node, now_ms, ttl_ms))
+            .await
     }
     async fn update_sms(&self, t: &Tenant, id: i64, change: SmsUpdate) -> Result<(), StoreError> {
         let t = t.clone();

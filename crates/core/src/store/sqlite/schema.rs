@@ -41,6 +41,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0004_credentials_at_rest.sql"),
         then: Some(seal_credentials),
     },
+    Migration {
+        sql: include_str!("migrations/0005_claims.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this binary knows.
