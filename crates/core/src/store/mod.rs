@@ -11,6 +11,7 @@
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod sealed;
 pub mod sqlite;
 
 use crate::ids::{OrgName, Tenant};

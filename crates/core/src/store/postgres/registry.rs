@@ -13,6 +13,7 @@ use crate::ids::{OrgName, Tenant};
 use crate::master_key::MasterKey;
 use crate::now_ms;
 use crate::records::*;
+use crate::store::sealed::{app_key_context, device_secret_context, totp_seed_context, unsealed};
 use crate::store::{NewDevice, StoreError};
 
 fn not_found_if_zero(changed: u64, what: &str) -> Result<(), StoreError> {
@@ -26,18 +27,6 @@ fn not_found_if_zero(changed: u64, what: &str) -> Result<(), StoreError> {
 pub(crate) fn tenant_from(id: i64, name: &str) -> Result<Tenant, StoreError> {
     let name = OrgName::parse(name).map_err(|e| StoreError::Backend(e.to_string()))?;
     Ok(Tenant::from_store(id, name))
-}
-
-/// Seal contexts, the same strings as the SQLite store's: a sealed value
-/// opens only on the record it was made for.
-fn device_secret_context(uuid: &str) -> String {
-    format!("device.secret:{uuid}")
-}
-fn totp_seed_context(uuid: &str) -> String {
-    format!("device.totp_seed:{uuid}")
-}
-fn app_key_context(uuid: &str) -> String {
-    format!("app.api_key:{uuid}")
 }
 
 pub(crate) async fn create_org<C: GenericClient + Sync>(c: &C, name: &OrgName) -> Result<Tenant, StoreError> {
@@ -181,11 +170,6 @@ pub(crate) async fn delete_user<C: GenericClient + Sync>(c: &C, t: &Tenant, user
 
 const DEVICE_COLS: &str = "d.uuid, d.name, d.secret_enc, d.totp_seed_enc, d.last_seen_addr, d.last_seen_at, \
      d.created_at, o.id, o.name";
-
-fn unsealed(key: &MasterKey, context: &str, sealed: &[u8]) -> Result<String, StoreError> {
-    key.open(context, sealed)
-        .map_err(|e| StoreError::Backend(e.to_string()))
-}
 
 /// A device row opened with the master key, with its tenant.
 fn device_row(key: &MasterKey, r: &Row) -> Result<(Tenant, DeviceRecord), StoreError> {

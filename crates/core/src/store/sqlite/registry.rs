@@ -9,6 +9,7 @@ use crate::master_key::MasterKey;
 use crate::now_ms;
 use crate::records::*;
 use crate::store::RegistryStore;
+use crate::store::sealed::{app_key_context, device_secret_context, totp_seed_context, unsealed};
 use crate::store::{NewDevice, StoreError};
 
 fn not_found_if_zero(changed: usize, what: &str) -> Result<(), StoreError> {
@@ -126,22 +127,6 @@ pub(crate) fn delete_user(c: &Connection, t: &Tenant, username: &str) -> Result<
 
 const DEVICE_COLS: &str = "d.uuid, d.name, d.secret_enc, d.totp_seed_enc, d.last_seen_addr, d.last_seen_at, \
      d.created_at, o.id, o.name";
-
-/// Seal contexts: a sealed value opens only on the record it was made for.
-pub(crate) fn device_secret_context(uuid: &str) -> String {
-    format!("device.secret:{uuid}")
-}
-pub(crate) fn totp_seed_context(uuid: &str) -> String {
-    format!("device.totp_seed:{uuid}")
-}
-pub(crate) fn app_key_context(uuid: &str) -> String {
-    format!("app.api_key:{uuid}")
-}
-
-fn unsealed(key: &MasterKey, context: &str, sealed: &[u8]) -> Result<String, StoreError> {
-    key.open(context, sealed)
-        .map_err(|e| StoreError::Backend(e.to_string()))
-}
 
 /// A device row as read, its credentials still sealed.
 struct SealedDevice {

@@ -9,9 +9,9 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::errors::backend;
-use super::registry::{app_key_context, device_secret_context, totp_seed_context};
 use crate::master_key::MasterKey;
 use crate::store::StoreError;
+use crate::store::sealed::{app_key_context, device_secret_context, totp_seed_context};
 
 /// A conversion in Rust, run inside a migration's transaction.
 type Step = fn(&Transaction, &MasterKey) -> Result<(), StoreError>;
