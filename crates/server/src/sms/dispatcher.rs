@@ -10,7 +10,7 @@
 //! node for [`LEASE_MS`] (atomically in the store), so no two nodes send one
 //! SMS; recording the outcome clears the claim. A node that dies mid-send
 //! leaves its claims to expire, then another node sends them. A batch stops
-//! sending once less than [`SEND_MARGIN_MS`] of its lease is left (the rest
+//! sending once less than `SEND_MARGIN_MS` of its lease is left (the rest
 //! is claimed again by the next scan), so a claim never runs out mid-send
 //! unless one send takes longer than that margin.
 
