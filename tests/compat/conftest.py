@@ -75,10 +75,17 @@ class Server:
     def start(self):
         ready = os.path.join(self.data_dir, "ready.json")
         os.makedirs(os.path.join(self.data_dir, "data"), exist_ok=True)
+        # Cloud-to-device pushes go only where a device last connected from,
+        # or into push.allowed_networks: the inbound tests listen on loopback
+        # for devices that have not sent anything, so the operator allows it.
+        config = os.path.join(self.data_dir, "thingstead.toml")
+        with open(config, "w") as f:
+            f.write('[push]\nallowed_networks = ["127.0.0.1/32"]\n')
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [
                 self.binary, "serve",
+                "--config", config,
                 "--data-dir", os.path.join(self.data_dir, "data"),
                 "--http", "127.0.0.1:0",
                 "--device-tcp", "127.0.0.1:0",
