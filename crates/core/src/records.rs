@@ -317,6 +317,33 @@ pub struct SmsRecord {
     pub next_attempt_at: i64,
 }
 
+impl SmsRecord {
+    /// An SMS just queued in `tenant`'s outbox at `now` (ms).
+    pub(crate) fn queued(
+        id: i64,
+        tenant: &crate::Tenant,
+        device_uuid: Option<&str>,
+        destination: &str,
+        text: &str,
+        now: i64,
+    ) -> Self {
+        Self {
+            id,
+            org: tenant.name().to_string(),
+            device_uuid: device_uuid.map(str::to_owned),
+            destination: destination.into(),
+            text: text.into(),
+            state: SmsState::Queued,
+            attempts: 0,
+            provider_id: None,
+            reason: None,
+            created_at: now,
+            updated_at: now,
+            next_attempt_at: now,
+        }
+    }
+}
+
 /// One recorded state change of an SMS.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SmsEvent {

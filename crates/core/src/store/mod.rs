@@ -66,6 +66,22 @@ pub struct NewDevice {
     pub devicekey: String,
 }
 
+impl NewDevice {
+    /// The record of this device once stored in `tenant` at `now` (ms).
+    pub(crate) fn into_record(self, tenant: &Tenant, now: i64) -> DeviceRecord {
+        DeviceRecord {
+            org: tenant.name().to_string(),
+            uuid: self.uuid,
+            name: self.name,
+            secret: self.secret,
+            totp_seed: None,
+            last_seen_addr: None,
+            last_seen_at: None,
+            created_at: now,
+        }
+    }
+}
+
 /// Organizations, identities and their credentials. Tenant-scoped calls
 /// take a [`Tenant`]; the credential look-ups resolve one.
 #[async_trait::async_trait]

@@ -59,20 +59,7 @@ pub(crate) async fn enqueue<C: GenericClient + Sync>(
     .map(|r| r.get(0))
     .ok_or_else(|| StoreError::Backend("INSERT returned no id".into()))?;
     record_event(c, t, id, SmsState::Queued, 0, None, None, now).await?;
-    Ok(SmsRecord {
-        id,
-        org: t.name().to_string(),
-        device_uuid: device_uuid.map(str::to_owned),
-        destination: destination.into(),
-        text: text.into(),
-        state: SmsState::Queued,
-        attempts: 0,
-        provider_id: None,
-        reason: None,
-        created_at: now,
-        updated_at: now,
-        next_attempt_at: now,
-    })
+    Ok(SmsRecord::queued(id, t, device_uuid, destination, text, now))
 }
 
 pub(crate) async fn list<C: GenericClient + Sync>(

@@ -231,16 +231,7 @@ pub(crate) async fn create_device<C: GenericClient + Sync>(
     )
     .await
     .map_err(|e| map(e, &format!("device {}", d.uuid)))?;
-    Ok(DeviceRecord {
-        org: t.name().to_string(),
-        uuid: d.uuid,
-        name: d.name,
-        secret: d.secret,
-        totp_seed: None,
-        last_seen_addr: None,
-        last_seen_at: None,
-        created_at: now,
-    })
+    Ok(d.into_record(t, now))
 }
 
 pub(crate) async fn list_devices<C: GenericClient + Sync>(

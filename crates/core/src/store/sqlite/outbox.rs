@@ -50,20 +50,7 @@ pub(crate) fn enqueue(
     .map_err(backend)?;
     let id = c.last_insert_rowid();
     record_event(c, t, id, SmsState::Queued, 0, None, None, now)?;
-    Ok(SmsRecord {
-        id,
-        org: t.name().to_string(),
-        device_uuid: device_uuid.map(str::to_owned),
-        destination: destination.into(),
-        text: text.into(),
-        state: SmsState::Queued,
-        attempts: 0,
-        provider_id: None,
-        reason: None,
-        created_at: now,
-        updated_at: now,
-        next_attempt_at: now,
-    })
+    Ok(SmsRecord::queued(id, t, device_uuid, destination, text, now))
 }
 
 pub(crate) fn list(

@@ -214,16 +214,7 @@ pub(crate) fn create_device(
         ],
     )
     .map_err(|e| map(e, &format!("device {}", d.uuid)))?;
-    Ok(DeviceRecord {
-        org: t.name().to_string(),
-        uuid: d.uuid,
-        name: d.name,
-        secret: d.secret,
-        totp_seed: None,
-        last_seen_addr: None,
-        last_seen_at: None,
-        created_at: now,
-    })
+    Ok(d.into_record(t, now))
 }
 
 pub(crate) fn list_devices(c: &Connection, key: &MasterKey, t: &Tenant) -> Result<Vec<DeviceRecord>, StoreError> {
