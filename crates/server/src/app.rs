@@ -84,6 +84,9 @@ pub enum StartError {
     /// The bus could not be opened (NATS unreachable).
     #[error("bus: {0}")]
     Bus(String),
+    /// The token signing key could not be read or made.
+    #[error("token signing key: {0}")]
+    TokenKey(thingstead_core::CoreError),
 }
 
 /// Who opens the platform: the server listens on `bus.sock`, anyone else
@@ -278,6 +281,9 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     // and holds leases under it.
     let node: Arc<str> = format!("{:032x}", rand::random::<u128>()).into();
     tracing::info!(node = %node, "node id");
+    // Tokens are signed with a key kept in the store, shared by every node:
+    // the first start makes it.
+    platform.ensure_token_key().await.map_err(StartError::TokenKey)?;
 
     let token = CancellationToken::new();
     let tasks = TaskTracker::new();
