@@ -5,6 +5,9 @@
 mod admin;
 #[path = "integration/data_dir.rs"]
 mod data_dir;
+#[cfg(feature = "postgres")]
+#[path = "integration/deploy.rs"]
+mod deploy;
 #[path = "integration/device_tools.rs"]
 mod device_tools;
 #[path = "integration/durability.rs"]
