@@ -64,13 +64,7 @@ impl Cluster {
             c
         });
         assert!(out.status.success(), "{}", out.stderr);
-        Cluster {
-            pg,
-            nats,
-            db,
-            key,
-            env,
-        }
+        Cluster { pg, nats, db, key, env }
     }
 
     /// Points `c` at the shared database, key and bus.

@@ -165,7 +165,10 @@ async fn a_message_sent_to_one_node_is_read_on_a_second_and_streamed_on_a_third(
     assert_eq!(stored[0].payload, "hello from a");
     let streamed = stream.next_message(Duration::from_secs(10)).await;
     let streamed = streamed.unwrap_or_else(|| panic!("nothing streamed on c\n{}", logs(&[&a, &b, &c])));
-    assert_eq!(streamed.payload, "hello from a", "the first event is acme's own message");
+    assert_eq!(
+        streamed.payload, "hello from a",
+        "the first event is acme's own message"
+    );
     assert_eq!(streamed.id, stored[0].id, "the id the list gives");
     a.stop().await;
     b.stop().await;
@@ -216,7 +219,11 @@ async fn the_nodes_ride_out_a_postgresql_restart() {
     tokio::task::block_in_place(|| cluster.pg.stop()).unwrap();
     let down = || async { healthz(&a).await == 503 && healthz(&b).await == 503 };
     eventually(Duration::from_secs(10), || logs(&[&a, &b]), down).await;
-    assert_eq!(send(&a, &devicekey, "while down").await, "[6,0]", "code 6: try again later");
+    assert_eq!(
+        send(&a, &devicekey, "while down").await,
+        "[6,0]",
+        "code 6: try again later"
+    );
     assert_eq!(send(&b, &devicekey, "while down").await, "[6,0]");
 
     tokio::task::block_in_place(|| cluster.pg.start_again()).unwrap();
@@ -224,7 +231,11 @@ async fn the_nodes_ride_out_a_postgresql_restart() {
     eventually(Duration::from_secs(15), || logs(&[&a, &b]), up).await;
     assert_eq!(send(&b, &devicekey, "after b").await, "[0,0]", "{}", logs(&[&a, &b]));
     assert_eq!(send(&a, &devicekey, "after a").await, "[0,0]", "{}", logs(&[&a, &b]));
-    let mut stored: Vec<String> = all_messages(a.http, &apikey).await.into_iter().map(|m| m.payload).collect();
+    let mut stored: Vec<String> = all_messages(a.http, &apikey)
+        .await
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
     stored.sort();
     assert_eq!(stored, ["after a", "after b", "before"]);
     a.stop().await;

@@ -41,7 +41,10 @@ impl SseStream {
             let body = response.json().await.unwrap_or(Value::Null);
             return Err((status, body));
         }
-        let ct = response.headers()["content-type"].to_str().unwrap_or_default().to_owned();
+        let ct = response.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .to_owned();
         assert!(ct.starts_with("text/event-stream"), "content-type {ct}");
         Ok(SseStream {
             response,
@@ -187,10 +190,7 @@ async fn a_stream_never_carries_another_organizations_messages() {
         .await
         .unwrap();
     // Even naming the other organization's device does not reach it.
-    let url = format!(
-        "/api/1/csr/rdm/stream?apikey={key}&deviceid={}",
-        other_device.uuid
-    );
+    let url = format!("/api/1/csr/rdm/stream?apikey={key}&deviceid={}", other_device.uuid);
     let mut peeking = SseStream::open(&server.url(&url)).await.unwrap();
     let mut theirs = SseStream::open(&server.url(&format!("/api/1/csr/rdm/stream?apikey={other_key}")))
         .await
@@ -224,7 +224,10 @@ async fn streams_beyond_the_limits_get_429_and_a_closed_one_frees_its_place() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["success"], false, "{body}");
     assert_eq!(body["code"], "too_many_requests", "{body}");
-    assert!(body["message"].as_str().unwrap().contains("max_streams_per_org"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("max_streams_per_org"),
+        "{body}"
+    );
     let _third = SseStream::open(&url(&other_key)).await.unwrap();
     assert!(metric(&server, "thingstead_streams_open").await >= 3.0);
     let (status, body) = SseStream::open(&url(&other_key)).await.err().expect("node full");
@@ -239,7 +242,10 @@ async fn streams_beyond_the_limits_get_429_and_a_closed_one_frees_its_place() {
             Ok(_) => break,
             Err((status, _)) => {
                 assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-                assert!(tokio::time::Instant::now() < deadline, "the closed stream's place was not freed");
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the closed stream's place was not freed"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
@@ -262,7 +268,11 @@ async fn shutdown_ends_open_streams_promptly() {
     tokio::time::timeout(Duration::from_secs(3), server.stop())
         .await
         .expect("shutdown does not wait for open streams");
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
     for mut s in streams {
         assert_eq!(s.next(Duration::from_secs(2)).await, None, "the stream ended");
     }

@@ -145,7 +145,9 @@ impl Item {
                 .event("message")
                 .id(m.id.to_string())
                 .data(record(&m).to_string()),
-            Item::Gap(missed) => Event::default().event("gap").data(json!({ "missed": missed }).to_string()),
+            Item::Gap(missed) => Event::default()
+                .event("gap")
+                .data(json!({ "missed": missed }).to_string()),
         }
     }
 }
@@ -263,7 +265,12 @@ mod tests {
     async fn a_stream_ends_at_shutdown() {
         let bus = LocalBus::default();
         let shutdown = CancellationToken::new();
-        let stream = items(bus.subscribe(Filter::everything()), "acme".into(), shutdown.clone(), None);
+        let stream = items(
+            bus.subscribe(Filter::everything()),
+            "acme".into(),
+            shutdown.clone(),
+            None,
+        );
         tokio::pin!(stream);
         bus.publish(message("acme", 1)).await;
         shutdown.cancel();
