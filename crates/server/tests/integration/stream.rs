@@ -277,3 +277,16 @@ async fn shutdown_ends_open_streams_promptly() {
         assert_eq!(s.next(Duration::from_secs(2)).await, None, "the stream ended");
     }
 }
+
+#[tokio::test]
+async fn a_stream_outlives_the_request_timeout() {
+    let server = TestServer::start_with(|s| s.http_limits.request_timeout_secs = 1).await;
+    let (key, devicekey, _) = acme(&server).await;
+    let mut stream = SseStream::open(&server.url(&format!("/api/1/csr/rdm/stream?apikey={key}")))
+        .await
+        .unwrap();
+    stream.assert_quiet(Duration::from_millis(1500)).await;
+    send(&server, &devicekey, "later").await;
+    assert_eq!(stream.next(WAIT).await.expect("still open").event, "message");
+    server.stop().await;
+}
