@@ -3,6 +3,9 @@
 
 #[path = "integration/admin.rs"]
 mod admin;
+#[cfg(feature = "postgres")]
+#[path = "integration/cluster.rs"]
+mod cluster;
 #[path = "integration/data_dir.rs"]
 mod data_dir;
 #[cfg(feature = "postgres")]

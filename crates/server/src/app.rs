@@ -35,6 +35,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Where the listeners are bound (cloud-to-device pushes never go there).
     pub addrs: BoundAddrs,
+    /// Open message streams: their limits, and their end at shutdown.
+    pub streams: crate::faces::device::api::stream::Streams,
 }
 
 /// The addresses the listeners are bound to; the ready file's content.
@@ -292,6 +294,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
         settings: settings.clone(),
         metrics: crate::telemetry::prometheus(),
         addrs,
+        streams: crate::faces::device::api::stream::Streams::new(&settings.http_limits, token.clone()),
     };
 
     let router = crate::http::router(state);
