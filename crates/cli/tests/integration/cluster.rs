@@ -67,6 +67,11 @@ impl Cluster {
         Cluster { pg, nats, db, key, env }
     }
 
+    /// The master key file every node reads.
+    pub fn key_file(&self) -> &std::path::Path {
+        &self.key
+    }
+
     /// Points `c` at the shared database, key and bus.
     pub fn configure(&self, mut c: Command) -> Command {
         c.env("THINGSTEAD_STORE__BACKEND", "postgres")

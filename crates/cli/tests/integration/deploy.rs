@@ -6,12 +6,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use thingstead_testkit::nats::NatsServer;
-use thingstead_testkit::postgres::PgCluster;
 
+use crate::cluster::{Cluster, eventually};
 use crate::support::{BIN, Env, Server, http_client, send_frame};
 
 fn deploy(path: &str) -> PathBuf {
@@ -107,7 +106,9 @@ fn haproxy_binary() -> PathBuf {
         .iter()
         .map(PathBuf::from)
         .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("this test needs HAProxy (apt-get install haproxy; scripts/test-engines installs it)"))
+        .unwrap_or_else(|| {
+            panic!("this test needs HAProxy (apt-get install haproxy; scripts/test-engines installs it)")
+        })
 }
 
 fn start_haproxy(nodes: &[&Server]) -> Haproxy {
@@ -126,7 +127,12 @@ fn start_haproxy(nodes: &[&Server]) -> Haproxy {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("haproxy.cfg");
     std::fs::write(&path, cfg).unwrap();
-    let check = Command::new(haproxy_binary()).arg("-c").arg("-f").arg(&path).output().unwrap();
+    let check = Command::new(haproxy_binary())
+        .arg("-c")
+        .arg("-f")
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(
         check.status.success(),
         "haproxy -c refuses the example:\n{}{}",
@@ -149,15 +155,6 @@ fn start_haproxy(nodes: &[&Server]) -> Haproxy {
     }
 }
 
-/// Polls `f` until it is true or `secs` pass.
-async fn eventually(secs: u64, what: &str, mut f: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f().await {
-        assert!(Instant::now() < deadline, "{what} within {secs} s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The data of every message of the org, read through `http`.
 async fn stored(http: &str, apikey: &str) -> Vec<String> {
     let url = format!("http://{http}/api/1/csr/rdm?apikey={apikey}&limit=1000");
@@ -175,23 +172,14 @@ async fn stored(http: &str, apikey: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_from_the_example_serve_through_haproxy_and_survive_one_dying() {
-    let pg = tokio::task::spawn_blocking(|| PgCluster::start().expect("PostgreSQL 15 for this test"))
-        .await
-        .unwrap();
-    let db = pg.create_database().unwrap();
-    let nats = tokio::task::spawn_blocking(NatsServer::start).await.unwrap();
+    let cluster = Cluster::start().await;
     let (one, two, admin) = (Env::new(), Env::new(), Env::new());
     let etc = admin.root().join("etc");
     std::fs::create_dir(&etc).unwrap();
-    let key = etc.join("master.key");
-    let out = admin.run({
-        let mut c = admin.bare();
-        c.args(["admin", "master-key", "generate", "--out"]).arg(&key);
-        c
-    });
-    assert!(out.status.success(), "{}", out.stderr);
-    let node1 = start_node(&one, "node1", &etc, &db, &nats.url());
-    let node2 = start_node(&two, "node2", &etc, &db, &nats.url());
+    std::fs::copy(cluster.key_file(), etc.join("master.key")).unwrap();
+    let nats = cluster.nats.url();
+    let node1 = start_node(&one, "node1", &etc, &cluster.db, &nats);
+    let node2 = start_node(&two, "node2", &etc, &cluster.db, &nats);
 
     // Admin with the same settings file as a node.
     let admin_cmd = |args: &[&str]| {
@@ -212,13 +200,17 @@ async fn two_nodes_from_the_example_serve_through_haproxy_and_survive_one_dying(
     let lb = start_haproxy(&[&node1, &node2]);
     let lb_devices = format!("127.0.0.1:{}", lb.devices).parse().unwrap();
     let lb_http = format!("127.0.0.1:{}", lb.http);
-    eventually(10, "HAProxy serves /healthz", async || {
-        http_client()
-            .get(format!("http://{lb_http}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-    })
+    eventually(
+        Duration::from_secs(10),
+        || "HAProxy serves /healthz".into(),
+        || async {
+            http_client()
+                .get(format!("http://{lb_http}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        },
+    )
     .await;
 
     // Devices through the balancer land on both nodes; REST reads all of them.
@@ -229,23 +221,36 @@ async fn two_nodes_from_the_example_serve_through_haproxy_and_survive_one_dying(
         assert_eq!(reply, "[0,0]", "message {i} through HAProxy");
         sent.push(data);
     }
-    eventually(10, "all ten messages readable through HAProxy", async || {
-        let got = stored(&lb_http, &apikey).await;
-        sent.iter().all(|s| got.contains(s))
-    })
+    eventually(
+        Duration::from_secs(10),
+        || "all ten messages readable through HAProxy".into(),
+        || async {
+            let got = stored(&lb_http, &apikey).await;
+            sent.iter().all(|s| got.contains(s))
+        },
+    )
     .await;
 
     // One node dies: the balancer's health check takes it out, and devices
     // and REST keep working through the other.
     node1.kill();
     let data = "after-node1-died".to_owned();
-    eventually(15, "a device message stored through the surviving node", async || {
-        matches!(send_frame(lb_devices, &devicekey, &data, &["deploy"]).await.as_deref(), Ok("[0,0]"))
-    })
+    eventually(
+        Duration::from_secs(15),
+        || "a device message stored through the surviving node".into(),
+        || async {
+            matches!(
+                send_frame(lb_devices, &devicekey, &data, &["deploy"]).await.as_deref(),
+                Ok("[0,0]")
+            )
+        },
+    )
     .await;
-    eventually(10, "the message readable through HAProxy", async || {
-        stored(&lb_http, &apikey).await.contains(&data)
-    })
+    eventually(
+        Duration::from_secs(10),
+        || "the message readable through HAProxy".into(),
+        || async { stored(&lb_http, &apikey).await.contains(&data) },
+    )
     .await;
     node2.stop().await;
     drop(lb);
