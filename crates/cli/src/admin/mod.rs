@@ -7,6 +7,7 @@ mod app;
 mod client;
 mod device;
 mod master_key;
+mod migrate;
 mod org;
 mod password;
 mod totp;
@@ -45,6 +46,8 @@ pub enum AdminCommand {
     /// The master key that seals credentials at rest.
     #[command(subcommand)]
     MasterKey(master_key::MasterKeyCommand),
+    /// Copy the embedded store of --data-dir into an empty PostgreSQL database.
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Runs an admin command and prints its JSON result.
@@ -52,6 +55,11 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
     // Needs no store: it makes the key a store is opened with.
     if let AdminCommand::MasterKey(c) = cmd {
         println!("{}", serde_json::to_string_pretty(&master_key::run(c)?)?);
+        return Ok(());
+    }
+    // Opens its stores itself: the source under the serve lock, and the target.
+    if let AdminCommand::Migrate(args) = cmd {
+        println!("{}", serde_json::to_string_pretty(&migrate::run(global, args).await?)?);
         return Ok(());
     }
     let settings = global.settings(FlagOverrides::default())?;
@@ -80,6 +88,7 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Client(c) => client::run(&platform, c).await,
         AdminCommand::Apikey(c) => apikey::run(&platform, c).await,
         AdminCommand::MasterKey(c) => master_key::run(c),
+        AdminCommand::Migrate(args) => migrate::run(global, args).await,
     };
     platform.close().await;
     println!("{}", serde_json::to_string_pretty(&result?)?);

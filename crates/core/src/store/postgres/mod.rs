@@ -39,6 +39,7 @@ macro_rules! transaction {
 }
 
 mod errors;
+mod import;
 mod ingest;
 mod messages;
 mod outbox;

@@ -2,6 +2,7 @@
 //! open, one group-committing writer and a small reader pool.
 
 mod errors;
+mod export;
 mod messages;
 mod outbox;
 mod pool;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use self::export::SqliteExport;
 use self::pool::Pool;
 use crate::master_key::MasterKey;
 use crate::store::{StoreError, StoreLifecycle, StoreStats};
