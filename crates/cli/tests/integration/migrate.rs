@@ -76,7 +76,7 @@ fn totp_frame(uuid: &str, otp: String, data: &str) -> Vec<u8> {
         otp,
         payload: TotpPayload::Message {
             metadata: None,
-            topics: vec!["otp".into()],
+            topics: vec![thingstead_proto::device::Topic::parse("otp").unwrap()],
             data: data.into(),
             idempotency_key: None,
         },
@@ -130,10 +130,22 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
     env.admin(&["org", "create", "beta"]);
     env.admin(&["org", "retention", "acme", "--secs", "86400"]);
     for org in ["acme", "beta"] {
-        env.admin(&["user", "create", "--org", org, "--username", "bob", "--password", "correct-horse-9"]);
+        env.admin(&[
+            "user",
+            "create",
+            "--org",
+            org,
+            "--username",
+            "bob",
+            "--password",
+            "correct-horse-9",
+        ]);
     }
     let d = env.admin(&["device", "create", "--org", "acme", "--name", "pump-1"]);
-    let (devicekey, uuid) = (d["devicekey"].as_str().unwrap().to_owned(), d["uuid"].as_str().unwrap().to_owned());
+    let (devicekey, uuid) = (
+        d["devicekey"].as_str().unwrap().to_owned(),
+        d["uuid"].as_str().unwrap().to_owned(),
+    );
     let t = env.admin(&["device", "create", "--org", "acme", "--name", "otp-1"]);
     let totp_uuid = t["uuid"].as_str().unwrap().to_owned();
     let seed = env.admin(&["device", "totp", "rotate", "--uuid", &totp_uuid])["secret"]
@@ -161,7 +173,9 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
             tokio::spawn(async move {
                 for i in (w..MESSAGES).step_by(8) {
                     let data = format!("m{i} \u{0}\u{1}\u{7f}é€😀 {}", "x".repeat(i % 50));
-                    let reply = send_frame(tcp, &key, &data, &["load", &format!("t{}", i % 3)]).await.unwrap();
+                    let reply = send_frame(tcp, &key, &data, &["load", &format!("t{}", i % 3)])
+                        .await
+                        .unwrap();
                     assert_eq!(reply, "[0,0]");
                 }
             })
@@ -173,7 +187,10 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
     assert_eq!(send_frame(tcp, &beta_key, "beta says hi", &[]).await.unwrap(), "[0,0]");
     let signer = thingstead::device::TotpSigner::from_seed(&seed).unwrap();
     let used = now_secs();
-    assert_eq!(exchange(tcp, &totp_frame(&totp_uuid, signer.code_at(used), "by totp")).await, "[0,0]");
+    assert_eq!(
+        exchange(tcp, &totp_frame(&totp_uuid, signer.code_at(used), "by totp")).await,
+        "[0,0]"
+    );
     // Two SMS, sent by nobody (no provider): queued.
     let http = http_client();
     let mut sms_ids = Vec::new();
@@ -199,7 +216,7 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
             let m = NewMessage {
                 payload: bytes,
                 topics: vec!["bin".into()],
-                received_at: 1_700_000_000_123,
+                received_at: now_secs() as i64 * 1000,
                 peer: "127.0.0.1:4000".into(),
                 sdk: Some("test".into()),
                 modem: None,
@@ -248,7 +265,10 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
     let running = env.start();
     let out = env.admin_out(&["migrate", "--to", &target]);
     let line = out.error_line();
-    assert!(line.contains("server") && line.contains(&running.pid().to_string()), "{line}");
+    assert!(
+        line.contains("server") && line.contains(&running.pid().to_string()),
+        "{line}"
+    );
     running.stop().await;
 
     // --- the move.
@@ -256,22 +276,44 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
     let summary = out.json();
     assert!(!out.stdout.contains("pw-sekrit-4471") && !out.stderr.contains("pw-sekrit-4471"));
     assert_eq!(summary["verified"], true, "{summary}");
-    assert_eq!(summary["tables"]["messages"], json!({"source": MESSAGES + 5, "target": MESSAGES + 5}));
+    assert_eq!(
+        summary["tables"]["messages"],
+        json!({"source": MESSAGES + 5, "target": MESSAGES + 5})
+    );
     assert_eq!(summary["tables"]["orgs"]["target"], 2, "{summary}");
     assert_eq!(summary["tables"]["sms"]["target"], 2, "{summary}");
-    for table in ["users", "devices", "apps", "oauth_clients", "api_keys", "sms_events", "deliveries"] {
+    for table in [
+        "users",
+        "devices",
+        "apps",
+        "oauth_clients",
+        "api_keys",
+        "sms_events",
+        "deliveries",
+    ] {
         let t = &summary["tables"][table];
-        assert!(t["source"].as_u64().unwrap() > 0 && t["source"] == t["target"], "{table}: {summary}");
+        assert!(
+            t["source"].as_u64().unwrap() > 0 && t["source"] == t["target"],
+            "{table}: {summary}"
+        );
     }
     let told = summary["master_key_file"].as_str().unwrap();
-    assert_eq!(std::fs::canonicalize(told).unwrap(), std::fs::canonicalize(&key_file).unwrap());
+    assert_eq!(
+        std::fs::canonicalize(told).unwrap(),
+        std::fs::canonicalize(&key_file).unwrap()
+    );
     assert!(out.stderr.contains("master key"), "{}", out.stderr);
 
     // --- a target holding data is refused, and left as it is.
     let out = env.admin_out(&["migrate", "--to", &target]);
-    let line = out.error_line();
-    assert!(line.contains("not empty") && line.contains("127.0.0.1"), "{line}");
-    assert!(!line.contains("pw-sekrit-4471"), "{line}");
+    assert!(!out.status.success() && out.stdout.is_empty(), "{}", out.stdout);
+    let line = out.stderr.trim_end().lines().last().unwrap_or_default();
+    assert!(line.starts_with("error: ") && line.contains("not empty"), "{line}");
+    assert!(
+        line.contains("postgres://****@127.0.0.1:"),
+        "the target is named: {line}"
+    );
+    assert!(!out.stderr.contains("pw-sekrit-4471"), "{}", out.stderr);
 
     // --- a PostgreSQL node with the same master key file.
     let node = |mut c: Command| {
@@ -280,14 +322,27 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
             .env("THINGSTEAD_SECRETS__MASTER_KEY_FILE", &key_file);
         c
     };
-    assert_eq!(registry(&env, &node), registry_before, "the registry, listed by the admin CLI");
-    let pg = env.spawn_server(node(env.serve_cmd(&["--http", "127.0.0.1:0", "--device-tcp", "127.0.0.1:0"])));
+    assert_eq!(
+        registry(&env, &node),
+        registry_before,
+        "the registry, listed by the admin CLI"
+    );
+    let pg = env.spawn_server(node(env.serve_cmd(&[
+        "--http",
+        "127.0.0.1:0",
+        "--device-tcp",
+        "127.0.0.1:0",
+    ])));
     let after = messages(pg.http, &apikey).await;
     assert_eq!(after.len(), before.len());
     for (a, b) in after.iter().zip(&before) {
         assert_eq!(a, b, "message {} byte for byte, with its id, time and topics", b.0);
     }
-    assert_eq!(messages(pg.http, &beta_apikey).await, beta_before, "the api key of beta works over REST");
+    assert_eq!(
+        messages(pg.http, &beta_apikey).await,
+        beta_before,
+        "the api key of beta works over REST"
+    );
     for (id, was) in sms_ids.iter().zip(&sms_before) {
         let now = get_json(pg.url(&format!("/api/1/sms/{id}?apikey={apikey}"))).await["data"].clone();
         assert_eq!(&now, was, "SMS {id} with its state and history");
@@ -299,11 +354,21 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
     );
 
     // The device key still authenticates, and a new message gets an id above the old ones.
-    assert_eq!(send_frame(pg.device_tcp, &devicekey, "after the move", &[]).await.unwrap(), "[0,0]");
+    assert_eq!(
+        send_frame(pg.device_tcp, &devicekey, "after the move", &[])
+            .await
+            .unwrap(),
+        "[0,0]"
+    );
     let newest = messages(pg.http, &apikey).await;
     let last = newest.last().unwrap();
     assert_eq!(last.1, b"after the move");
-    assert!(last.0 > before.last().unwrap().0, "new id {} after {}", last.0, before.last().unwrap().0);
+    assert!(
+        last.0 > before.last().unwrap().0,
+        "new id {} after {}",
+        last.0,
+        before.last().unwrap().0
+    );
     // TOTP: the seed opens, and the step used before the move stays used.
     if now_secs() / 30 <= used / 30 + 1 {
         assert_eq!(
@@ -313,7 +378,14 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
         );
     }
     let next = (now_secs() / 30 + 1) * 30;
-    assert_eq!(exchange(pg.device_tcp, &totp_frame(&totp_uuid, signer.code_at(next), "otp after")).await, "[0,0]");
+    assert_eq!(
+        exchange(
+            pg.device_tcp,
+            &totp_frame(&totp_uuid, signer.code_at(next), "otp after")
+        )
+        .await,
+        "[0,0]"
+    );
     // A new SMS id is above the old ones too.
     let r = http
         .post(pg.url(&format!("/api/1/sms?apikey={apikey}")))
