@@ -2,7 +2,10 @@
 
 One Thingstead server (``thingstead serve``) is started per test session on
 a temporary data directory; every test gets a fresh organization, device and
-API key created with ``thingstead admin``. See README.md.
+API key created with ``thingstead admin``. With
+``THINGSTEAD_COMPAT_BACKEND=postgres`` the server and the admin commands use
+the PostgreSQL store on a throwaway cluster (pgcluster.py) instead of the
+embedded one. See README.md.
 """
 
 import base64
@@ -23,6 +26,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
+
+from pgcluster import PgCluster
 
 # --- Python-version shims (documented in README.md) -------------------------
 # hologram-python 0.10.3's CustomCloud.periodicMessageRunning() calls
@@ -55,7 +60,13 @@ def child_env():
     """
     env = dict(os.environ)
     env.pop("THINGSTEAD_BIN", None)
+    env.pop("THINGSTEAD_COMPAT_BACKEND", None)
+    env.update(_store_env)
     return env
+
+
+# The store settings of every thingstead process (set for PostgreSQL).
+_store_env = {}
 
 
 class Server:
@@ -218,11 +229,31 @@ class Server:
 def server(request):
     binary = thingstead_bin()
     tmp = tempfile.mkdtemp(prefix="thingstead-compat-")
+    backend = os.environ.get("THINGSTEAD_COMPAT_BACKEND", "sqlite")
+    pg = None
+    if backend == "postgres":
+        pg = PgCluster().start()
+        key = os.path.join(tmp, "master.key")
+        subprocess.run(
+            [binary, "admin", "master-key", "generate", "--out", key],
+            check=True, stdout=subprocess.DEVNULL, env=child_env(), timeout=60,
+        )
+        _store_env.update({
+            "THINGSTEAD_STORE__BACKEND": "postgres",
+            "THINGSTEAD_STORE__URL": pg.url,
+            "THINGSTEAD_SECRETS__MASTER_KEY_FILE": key,
+        })
+    elif backend != "sqlite":
+        pytest.exit("THINGSTEAD_COMPAT_BACKEND must be sqlite or postgres, not %r" % backend, returncode=3)
     srv = Server(binary, tmp, os.path.join(tmp, "server.log"))
     request.config._compat_server = srv
-    srv.start()
-    yield srv
-    srv.stop()
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.stop()
+        if pg is not None:
+            pg.stop()
     if request.session.testsfailed or os.environ.get("COMPAT_KEEP_DATA"):
         print("\nthingstead compat: data dir and server log kept in %s" % tmp)
     else:

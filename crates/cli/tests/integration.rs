@@ -18,6 +18,9 @@ mod durability;
 #[path = "integration/messages.rs"]
 mod messages;
 #[cfg(feature = "postgres")]
+#[path = "integration/migrate.rs"]
+mod migrate;
+#[cfg(feature = "postgres")]
 #[path = "integration/multinode.rs"]
 mod multinode;
 #[path = "integration/postgres.rs"]

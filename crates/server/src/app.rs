@@ -190,7 +190,11 @@ async fn open_postgres(settings: &Settings) -> Result<Arc<dyn Store>, StartError
     let url = settings.store.url.as_deref().unwrap_or_default();
     let masked = crate::redact::url(url);
     let key = crate::data_dir::master_key(settings)?;
-    let store = thingstead_core::store::postgres::PgStore::open(url, key)
+    let tls = thingstead_core::store::postgres::PgTls {
+        ca_file: settings.store.ca_file.clone(),
+    };
+    let limits = thingstead_core::store::postgres::PoolLimits::default();
+    let store = thingstead_core::store::postgres::PgStore::connect(url, key, limits, &tls)
         .await
         .map_err(|source| StartError::Store { dir: masked, source })?;
     Ok(Arc::new(store))

@@ -85,8 +85,12 @@ pub struct StoreSettings {
     /// `sqlite` (default) or `postgres`.
     pub backend: StoreBackend,
     /// For `postgres`: `postgres://user:password@host:port/database`
-    /// (masked in `config print`).
+    /// (masked in `config print`); `?sslmode=disable|prefer|require|verify-full`
+    /// chooses TLS (default `prefer`).
     pub url: Option<String>,
+    /// For `postgres` with `sslmode=verify-full`: a PEM file of the CA(s) to
+    /// trust instead of the system roots (a private CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Which bus carries events.

@@ -7,6 +7,10 @@
 //! `static` is never dropped: a small reaper process stops it once the test
 //! process is gone, so no postmaster outlives its tests.
 //!
+//! [`PgCluster::start_with_tls`] starts one that accepts TCP connections
+//! only over TLS, with a certificate for 127.0.0.1 and `localhost` signed
+//! by a throwaway CA (made with the `openssl` command line).
+//!
 //! Without the binaries every call fails with a message saying how to
 //! install them: PostgreSQL tests fail, they never skip silently.
 
@@ -36,6 +40,7 @@ pub struct PgCluster {
     port: u16,
     as_postgres: bool,
     databases: AtomicU32,
+    tls: bool,
 }
 
 impl std::fmt::Debug for PgCluster {
@@ -67,6 +72,27 @@ impl PgCluster {
     /// Makes and starts a cluster. Fails, saying how to install PostgreSQL 15,
     /// when its binaries are absent.
     pub fn start() -> Result<Self, PgError> {
+        Self::start_inner(false)
+    }
+
+    /// Makes and starts a cluster that takes TCP connections only over TLS
+    /// (`hostssl` in pg_hba.conf; a plain connection is refused). Its
+    /// certificate names 127.0.0.1 and `localhost` and is signed by the CA in
+    /// [`PgCluster::ca_file`].
+    pub fn start_with_tls() -> Result<Self, PgError> {
+        Self::start_inner(true)
+    }
+
+    /// The PEM certificate of the CA that signed a TLS cluster's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.tls_dir().join("ca.crt")
+    }
+
+    fn tls_dir(&self) -> PathBuf {
+        self.dir.path().join("tls")
+    }
+
+    fn start_inner(tls: bool) -> Result<Self, PgError> {
         let bin = std::env::var_os("THINGSTEAD_PG_BIN").map_or_else(|| PathBuf::from(DEFAULT_BIN_DIR), PathBuf::from);
         if !bin.join("initdb").is_file() {
             return Err(PgError(format!(
@@ -86,6 +112,7 @@ impl PgCluster {
             port: 0,
             as_postgres,
             databases: AtomicU32::new(0),
+            tls,
         };
         std::fs::create_dir(cluster.socket_dir()).map_err(|e| PgError(format!("socket dir: {e}")))?;
         if as_postgres {
@@ -107,6 +134,9 @@ impl PgCluster {
             "--no-sync",
         ]);
         cluster.run(&mut initdb, "initdb")?;
+        if tls {
+            cluster.make_tls()?;
+        }
         let mut last = None;
         for _ in 0..5 {
             cluster.port = free_port()?;
@@ -119,6 +149,76 @@ impl PgCluster {
             }
         }
         Err(last.unwrap_or_else(|| PgError("postgres did not start".into())))
+    }
+
+    /// The CA and server certificate, and a pg_hba.conf that refuses plain TCP.
+    fn make_tls(&self) -> Result<(), PgError> {
+        let dir = self.tls_dir();
+        std::fs::create_dir(&dir).map_err(|e| PgError(format!("tls dir: {e}")))?;
+        make_test_ca(&dir, "ca", "Thingstead test CA")?;
+        let ext = dir.join("server.ext");
+        std::fs::write(
+            &ext,
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+        )
+        .map_err(|e| PgError(format!("tls ext file: {e}")))?;
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        )?;
+        openssl(
+            &dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.crt",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+            ],
+        )?;
+        std::fs::write(
+            self.data_dir().join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .map_err(|e| PgError(format!("pg_hba.conf: {e}")))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.join("server.key"), std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| PgError(format!("server key mode: {e}")))?;
+        }
+        if self.as_postgres {
+            self.run(
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(self.dir.path()),
+                "chown",
+            )?;
+        }
+        Ok(())
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -166,11 +266,18 @@ impl PgCluster {
 
     /// Starts the postmaster again on the same port and data.
     pub fn start_again(&self) -> Result<(), PgError> {
-        let opts = format!(
+        let mut opts = format!(
             "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=on -c max_connections=300",
             self.port,
             self.socket_dir().display()
         );
+        if self.tls {
+            opts.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                self.tls_dir().join("server.crt").display(),
+                self.tls_dir().join("server.key").display()
+            ));
+        }
         let mut start = self.command("pg_ctl");
         start
             .arg("-D")
@@ -249,6 +356,57 @@ impl PgCluster {
     /// The cluster's directory.
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+}
+
+/// Makes a self-signed CA in `dir`: `NAME.crt` and `NAME.key` (P-256, two
+/// days), with `openssl` from the command line. Returns the certificate.
+pub fn make_test_ca(dir: &Path, name: &str, common_name: &str) -> Result<PathBuf, PgError> {
+    let (crt, key) = (format!("{name}.crt"), format!("{name}.key"));
+    let subject = format!("/CN={common_name}");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &crt,
+            "-days",
+            "2",
+            "-subj",
+            &subject,
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    )?;
+    Ok(dir.join(crt))
+}
+
+/// Runs `openssl ARGS` in `dir`.
+fn openssl(dir: &Path, args: &[&str]) -> Result<(), PgError> {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| PgError(format!("openssl (needed for a TLS test cluster): {e}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(PgError(format!(
+            "openssl {} failed: {}",
+            args.first().copied().unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr)
+        )))
     }
 }
 

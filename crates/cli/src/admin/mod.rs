@@ -7,6 +7,7 @@ mod app;
 mod client;
 mod device;
 mod master_key;
+mod migrate;
 mod org;
 mod password;
 mod token_key;
@@ -49,6 +50,8 @@ pub enum AdminCommand {
     /// The key that signs tokens (kept in the store, shared by every node).
     #[command(subcommand)]
     TokenKey(token_key::TokenKeyCommand),
+    /// Copy the embedded store of --data-dir into an empty PostgreSQL database.
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Runs an admin command and prints its JSON result.
@@ -56,6 +59,11 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
     // Needs no store: it makes the key a store is opened with.
     if let AdminCommand::MasterKey(c) = cmd {
         println!("{}", serde_json::to_string_pretty(&master_key::run(c)?)?);
+        return Ok(());
+    }
+    // Opens its stores itself: the source under the serve lock, and the target.
+    if let AdminCommand::Migrate(args) = cmd {
+        println!("{}", serde_json::to_string_pretty(&migrate::run(global, args).await?)?);
         return Ok(());
     }
     let settings = global.settings(FlagOverrides::default())?;
@@ -85,6 +93,7 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Apikey(c) => apikey::run(&platform, c).await,
         AdminCommand::MasterKey(c) => master_key::run(c),
         AdminCommand::TokenKey(c) => token_key::run(&platform, c).await,
+        AdminCommand::Migrate(args) => migrate::run(global, args).await,
     };
     platform.close().await;
     println!("{}", serde_json::to_string_pretty(&result?)?);

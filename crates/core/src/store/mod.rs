@@ -9,6 +9,7 @@
 //! returns only after its transaction committed, and concurrent writes share
 //! transactions.
 
+pub mod migrate;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod sealed;

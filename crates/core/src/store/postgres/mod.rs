@@ -39,6 +39,7 @@ macro_rules! transaction {
 }
 
 mod errors;
+mod import;
 mod ingest;
 mod keys;
 mod messages;
@@ -46,6 +47,7 @@ mod outbox;
 mod pool;
 mod registry;
 mod schema;
+mod tls;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,6 +57,7 @@ use deadpool_postgres::{Object, Pool};
 use self::errors::backend;
 use self::ingest::Ingest;
 pub use self::pool::PoolLimits;
+pub use self::tls::PgTls;
 use crate::master_key::MasterKey;
 use crate::store::{StoreError, StoreLifecycle, StoreStats};
 
@@ -92,7 +95,13 @@ impl PgStore {
 
     /// [`PgStore::open`] with explicit pool limits.
     pub async fn open_with(url: &str, key: MasterKey, limits: PoolLimits) -> Result<Self, StoreError> {
-        let pool = pool::build(url, &limits)?;
+        Self::connect(url, key, limits, &PgTls::default()).await
+    }
+
+    /// [`PgStore::open`] with explicit pool limits and TLS settings
+    /// (`sslmode` in `url`; the CA file of a private CA in `tls`).
+    pub async fn connect(url: &str, key: MasterKey, limits: PoolLimits, tls: &PgTls) -> Result<Self, StoreError> {
+        let pool = pool::build(url, &limits, tls)?;
         let mut client = pool.get().await.map_err(errors::pool)?;
         schema::migrate(&mut client, &key).await?;
         drop(client);

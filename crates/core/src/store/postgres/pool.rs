@@ -3,13 +3,15 @@
 //! `statement_timeout`, so when PostgreSQL goes away calls fail fast with
 //! `Unavailable` instead of hanging; pooled connections found broken are
 //! replaced, so the store recovers on its own when PostgreSQL returns.
+//! Connections use TLS as `sslmode` in the URL asks (`tls.rs`).
 
 use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
 
+use super::tls::{self, PgTls};
 use crate::store::StoreError;
 
 /// Limits of the pool.
@@ -39,9 +41,11 @@ impl Default for PoolLimits {
     }
 }
 
-/// A pool for `url` (`postgres://user:password@host:port/db`). No
-/// connection is made here.
-pub(crate) fn build(url: &str, limits: &PoolLimits) -> Result<Pool, StoreError> {
+/// A pool for `url` (`postgres://user:password@host:port/db?sslmode=...`).
+/// No connection is made here.
+pub(crate) fn build(url: &str, limits: &PoolLimits, tls: &PgTls) -> Result<Pool, StoreError> {
+    let (url, mode) = tls::split_sslmode(url)?;
+    let connector = tls::connector(mode, tls)?;
     let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Unavailable(format!("store.url is not a PostgreSQL URL: {e}")))?;
@@ -57,7 +61,7 @@ pub(crate) fn build(url: &str, limits: &PoolLimits) -> Result<Pool, StoreError> 
         ));
     let manager = Manager::from_config(
         config,
-        NoTls,
+        connector,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },

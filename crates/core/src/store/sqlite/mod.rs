@@ -3,6 +3,7 @@
 
 mod errors;
 mod keys;
+mod export;
 mod messages;
 mod outbox;
 mod pool;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use self::export::SqliteExport;
 use self::pool::Pool;
 use crate::master_key::MasterKey;
 use crate::store::{StoreError, StoreLifecycle, StoreStats};
