@@ -191,7 +191,11 @@ async fn the_http_per_address_cap_counts_each_client_behind_the_balancer() {
     assert_eq!(healthz(&mut b).await, Some(200), "client B has its own share");
     let mut c = http_via_balancer(server.http, v1("198.51.100.3:3000", server.http)).await;
     assert_eq!(healthz(&mut c).await, Some(200), "client C has its own share");
-    assert_eq!(metric(&server, refused).await - before, 1.0);
+    // (Other tests' servers share the process's metrics: at least A's third.)
+    assert!(
+        metric(&server, refused).await - before >= 1.0,
+        "client A's third is counted"
+    );
     drop((a1, a2, a3, b, c));
     server.stop().await;
 }
@@ -203,6 +207,10 @@ async fn the_balancer_without_a_header_is_closed_and_counted() {
     let d = server.create_device("acme").await;
     let device_rejected = "thingstead_proxy_header_rejected_total{listener=\"device_tcp\"}";
     let http_rejected = "thingstead_proxy_header_rejected_total{listener=\"http\"}";
+    let (device_before, http_before) = (
+        metric(&server, device_rejected).await,
+        metric(&server, http_rejected).await,
+    );
 
     let reply = exchange_from(BALANCER, server.device_tcp, &message_frame(&d.devicekey, &[], "bare")).await;
     assert!(reply.is_empty(), "no answer, got {:?}", String::from_utf8_lossy(&reply));
@@ -214,11 +222,11 @@ async fn the_balancer_without_a_header_is_closed_and_counted() {
     )
     .await;
     assert!(reply.is_empty(), "a garbled header gets no answer either");
-    assert_eq!(metric(&server, device_rejected).await, 2.0);
+    assert_eq!(metric(&server, device_rejected).await - device_before, 2.0);
 
     let mut s = connect_from(BALANCER, server.http).await;
     assert_eq!(healthz(&mut s).await, None, "HTTP without a header is closed");
-    assert_eq!(metric(&server, http_rejected).await, 1.0);
+    assert_eq!(metric(&server, http_rejected).await - http_before, 1.0);
     // Health checks of the balancer itself (PROXY UNKNOWN) are served.
     let mut s = http_via_balancer(server.http, b"PROXY UNKNOWN\r\n".to_vec()).await;
     assert_eq!(healthz(&mut s).await, Some(200));
