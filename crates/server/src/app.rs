@@ -89,6 +89,9 @@ pub enum StartError {
     /// The token signing key could not be read or made.
     #[error("token signing key: {0}")]
     TokenKey(thingstead_core::CoreError),
+    /// `proxy_protocol.trusted` names something other than networks.
+    #[error("proxy_protocol.{0}")]
+    ProxyProtocol(String),
 }
 
 /// Who opens the platform: the server listens on `bus.sock`, anyone else
@@ -263,6 +266,8 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     };
     let (platform, bus_socket) = open_as(&settings, OpenMode::CreateIfMissing, Role::Serve).await?;
     let providers = crate::sms::provider_for(&settings.sms).map_err(StartError::Sms)?;
+    let proxies = crate::proxy_header::TrustedProxies::parse(&settings.proxy_protocol.trusted)
+        .map_err(StartError::ProxyProtocol)?;
 
     let bind = |listener: &'static str, addr: String| async move {
         bind_listener(&addr)
@@ -305,10 +310,11 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     let http = tokio::spawn({
         let settings = settings.clone();
         let token = token.clone();
-        async move { crate::http::serve::serve(http_listener, router, &settings.http_limits, token).await }
+        let proxies = proxies.clone();
+        async move { crate::http::serve::serve(http_listener, router, &settings.http_limits, proxies, token).await }
     });
 
-    let face = crate::faces::device::DeviceFace::new(platform.clone(), settings.device.clone());
+    let face = crate::faces::device::DeviceFace::new(platform.clone(), settings.device.clone()).behind(proxies);
     tasks.spawn(crate::faces::device::listener::serve(
         device_listener,
         face,

@@ -65,6 +65,8 @@ pub struct Settings {
     pub bus: BusSettings,
     /// Which database holds the records.
     pub store: StoreSettings,
+    /// PROXY protocol headers from trusted load balancers (off by default).
+    pub proxy_protocol: ProxyProtocolSettings,
 }
 
 /// The store backend.
@@ -138,6 +140,21 @@ pub struct PushSettings {
     pub max_devices: usize,
     /// The whole push request (every device, concurrently) must finish within this, in ms.
     pub deadline_ms: u64,
+}
+
+/// The PROXY protocol (HAProxy's v1 text or v2 binary header), for nodes
+/// behind a TCP load balancer: the client address in the header becomes the
+/// connection's address for every per-address rule, the logs and a device's
+/// last-seen address.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxyProtocolSettings {
+    /// Networks of the load balancers (`10.0.0.0/24`, `fd00::1/128`). A
+    /// connection from one of them must begin with a PROXY header, on both
+    /// listeners, or it is closed; connections from anywhere else are served
+    /// as they come and a header they send is not honoured. Empty (the
+    /// default): off. `THINGSTEAD_PROXY_PROTOCOL__TRUSTED='["10.0.0.0/24"]'`.
+    pub trusted: Vec<String>,
 }
 
 /// Credentials at rest.
@@ -258,6 +275,7 @@ impl Default for Settings {
             summary_interval_secs: 60,
             bus: BusSettings::default(),
             store: StoreSettings::default(),
+            proxy_protocol: ProxyProtocolSettings::default(),
         }
     }
 }
@@ -441,6 +459,9 @@ impl Settings {
         if let Err(e) = crate::push::parse_networks(&self.push.allowed_networks) {
             return invalid(format!("push.{e}"));
         }
+        if let Err(e) = crate::proxy_header::TrustedProxies::parse(&self.proxy_protocol.trusted) {
+            return invalid(format!("proxy_protocol.{e}"));
+        }
         if self.push.max_devices == 0 || self.push.deadline_ms == 0 {
             return invalid("push.max_devices and push.deadline_ms must be at least 1".into());
         }
@@ -581,6 +602,25 @@ mod tests {
         s.push.allowed_networks.push("10.0.0.300/8".into());
         let e = s.validate().unwrap_err().to_string();
         assert!(e.contains("10.0.0.300/8"), "{e}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature, not ours
+    fn proxy_protocol_trusts_networks_from_file_or_environment_and_checks_them() {
+        assert!(Settings::default().proxy_protocol.trusted.is_empty(), "off by default");
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "THINGSTEAD_PROXY_PROTOCOL__TRUSTED",
+                "[\"10.0.0.0/24\", \"fd00::1/128\"]",
+            );
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(s.proxy_protocol.trusted, ["10.0.0.0/24", "fd00::1/128"]);
+            Ok(())
+        });
+        let mut s = Settings::default();
+        s.proxy_protocol.trusted = vec!["10.0.0.1".into()];
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("proxy_protocol.trusted") && e.contains("10.0.0.1"), "{e}");
     }
 
     #[test]

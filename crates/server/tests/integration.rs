@@ -12,6 +12,7 @@ mod integration {
     mod messages_api;
     #[cfg(feature = "postgres")]
     mod postgres;
+    mod proxy_protocol;
     mod push;
     mod retention;
     mod sms_outbox;

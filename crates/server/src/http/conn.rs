@@ -31,6 +31,8 @@ pub struct Slots {
 /// One HTTP connection.
 pub struct BoundedStream {
     inner: TcpStream,
+    /// Read before hyper got the socket (after a PROXY header): served first.
+    read: Vec<u8>,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
     _slots: Slots,
@@ -41,10 +43,17 @@ impl BoundedStream {
     pub fn new(inner: TcpStream, idle: Duration, slots: Slots) -> Self {
         Self {
             inner,
+            read: Vec::new(),
             idle,
             deadline: Box::pin(tokio::time::sleep(idle)),
             _slots: slots,
         }
+    }
+
+    /// `read` was read from the socket already: it comes before its bytes.
+    pub fn with_read(mut self, read: Vec<u8>) -> Self {
+        self.read = read;
+        self
     }
 
     fn touch(&mut self) {
@@ -62,6 +71,12 @@ fn timed_out() -> std::io::Error {
 
 impl AsyncRead for BoundedStream {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        if !self.read.is_empty() && buf.remaining() > 0 {
+            let n = self.read.len().min(buf.remaining());
+            buf.put_slice(&self.read[..n]);
+            self.read.drain(..n);
+            return Poll::Ready(Ok(()));
+        }
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Ready(r) => {
                 self.touch();

@@ -18,8 +18,10 @@ const READ_CHUNK: usize = 4096;
 /// Bound on writing the reply.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Handles one connection to its end; never panics on input.
-pub(crate) async fn handle(mut stream: TcpStream, peer: SocketAddr, face: &DeviceFace) {
+/// Handles one connection to its end; never panics on input. `peer` is the
+/// device's address (the client's, behind a trusted balancer) and `read` what
+/// was already read of its frame (after a PROXY header).
+pub(crate) async fn handle(mut stream: TcpStream, peer: SocketAddr, read: Vec<u8>, face: &DeviceFace) {
     let _guard = face.connections.connection();
     let _ = stream.set_nodelay(true);
     let max = face.settings.max_frame;
@@ -27,7 +29,8 @@ pub(crate) async fn handle(mut stream: TcpStream, peer: SocketAddr, face: &Devic
     let deadline = start + Duration::from_millis(face.settings.idle_timeout_ms);
     // A connection that sends nothing at all gives its slot back sooner.
     let first_byte_deadline = deadline.min(start + Duration::from_millis(face.settings.first_byte_timeout_ms));
-    let mut buf = Vec::with_capacity(READ_CHUNK);
+    let mut buf = read;
+    buf.reserve(READ_CHUNK);
     let found = loop {
         match check(&buf, max) {
             Ok(Some(len)) => break Ok(len),

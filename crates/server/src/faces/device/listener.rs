@@ -1,17 +1,23 @@
 //! Accepts device connections: at most `max_connections` at once, and at
-//! most `max_connections_per_ip` from one source address.
+//! most `max_connections_per_ip` from one source address. Behind a trusted
+//! load balancer the source address is the client's, from the connection's
+//! PROXY header ([`crate::proxy_header`]).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::DeviceFace;
 use super::connection;
+use super::slots::Slot;
 use crate::activity::LogLimiter;
+use crate::proxy_header;
 
 /// One line per period about connections closed for their address's cap.
 static OVER_CAP_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
@@ -34,21 +40,23 @@ pub async fn serve(listener: TcpListener, face: DeviceFace, token: CancellationT
             a = listener.accept() => a,
         };
         match accepted {
+            Ok((stream, peer)) if face.proxies.trusts(peer.ip()) => {
+                // A balancer: the address that counts is in the header, read
+                // in the connection's task within the first-byte deadline.
+                let face = face.clone();
+                tasks.spawn(proxied(stream, peer, face, permit));
+            }
             Ok((stream, peer)) => {
                 // Over its address's cap: closed at once, never handed a task
                 // (the global slot is reused for the next accept).
-                let Some(slot) = face.slots.take(peer.ip()) else {
-                    face.frames.over_address_cap.increment(1);
-                    if let Some(held_back) = OVER_CAP_LOG.allow() {
-                        tracing::info!(%peer, held_back, "device connection closed: too many open from this address");
-                    }
+                let Some(slot) = take_slot(&face, peer) else {
                     drop(stream);
                     drop(permit);
                     continue;
                 };
                 let face = face.clone();
                 tasks.spawn(async move {
-                    connection::handle(stream, peer, &face).await;
+                    connection::handle(stream, peer, Vec::new(), &face).await;
                     drop(slot);
                     drop(permit);
                 });
@@ -61,4 +69,32 @@ pub async fn serve(listener: TcpListener, face: DeviceFace, token: CancellationT
         }
     }
     tracing::info!("device listener stopped accepting");
+}
+
+/// A connection from a trusted balancer: its PROXY header first, then the
+/// frame, counted against the client's address.
+async fn proxied(mut stream: TcpStream, balancer: SocketAddr, face: DeviceFace, permit: OwnedSemaphorePermit) {
+    let wait = face.settings.first_byte_timeout_ms.min(face.settings.idle_timeout_ms);
+    let deadline = Instant::now() + Duration::from_millis(wait);
+    let Some(header) = proxy_header::read_trusted(&mut stream, balancer, deadline, "device_tcp").await else {
+        return;
+    };
+    if let Some(slot) = take_slot(&face, header.client) {
+        connection::handle(stream, header.client, header.rest, &face).await;
+        drop(slot);
+    }
+    drop(permit);
+}
+
+/// A slot for a connection from `client`, or `None` (counted, logged at a
+/// bounded rate) when its address holds its cap.
+fn take_slot(face: &DeviceFace, client: SocketAddr) -> Option<Slot> {
+    let slot = face.slots.take(client.ip());
+    if slot.is_none() {
+        face.frames.over_address_cap.increment(1);
+        if let Some(held_back) = OVER_CAP_LOG.allow() {
+            tracing::info!(peer = %client, held_back, "device connection closed: too many open from this address");
+        }
+    }
+    slot
 }

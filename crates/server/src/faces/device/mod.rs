@@ -20,6 +20,7 @@ use thingstead_core::Platform;
 
 use thingstead_proto::device::ResultCode;
 
+use crate::proxy_header::TrustedProxies;
 use crate::settings::DeviceSettings;
 use crate::telemetry::ListenerMetrics;
 
@@ -32,6 +33,8 @@ pub struct DeviceFace {
     frames: FrameMetrics,
     guard: Arc<auth_guard::AuthGuard>,
     slots: Arc<slots::AddressSlots>,
+    /// Balancers whose connections begin with a PROXY header.
+    proxies: Arc<TrustedProxies>,
 }
 
 impl DeviceFace {
@@ -46,8 +49,16 @@ impl DeviceFace {
                 settings.auth_failure_burst,
             )),
             slots: slots::AddressSlots::new(settings.max_connections_per_ip),
+            proxies: Arc::default(),
             settings,
         }
+    }
+
+    /// Connections from `proxies` begin with a PROXY header naming the
+    /// device's address (`proxy_protocol.trusted`).
+    pub fn behind(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = Arc::new(proxies);
+        self
     }
 }
 
