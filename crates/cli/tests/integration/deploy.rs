@@ -94,6 +94,13 @@ struct Haproxy {
     _dir: tempfile::TempDir,
 }
 
+impl Haproxy {
+    /// What HAProxy logged (its traffic and health-check log).
+    fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("haproxy.log")).unwrap_or_default()
+    }
+}
+
 impl Drop for Haproxy {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -116,8 +123,11 @@ fn start_haproxy(nodes: &[&Server]) -> Haproxy {
     let mut cfg = read("haproxy/haproxy.cfg")
         .replace("0.0.0.0:9999", &format!("127.0.0.1:{devices}"))
         .replace("0.0.0.0:8080", &format!("127.0.0.1:{http}"))
-        // Faster health checks than production, so the test sees a failover quickly.
-        .replace(" check ", " check inter 200 fall 1 rise 1 ");
+        // Faster health checks than production, so the test sees a failover
+        // quickly; fewer connections than production, within this
+        // machine's open-file limit (HAProxy needs two per connection).
+        .replace(" check ", " check inter 200 fall 1 rise 1 ")
+        .replace("maxconn 20000", "maxconn 1000");
     for (i, node) in nodes.iter().enumerate() {
         let host = format!("10.0.0.1{}", i + 1);
         cfg = cfg
@@ -139,12 +149,13 @@ fn start_haproxy(nodes: &[&Server]) -> Haproxy {
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
+    let log = std::fs::File::create(dir.path().join("haproxy.log")).unwrap();
     let child = Command::new(haproxy_binary())
         .arg("-db")
         .arg("-f")
         .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
         .spawn()
         .unwrap();
     Haproxy {
@@ -155,8 +166,10 @@ fn start_haproxy(nodes: &[&Server]) -> Haproxy {
     }
 }
 
-/// The data of every message of the org, read through `http`.
+/// The payloads of the org's newest messages, read through `http` (empty
+/// while it does not answer).
 async fn stored(http: &str, apikey: &str) -> Vec<String> {
+    use base64::Engine;
     let url = format!("http://{http}/api/1/csr/rdm?apikey={apikey}&limit=1000");
     let Ok(r) = http_client().get(url).send().await else {
         return Vec::new();
@@ -164,9 +177,16 @@ async fn stored(http: &str, apikey: &str) -> Vec<String> {
     let Ok(page) = r.json::<Value>().await else {
         return Vec::new();
     };
+    let payload = |record: &Value| -> Option<String> {
+        let inner: Value = serde_json::from_str(record["data"].as_str()?).ok()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(inner["data"].as_str()?)
+            .ok()?;
+        String::from_utf8(bytes).ok()
+    };
     page["data"]
         .as_array()
-        .map(|a| a.iter().filter_map(|m| m["data"].as_str().map(str::to_owned)).collect())
+        .map(|a| a.iter().filter_map(payload).collect())
         .unwrap_or_default()
 }
 
@@ -202,7 +222,13 @@ async fn two_nodes_from_the_example_serve_through_haproxy_and_survive_one_dying(
     let lb_http = format!("127.0.0.1:{}", lb.http);
     eventually(
         Duration::from_secs(10),
-        || "HAProxy serves /healthz".into(),
+        || {
+            format!(
+                "HAProxy serves /healthz\nhaproxy:\n{}\nnode1:\n{}",
+                lb.log(),
+                node1.logs()
+            )
+        },
         || async {
             http_client()
                 .get(format!("http://{lb_http}/healthz"))

@@ -2,8 +2,8 @@
 //! open, one group-committing writer and a small reader pool.
 
 mod errors;
-mod keys;
 mod export;
+mod keys;
 mod messages;
 mod outbox;
 mod pool;
