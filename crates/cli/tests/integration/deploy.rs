@@ -5,7 +5,7 @@
 //! example HAProxy configuration, and keep serving when one node dies.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use serde_json::Value;
