@@ -8,6 +8,7 @@
 
 pub mod bus;
 mod error;
+pub mod identity;
 pub mod ids;
 pub mod master_key;
 mod platform;
@@ -17,7 +18,9 @@ pub mod store;
 mod totp;
 
 pub use error::{CoreError, ErrorKind};
+pub use identity::{Actor, Login, Principal, RESTRICTED_SCOPE, Session};
 pub use ids::{OrgName, Tenant};
+pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,
     TotpProvisioned,

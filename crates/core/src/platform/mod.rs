@@ -2,6 +2,7 @@
 
 mod credentials;
 mod devices;
+mod identity;
 mod messages;
 mod sms;
 mod tokens;
@@ -16,6 +17,7 @@ use crate::store::Store;
 
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
+pub use identity::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 pub use messages::{IncomingMessage, IngestOutcome, Page};
 pub use tokens::{IssuedToken, MAX_TOKEN_LEN, TokenClaims, TokenGrant};
 

@@ -137,6 +137,9 @@ pub trait RegistryStore: Send + Sync {
     async fn list_apps(&self, tenant: &Tenant) -> Result<Vec<AppRecord>, StoreError>;
     /// Deletes a consumer app.
     async fn delete_app(&self, tenant: &Tenant, uuid: &str) -> Result<(), StoreError>;
+    /// A consumer app's api key (the HS256 key of its login tokens) and
+    /// its tenant, looked up by uuid in any organization.
+    async fn app_api_key(&self, uuid: &str) -> Result<Option<(Tenant, String)>, StoreError>;
 
     // --- OAuth2 clients
     /// Creates an OAuth2 client with a hashed secret.

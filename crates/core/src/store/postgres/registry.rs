@@ -369,6 +369,27 @@ pub(crate) async fn list_apps<C: GenericClient + Sync>(c: &C, t: &Tenant) -> Res
     .collect())
 }
 
+pub(crate) async fn app_api_key<C: GenericClient + Sync>(
+    c: &C,
+    master: &MasterKey,
+    uuid: &str,
+) -> Result<Option<(Tenant, String)>, StoreError> {
+    let rows = query(
+        c,
+        "SELECT o.id, o.name, a.api_key_enc FROM apps a JOIN orgs o ON o.id = a.org_id WHERE a.uuid = $1",
+        &[&uuid],
+    )
+    .await
+    .map_err(backend)?;
+    rows.first()
+        .map(|r| {
+            let org: String = r.get(1);
+            let sealed: Vec<u8> = r.get(2);
+            Ok((tenant_from(r.get(0), &org)?, unsealed(master, &app_key_context(uuid), &sealed)?))
+        })
+        .transpose()
+}
+
 pub(crate) async fn delete_app<C: GenericClient + Sync>(c: &C, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
     let n = execute(c, "DELETE FROM apps WHERE org_id = $1 AND uuid = $2", &[&t.id(), &uuid])
         .await
@@ -567,6 +588,9 @@ impl RegistryStore for PgStore {
     }
     async fn delete_app(&self, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
         write!(self, |c| super::registry::delete_app(c, t, uuid))
+    }
+    async fn app_api_key(&self, uuid: &str) -> Result<Option<(Tenant, String)>, StoreError> {
+        read!(self, |c| super::registry::app_api_key(c, &self.key, uuid))
     }
 
     async fn create_client(

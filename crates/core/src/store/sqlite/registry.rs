@@ -376,6 +376,15 @@ pub(crate) fn list_apps(c: &Connection, t: &Tenant) -> Result<Vec<AppRecord>, St
     .map_err(backend)
 }
 
+pub(crate) fn app_api_key(c: &Connection, master: &MasterKey, uuid: &str) -> Result<Option<(Tenant, String)>, StoreError> {
+    let row: Option<(i64, String, Vec<u8>)> = c
+        .prepare_cached("SELECT o.id, o.name, a.api_key_enc FROM apps a JOIN orgs o ON o.id = a.org_id WHERE a.uuid = ?1")
+        .and_then(|mut s| s.query_row([uuid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+        .map_err(backend)?;
+    row.map(|(id, org, sealed)| Ok((tenant_from(id, org)?, unsealed(master, &app_key_context(uuid), &sealed)?)))
+        .transpose()
+}
+
 pub(crate) fn delete_app(c: &Connection, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
     let n = c
         .execute(
@@ -585,6 +594,10 @@ impl RegistryStore for SqliteStore {
     async fn delete_app(&self, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
         let (t, u) = (t.clone(), uuid.to_owned());
         self.pool.write(move |c| delete_app(c, &t, &u)).await
+    }
+    async fn app_api_key(&self, uuid: &str) -> Result<Option<(Tenant, String)>, StoreError> {
+        let (u, master) = (uuid.to_owned(), self.key.clone());
+        self.pool.read(move |c| app_api_key(c, &master, &u)).await
     }
     async fn create_client(
         &self,
