@@ -187,6 +187,14 @@ both!(
     a_token_issued_on_one_node_verifies_on_another,
     a_rotated_token_key_keeps_older_tokens_valid,
     forged_expired_and_oversized_tokens_are_refused,
+    user_login_checks_password_and_organization,
+    device_jwt_login_is_signed_with_the_device_secret,
+    pairing_login_belongs_to_no_organization,
+    consumer_app_jwt_login_is_signed_with_the_api_key,
+    authenticate_gives_the_principal_and_refresh_keeps_it,
+    authenticate_stops_at_once_when_the_device_app_or_user_is_deleted,
+    authenticate_never_yields_another_organization,
+    login_refuses_oversized_input_before_any_work,
 );
 
 /// A fresh store with organization `name` and its device `d1` (key `aaaaaaaa`).
@@ -1252,4 +1260,343 @@ async fn forged_expired_and_oversized_tokens_are_refused(b: Backend) {
     refused(node.verify_token("not a token").await);
     refused(node.verify_token("").await);
     assert_eq!(node.verify_token(&good).await.unwrap().sub, "alice");
+}
+
+// --- identity: logins, sessions, authenticate
+
+/// A login JWT exactly as the EXP SDK signs one (WIRE.md B.2): header
+/// `{"alg":"HS256","typ":"JWT"}`, JSON without spaces, base64url without
+/// padding, HMAC-SHA256 over `header_b64.payload_b64`, no `iat`.
+fn sdk_jwt(claims: serde_json::Value, secret: &str) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let signed = format!(
+        "{}.{}",
+        b64.encode(br#"{"alg":"HS256","typ":"JWT"}"#),
+        b64.encode(serde_json::to_vec(&claims).unwrap())
+    );
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(signed.as_bytes());
+    format!("{signed}.{}", b64.encode(mac.finalize().into_bytes()))
+}
+
+/// `exp` as the SDK sends it: epoch milliseconds, 30 s ahead.
+fn exp_ms_in(ms: i64) -> i64 {
+    thingstead_core::now_ms() + ms
+}
+
+fn device_jwt(uuid: &str, secret: &str, exp_ms: i64) -> thingstead_core::Login {
+    thingstead_core::Login::Token(sdk_jwt(
+        serde_json::json!({"uuid": uuid, "type": "device", "allowPairing": false, "exp": exp_ms}),
+        secret,
+    ))
+}
+
+fn app_jwt(uuid: &str, key: &str, exp_ms: i64) -> thingstead_core::Login {
+    thingstead_core::Login::Token(sdk_jwt(
+        serde_json::json!({"type": "consumerApp", "uuid": uuid, "exp": exp_ms}),
+        key,
+    ))
+}
+
+fn user_login(username: &str, password: &str, organization: &str) -> thingstead_core::Login {
+    thingstead_core::Login::User {
+        username: username.into(),
+        password: password.into(),
+        organization: organization.into(),
+    }
+}
+
+/// Refused with `Unauthorized`, and a message that does not say why.
+fn unauthorized<T: std::fmt::Debug>(r: Result<T, thingstead_core::CoreError>) -> String {
+    let e = r.expect_err("refused");
+    assert_eq!(e.kind(), thingstead_core::ErrorKind::Unauthorized, "{e}");
+    e.to_string()
+}
+
+async fn user_login_checks_password_and_organization(b: Backend) {
+    use thingstead_core::Actor;
+    let env = Env::new(b).await;
+    let p = platform(env.open().await);
+    let acme = p.tenant(&p.create_org("acme").await.unwrap().name).await.unwrap();
+    p.create_org("other").await.unwrap();
+    p.create_user(&acme, "alice", "correct horse").await.unwrap();
+
+    let session = p.login(user_login("alice", "correct horse", "acme")).await.unwrap();
+    assert_eq!(session.principal.tenant().unwrap(), &acme);
+    assert_eq!(
+        session.principal.actor(),
+        &Actor::User {
+            username: "alice".into()
+        }
+    );
+    let expected = thingstead_core::now_ms() + thingstead_core::SESSION_TTL.as_millis() as i64;
+    assert!(
+        (session.expires_at_ms - expected).abs() < 2_000,
+        "absolute expiry in ms"
+    );
+    assert_ne!(session.token, session.restricted_token);
+
+    // Wrong password, unknown user, wrong or unknown organization: one message.
+    let messages = [
+        unauthorized(p.login(user_login("alice", "wrong horse!", "acme")).await),
+        unauthorized(p.login(user_login("bob", "correct horse", "acme")).await),
+        unauthorized(p.login(user_login("alice", "correct horse", "other")).await),
+        unauthorized(p.login(user_login("alice", "correct horse", "nowhere")).await),
+        unauthorized(p.login(user_login("alice", "correct horse", "Not An Org")).await),
+    ];
+    assert!(messages.iter().all(|m| m == &messages[0]), "{messages:?}");
+    for m in &messages {
+        assert!(
+            !m.contains("alice") && !m.contains("password") && !m.contains("organization"),
+            "{m}"
+        );
+    }
+}
+
+async fn device_jwt_login_is_signed_with_the_device_secret(b: Backend) {
+    use thingstead_core::Actor;
+    let env = Env::new(b).await;
+    let p = platform(env.open().await);
+    let acme = p.tenant(&p.create_org("acme").await.unwrap().name).await.unwrap();
+    let d = p.create_device(&acme, None).await.unwrap();
+    let other = p.create_device(&acme, None).await.unwrap();
+
+    let session = p
+        .login(device_jwt(&d.uuid, &d.secret, exp_ms_in(30_000)))
+        .await
+        .unwrap();
+    assert_eq!(session.principal.tenant().unwrap(), &acme);
+    assert_eq!(session.principal.actor(), &Actor::Device { uuid: d.uuid.clone() });
+    // `allowPairing: null`, as the SDK sends without pairing, is fine too.
+    let null_pairing = sdk_jwt(
+        serde_json::json!({"uuid": d.uuid, "type": "device", "allowPairing": null, "exp": exp_ms_in(30_000)}),
+        &d.secret,
+    );
+    p.login(thingstead_core::Login::Token(null_pairing)).await.unwrap();
+
+    let messages = [
+        // Another device's secret.
+        unauthorized(p.login(device_jwt(&d.uuid, &other.secret, exp_ms_in(30_000))).await),
+        // Expired (ms), and `exp` in seconds (long past in ms).
+        unauthorized(p.login(device_jwt(&d.uuid, &d.secret, exp_ms_in(-1_000))).await),
+        unauthorized(p.login(device_jwt(&d.uuid, &d.secret, exp_ms_in(30_000) / 1000)).await),
+        // Too far in the future.
+        unauthorized(
+            p.login(device_jwt(
+                &d.uuid,
+                &d.secret,
+                exp_ms_in(thingstead_core::MAX_LOGIN_JWT_AHEAD_MS + 60_000),
+            ))
+            .await,
+        ),
+        // Unknown uuid.
+        unauthorized(
+            p.login(device_jwt("no-such-device", &d.secret, exp_ms_in(30_000)))
+                .await,
+        ),
+        // A device token presented as an app's.
+        unauthorized(p.login(app_jwt(&d.uuid, &d.secret, exp_ms_in(30_000))).await),
+    ];
+    assert!(messages.iter().all(|m| m == &messages[0]), "{messages:?}");
+    // Claims changed under the old signature.
+    let good = sdk_jwt(
+        serde_json::json!({"uuid": d.uuid, "type": "device", "allowPairing": false, "exp": exp_ms_in(30_000)}),
+        &d.secret,
+    );
+    let parts: Vec<&str> = good.split('.').collect();
+    let forged = sdk_jwt(
+        serde_json::json!({"uuid": other.uuid, "type": "device", "allowPairing": false, "exp": exp_ms_in(30_000)}),
+        "x",
+    );
+    let forged_body = forged.split('.').nth(1).unwrap();
+    unauthorized(
+        p.login(thingstead_core::Login::Token(format!(
+            "{}.{forged_body}.{}",
+            parts[0], parts[2]
+        )))
+        .await,
+    );
+}
+
+async fn pairing_login_belongs_to_no_organization(b: Backend) {
+    use thingstead_core::Actor;
+    let env = Env::new(b).await;
+    let p = platform(env.open().await);
+    let pairing = |allow: serde_json::Value, secret: &str| {
+        thingstead_core::Login::Token(sdk_jwt(
+            serde_json::json!({"uuid": "_", "type": "device", "allowPairing": allow, "exp": exp_ms_in(30_000)}),
+            secret,
+        ))
+    };
+    let session = p.login(pairing(true.into(), "_")).await.unwrap();
+    let Actor::Pairing { id } = session.principal.actor().clone() else {
+        panic!("{:?}", session.principal)
+    };
+    assert!(!id.is_empty() && id != "_");
+    let e = session.principal.tenant().expect_err("no organization");
+    assert_eq!(e.kind(), thingstead_core::ErrorKind::Forbidden);
+    // Each pairing login is a different identity.
+    let again = p.login(pairing(true.into(), "_")).await.unwrap();
+    assert_ne!(again.principal.actor(), session.principal.actor());
+    // Its token authenticates to the same pairing identity, still without organization.
+    let back = p.authenticate(&session.token).await.unwrap();
+    assert_eq!(back.actor(), &Actor::Pairing { id });
+    assert!(back.tenant().is_err());
+
+    unauthorized(p.login(pairing(false.into(), "_")).await);
+    unauthorized(p.login(pairing(serde_json::Value::Null, "_")).await);
+    unauthorized(p.login(pairing(true.into(), "not-underscore")).await);
+}
+
+async fn consumer_app_jwt_login_is_signed_with_the_api_key(b: Backend) {
+    use thingstead_core::Actor;
+    let env = Env::new(b).await;
+    let p = platform(env.open().await);
+    let acme = p.tenant(&p.create_org("acme").await.unwrap().name).await.unwrap();
+    let app = p.create_app(&acme, Some("dashboard")).await.unwrap();
+    let other = p.create_app(&acme, None).await.unwrap();
+
+    let session = p
+        .login(app_jwt(&app.uuid, &app.api_key, exp_ms_in(30_000)))
+        .await
+        .unwrap();
+    assert_eq!(session.principal.tenant().unwrap(), &acme);
+    assert_eq!(
+        session.principal.actor(),
+        &Actor::ConsumerApp { uuid: app.uuid.clone() }
+    );
+    let back = p.authenticate(&session.token).await.unwrap();
+    assert_eq!(back, session.principal);
+
+    unauthorized(p.login(app_jwt(&app.uuid, &other.api_key, exp_ms_in(30_000))).await);
+    unauthorized(p.login(app_jwt(&app.uuid, &app.api_key, exp_ms_in(-1))).await);
+    unauthorized(p.login(app_jwt("no-such-app", &app.api_key, exp_ms_in(30_000))).await);
+    // An app token presented as a device's.
+    unauthorized(p.login(device_jwt(&app.uuid, &app.api_key, exp_ms_in(30_000))).await);
+}
+
+async fn authenticate_gives_the_principal_and_refresh_keeps_it(b: Backend) {
+    let env = Env::new(b).await;
+    let (p, other_node) = (platform(env.open().await), platform(env.open().await));
+    let acme = p.tenant(&p.create_org("acme").await.unwrap().name).await.unwrap();
+    p.create_user(&acme, "alice", "correct horse").await.unwrap();
+    let session = p.login(user_login("alice", "correct horse", "acme")).await.unwrap();
+
+    // Any node accepts it.
+    let principal = other_node.authenticate(&session.token).await.unwrap();
+    assert_eq!(principal, session.principal);
+    assert!(principal.scopes().is_empty() && !principal.is_restricted());
+    let restricted = p.authenticate(&session.restricted_token).await.unwrap();
+    assert_eq!(restricted.actor(), principal.actor());
+    assert!(restricted.is_restricted());
+
+    let refreshed = other_node.refresh(&session.token).await.unwrap();
+    assert_eq!(refreshed.principal, session.principal);
+    assert_eq!(p.authenticate(&refreshed.token).await.unwrap(), principal);
+    // A restricted token cannot become a full one; garbage is refused.
+    unauthorized(p.refresh(&session.restricted_token).await);
+    unauthorized(p.authenticate("not a token").await);
+    unauthorized(p.refresh("").await);
+}
+
+async fn authenticate_stops_at_once_when_the_device_app_or_user_is_deleted(b: Backend) {
+    let env = Env::new(b).await;
+    let (p, other_node) = (platform(env.open().await), platform(env.open().await));
+    let acme = p.tenant(&p.create_org("acme").await.unwrap().name).await.unwrap();
+    p.create_user(&acme, "alice", "correct horse").await.unwrap();
+    let d = p.create_device(&acme, None).await.unwrap();
+    let app = p.create_app(&acme, None).await.unwrap();
+    let user = p.login(user_login("alice", "correct horse", "acme")).await.unwrap();
+    let device = p
+        .login(device_jwt(&d.uuid, &d.secret, exp_ms_in(30_000)))
+        .await
+        .unwrap();
+    let consumer = p
+        .login(app_jwt(&app.uuid, &app.api_key, exp_ms_in(30_000)))
+        .await
+        .unwrap();
+    for s in [&user, &device, &consumer] {
+        // Warm the other node, so a cache there would have to be wrong to pass.
+        other_node.authenticate(&s.token).await.unwrap();
+        other_node.authenticate(&s.restricted_token).await.unwrap();
+    }
+    p.delete_device(&acme, &d.uuid).await.unwrap();
+    p.delete_app(&acme, &app.uuid).await.unwrap();
+    p.delete_user(&acme, "alice").await.unwrap();
+    for s in [&user, &device, &consumer] {
+        unauthorized(other_node.authenticate(&s.token).await);
+        unauthorized(other_node.authenticate(&s.restricted_token).await);
+        unauthorized(other_node.refresh(&s.token).await);
+    }
+}
+
+async fn authenticate_never_yields_another_organization(b: Backend) {
+    let env = Env::new(b).await;
+    let p = platform(env.open().await);
+    let a = p.tenant(&p.create_org("org-a").await.unwrap().name).await.unwrap();
+    let b_org = p.tenant(&p.create_org("org-b").await.unwrap().name).await.unwrap();
+    p.create_user(&a, "alice", "password-a").await.unwrap();
+    p.create_user(&b_org, "alice", "password-b").await.unwrap();
+    let d = p.create_device(&a, None).await.unwrap();
+    let app = p.create_app(&a, None).await.unwrap();
+
+    let alice_a = p.login(user_login("alice", "password-a", "org-a")).await.unwrap();
+    assert_eq!(p.authenticate(&alice_a.token).await.unwrap().tenant().unwrap(), &a);
+    // Org a's password does not open org b's alice.
+    unauthorized(p.login(user_login("alice", "password-a", "org-b")).await);
+    let device = p
+        .login(device_jwt(&d.uuid, &d.secret, exp_ms_in(30_000)))
+        .await
+        .unwrap();
+    assert_eq!(p.authenticate(&device.token).await.unwrap().tenant().unwrap(), &a);
+
+    // Validly signed tokens naming org b for org a's device and app are refused.
+    for (kind, sub) in [("device", d.uuid.as_str()), ("consumerApp", app.uuid.as_str())] {
+        let grant = thingstead_core::TokenGrant {
+            org: "org-b".into(),
+            sub: sub.into(),
+            kind: kind.into(),
+            scopes: Vec::new(),
+        };
+        let token = p.issue_token(grant, HOUR).await.unwrap().token;
+        unauthorized(p.authenticate(&token).await);
+    }
+    // A pairing token cannot be pointed at an organization, nor an unknown kind used.
+    for (kind, org) in [("pairing", "org-a"), ("admin", "org-a")] {
+        let grant = thingstead_core::TokenGrant {
+            org: org.into(),
+            sub: "x".into(),
+            kind: kind.into(),
+            scopes: Vec::new(),
+        };
+        let token = p.issue_token(grant, HOUR).await.unwrap().token;
+        unauthorized(p.authenticate(&token).await);
+    }
+}
+
+async fn login_refuses_oversized_input_before_any_work(b: Backend) {
+    let env = Env::new(b).await;
+    let p = platform(env.open().await);
+    let acme = p.tenant(&p.create_org("acme").await.unwrap().name).await.unwrap();
+    let d = p.create_device(&acme, None).await.unwrap();
+    let huge = "a".repeat(1 << 20);
+    let started = std::time::Instant::now();
+    unauthorized(p.login(thingstead_core::Login::Token(huge.clone())).await);
+    unauthorized(p.login(user_login(&huge, "correct horse", "acme")).await);
+    unauthorized(p.login(user_login("alice", &huge, "acme")).await);
+    unauthorized(p.login(user_login("alice", "correct horse", &huge)).await);
+    unauthorized(p.authenticate(&huge).await);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    // A device token padded past the limit with a long claim.
+    let padded = sdk_jwt(
+        serde_json::json!({"uuid": d.uuid, "type": "device", "exp": exp_ms_in(30_000), "pad": "p".repeat(5000)}),
+        &d.secret,
+    );
+    unauthorized(p.login(thingstead_core::Login::Token(padded)).await);
 }

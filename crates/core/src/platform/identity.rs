@@ -261,7 +261,13 @@ impl Platform {
             }
             "client" => {
                 let tenant = self.token_tenant(&org).await?;
-                if !self.store.list_clients(&tenant).await?.iter().any(|c| c.client_id == sub) {
+                if !self
+                    .store
+                    .list_clients(&tenant)
+                    .await?
+                    .iter()
+                    .any(|c| c.client_id == sub)
+                {
                     return Err(invalid_token());
                 }
                 Ok(Principal::of_tenant(tenant, Actor::Client { client_id: sub }, scopes))
@@ -283,7 +289,9 @@ impl Platform {
             kind: principal.actor().kind().to_owned(),
             scopes,
         };
-        let full = self.issue_token(grant(principal.scopes().to_vec()), SESSION_TTL).await?;
+        let full = self
+            .issue_token(grant(principal.scopes().to_vec()), SESSION_TTL)
+            .await?;
         let restricted = self
             .issue_token(grant(vec![RESTRICTED_SCOPE.to_owned()]), SESSION_TTL)
             .await?;
@@ -313,7 +321,10 @@ mod tests {
     #[test]
     fn a_login_jwt_verifies_over_the_received_bytes_with_ms_expiry() {
         let now = 1_700_000_000_000i64;
-        let claims = format!(r#"{{"uuid":"d1","type":"device","allowPairing":false,"exp":{}}}"#, now + 30_000);
+        let claims = format!(
+            r#"{{"uuid":"d1","type":"device","allowPairing":false,"exp":{}}}"#,
+            now + 30_000
+        );
         let token = jwt(HS256, &claims, b"k");
         let parsed = parse_login_jwt(&token).unwrap();
         assert!(parsed.signed_with(b"k"));
@@ -322,7 +333,11 @@ mod tests {
         assert!(!parsed.current(now + 30_001), "expired");
         assert!(!parsed.current(now - MAX_LOGIN_JWT_AHEAD_MS), "too far ahead");
         // A float exp, as some clients send.
-        let float = jwt(HS256, &format!(r#"{{"uuid":"d","type":"device","exp":{}.5}}"#, now + 1), b"k");
+        let float = jwt(
+            HS256,
+            &format!(r#"{{"uuid":"d","type":"device","exp":{}.5}}"#, now + 1),
+            b"k",
+        );
         assert!(parse_login_jwt(&float).unwrap().current(now));
     }
 

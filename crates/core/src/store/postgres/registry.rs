@@ -385,7 +385,10 @@ pub(crate) async fn app_api_key<C: GenericClient + Sync>(
         .map(|r| {
             let org: String = r.get(1);
             let sealed: Vec<u8> = r.get(2);
-            Ok((tenant_from(r.get(0), &org)?, unsealed(master, &app_key_context(uuid), &sealed)?))
+            Ok((
+                tenant_from(r.get(0), &org)?,
+                unsealed(master, &app_key_context(uuid), &sealed)?,
+            ))
         })
         .transpose()
 }

@@ -376,13 +376,27 @@ pub(crate) fn list_apps(c: &Connection, t: &Tenant) -> Result<Vec<AppRecord>, St
     .map_err(backend)
 }
 
-pub(crate) fn app_api_key(c: &Connection, master: &MasterKey, uuid: &str) -> Result<Option<(Tenant, String)>, StoreError> {
+pub(crate) fn app_api_key(
+    c: &Connection,
+    master: &MasterKey,
+    uuid: &str,
+) -> Result<Option<(Tenant, String)>, StoreError> {
     let row: Option<(i64, String, Vec<u8>)> = c
-        .prepare_cached("SELECT o.id, o.name, a.api_key_enc FROM apps a JOIN orgs o ON o.id = a.org_id WHERE a.uuid = ?1")
-        .and_then(|mut s| s.query_row([uuid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+        .prepare_cached(
+            "SELECT o.id, o.name, a.api_key_enc FROM apps a JOIN orgs o ON o.id = a.org_id WHERE a.uuid = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([uuid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+        })
         .map_err(backend)?;
-    row.map(|(id, org, sealed)| Ok((tenant_from(id, org)?, unsealed(master, &app_key_context(uuid), &sealed)?)))
-        .transpose()
+    row.map(|(id, org, sealed)| {
+        Ok((
+            tenant_from(id, org)?,
+            unsealed(master, &app_key_context(uuid), &sealed)?,
+        ))
+    })
+    .transpose()
 }
 
 pub(crate) fn delete_app(c: &Connection, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
