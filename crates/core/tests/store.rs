@@ -1157,6 +1157,7 @@ fn platform(store: Arc<dyn Store>) -> thingstead_core::Platform {
 fn grant(sub: &str) -> thingstead_core::TokenGrant {
     thingstead_core::TokenGrant {
         org: "acme".into(),
+        tenant_id: Some(1),
         sub: sub.into(),
         kind: "user".into(),
         scopes: vec!["thing".into()],
@@ -1556,6 +1557,7 @@ async fn authenticate_never_yields_another_organization(b: Backend) {
     for (kind, sub) in [("device", d.uuid.as_str()), ("consumerApp", app.uuid.as_str())] {
         let grant = thingstead_core::TokenGrant {
             org: "org-b".into(),
+            tenant_id: Some(b_org.id()),
             sub: sub.into(),
             kind: kind.into(),
             scopes: Vec::new(),
@@ -1567,6 +1569,7 @@ async fn authenticate_never_yields_another_organization(b: Backend) {
     for (kind, org) in [("pairing", "org-a"), ("admin", "org-a")] {
         let grant = thingstead_core::TokenGrant {
             org: org.into(),
+            tenant_id: Some(a.id()),
             sub: "x".into(),
             kind: kind.into(),
             scopes: Vec::new(),
@@ -1574,6 +1577,14 @@ async fn authenticate_never_yields_another_organization(b: Backend) {
         let token = p.issue_token(grant, HOUR).await.unwrap().token;
         unauthorized(p.authenticate(&token).await);
     }
+    // Org a deleted and re-created with the same name and user: the old
+    // token names the old organization and opens nothing.
+    p.delete_org(&a).await.unwrap();
+    let again = p.tenant(&p.create_org("org-a").await.unwrap().name).await.unwrap();
+    p.create_user(&again, "alice", "password-a").await.unwrap();
+    unauthorized(p.authenticate(&alice_a.token).await);
+    let fresh = p.login(user_login("alice", "password-a", "org-a")).await.unwrap();
+    assert_eq!(p.authenticate(&fresh.token).await.unwrap().tenant().unwrap(), &again);
 }
 
 async fn login_refuses_oversized_input_before_any_work(b: Backend) {

@@ -235,9 +235,14 @@ impl Platform {
     /// organization.
     async fn principal_of(&self, claims: TokenClaims) -> Result<Principal, CoreError> {
         let TokenClaims {
-            org, sub, kind, scopes, ..
+            org,
+            tid,
+            sub,
+            kind,
+            scopes,
+            ..
         } = claims;
-        let same_org = |t: &Tenant| t.name().as_str() == org;
+        let same_org = |t: &Tenant| t.name().as_str() == org && tid == Some(t.id());
         match kind.as_str() {
             "pairing" if org.is_empty() => Ok(Principal::pairing(sub, scopes)),
             "device" => match self.store.device_by_uuid(&sub).await? {
@@ -253,14 +258,14 @@ impl Platform {
                 _ => Err(invalid_token()),
             },
             "user" => {
-                let tenant = self.token_tenant(&org).await?;
+                let tenant = self.token_tenant(&org, tid).await?;
                 if self.store.user_password_hash(&tenant, &sub).await?.is_none() {
                     return Err(invalid_token());
                 }
                 Ok(Principal::of_tenant(tenant, Actor::User { username: sub }, scopes))
             }
             "client" => {
-                let tenant = self.token_tenant(&org).await?;
+                let tenant = self.token_tenant(&org, tid).await?;
                 if !self
                     .store
                     .list_clients(&tenant)
@@ -276,15 +281,22 @@ impl Platform {
         }
     }
 
-    async fn token_tenant(&self, org: &str) -> Result<Tenant, CoreError> {
+    /// The organization a token names, if it is still the one the token
+    /// was issued in (same name and same id: not deleted and re-created).
+    async fn token_tenant(&self, org: &str, tid: Option<i64>) -> Result<Tenant, CoreError> {
         let name = OrgName::parse(org).map_err(|_| invalid_token())?;
-        self.store.tenant(&name).await?.ok_or_else(invalid_token)
+        match self.store.tenant(&name).await? {
+            Some(tenant) if tid == Some(tenant.id()) => Ok(tenant),
+            _ => Err(invalid_token()),
+        }
     }
 
     /// Signs the session token and its restricted companion.
     async fn session_for(&self, principal: Principal) -> Result<Session, CoreError> {
+        let tenant_id = principal.tenant().ok().map(Tenant::id);
         let grant = |scopes: Vec<String>| TokenGrant {
             org: principal.org().to_owned(),
+            tenant_id,
             sub: principal.actor().id().to_owned(),
             kind: principal.actor().kind().to_owned(),
             scopes,

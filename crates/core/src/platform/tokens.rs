@@ -35,6 +35,10 @@ const MISS_RELOAD: Duration = Duration::from_secs(1);
 pub struct TokenGrant {
     /// Organization name.
     pub org: String,
+    /// The organization's id in the store (none for an identity that
+    /// belongs to no organization yet): a token of a deleted organization
+    /// never opens a new one of the same name.
+    pub tenant_id: Option<i64>,
     /// The actor's id (a username, a device or app uuid, a client id).
     pub sub: String,
     /// The kind of actor (`user`, `device`, `consumerApp`, `client`).
@@ -48,6 +52,9 @@ pub struct TokenGrant {
 pub struct TokenClaims {
     /// Organization name.
     pub org: String,
+    /// The organization's id in the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<i64>,
     /// The actor's id.
     pub sub: String,
     /// The kind of actor.
@@ -130,6 +137,7 @@ impl Platform {
         let ttl_secs = i64::try_from(ttl.as_secs()).map_err(internal)?;
         let claims = TokenClaims {
             org: grant.org,
+            tid: grant.tenant_id,
             sub: grant.sub,
             kind: grant.kind,
             scopes: grant.scopes,
