@@ -42,6 +42,27 @@ fn binary_handshake_connect_and_events_as_the_sdk_sees_them() {
 }
 
 #[test]
+fn binary_reads_and_writes_what_socketio_client_0_7_2_writes() {
+    // socketIO-client 0.7.2 `encode_engineIO_content` on Python 2.7.18 for
+    // [(2, ''), (4, u'2["subscribe",["org:1:ch"]]'), (4, u'2["x","é€"]'), (1, '')]
+    // (its `decode_engineIO_content` reads our encoding back the same way).
+    let python: &[u8] = &[
+        0x00, 0x01, 0xff, 0x32, 0x00, 0x02, 0x08, 0xff, 0x34, 0x32, 0x5b, 0x22, 0x73, 0x75, 0x62, 0x73, 0x63, 0x72,
+        0x69, 0x62, 0x65, 0x22, 0x2c, 0x5b, 0x22, 0x6f, 0x72, 0x67, 0x3a, 0x31, 0x3a, 0x63, 0x68, 0x22, 0x5d, 0x5d,
+        0x00, 0x01, 0x05, 0xff, 0x34, 0x32, 0x5b, 0x22, 0x78, 0x22, 0x2c, 0x22, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0x22,
+        0x5d, 0x00, 0x01, 0xff, 0x31,
+    ];
+    let packets = vec![
+        Packet::Ping(String::new()),
+        SocketIoPacket::event("subscribe", vec![json!(["org:1:ch"])]).to_engineio(),
+        SocketIoPacket::event("x", vec![json!("é€")]).to_engineio(),
+        Packet::Close,
+    ];
+    assert_eq!(binary::parse(python, &limits()).unwrap(), packets);
+    assert_eq!(binary::encode(&packets), python);
+}
+
+#[test]
 fn binary_counts_utf8_bytes_not_characters() {
     // 42["broadcast","é€😀"]: 21 characters, 27 UTF-8 bytes.
     let text = "2[\"broadcast\",\"é€😀\"]";
