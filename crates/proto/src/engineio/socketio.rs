@@ -42,7 +42,7 @@ pub enum SocketIoError {
 /// assert_eq!(event.to_engineio(), Packet::Message(r#"2["subscribed",["abc"]]"#.into()));
 /// assert_eq!(SocketIoPacket::parse(r#"2["subscribed",["abc"]]"#).unwrap(), event);
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SocketIoPacket {
     /// CONNECT, with the optional JSON object (the client's auth, or the
     /// server's `{"sid": ..}` answer).
