@@ -6,5 +6,8 @@
 //!
 //! - [`device`]: the Hologram-compatible device TCP protocol (frames,
 //!   result codes, device keys, topics, E.164 numbers).
+//! - [`engineio`]: Engine.IO 3/4 polling payload framings and the socket.io
+//!   packets they carry, for the realtime face.
 
 pub mod device;
+pub mod engineio;
