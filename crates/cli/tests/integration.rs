@@ -3,8 +3,14 @@
 
 #[path = "integration/admin.rs"]
 mod admin;
+#[cfg(feature = "postgres")]
+#[path = "integration/cluster.rs"]
+mod cluster;
 #[path = "integration/data_dir.rs"]
 mod data_dir;
+#[cfg(feature = "postgres")]
+#[path = "integration/deploy.rs"]
+mod deploy;
 #[path = "integration/device_tools.rs"]
 mod device_tools;
 #[path = "integration/durability.rs"]

@@ -22,7 +22,7 @@ pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,
     TotpProvisioned,
 };
-pub use platform::{Page, Platform};
+pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, TokenClaims, TokenGrant};
 
 /// Milliseconds since the Unix epoch, by the server clock.
 pub fn now_ms() -> i64 {

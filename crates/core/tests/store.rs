@@ -183,6 +183,10 @@ both!(
     an_expired_sms_claim_is_claimable_again,
     a_recorded_outcome_clears_the_claim,
     a_lease_has_one_holder_until_it_expires,
+    the_first_signing_key_of_a_generation_wins_and_is_sealed,
+    a_token_issued_on_one_node_verifies_on_another,
+    a_rotated_token_key_keeps_older_tokens_valid,
+    forged_expired_and_oversized_tokens_are_refused,
 );
 
 /// A fresh store with organization `name` and its device `d1` (key `aaaaaaaa`).
@@ -1084,4 +1088,168 @@ async fn a_lease_has_one_holder_until_it_expires(b: Backend) {
         store.try_lease("other-job", holder, t, 1_000).await.unwrap(),
         "names are independent"
     );
+}
+
+// --- signing keys and the tokens they sign
+
+async fn the_first_signing_key_of_a_generation_wins_and_is_sealed(b: Backend) {
+    let env = Env::new(b).await;
+    let (one, two) = (env.open().await, env.open().await);
+    assert!(one.signing_keys("token").await.unwrap().is_empty());
+    // Eight would-be first keys from two "nodes" at once: one is stored.
+    let mut tasks = Vec::new();
+    for i in 0..8u8 {
+        let store = if i % 2 == 0 { one.clone() } else { two.clone() };
+        tasks.push(tokio::spawn(async move {
+            store.add_signing_key("token", 1, &[i; 32]).await.unwrap()
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1, "exactly one first key");
+    let (k1, k2) = (
+        one.signing_keys("token").await.unwrap(),
+        two.signing_keys("token").await.unwrap(),
+    );
+    assert_eq!(k1.len(), 1);
+    assert_eq!(
+        k1[0].secret.as_slice(),
+        k2[0].secret.as_slice(),
+        "every node reads the same key"
+    );
+    assert_eq!(k1[0].kid(), "token-1");
+    assert!(two.add_signing_key("token", 2, &[0xab; 32]).await.unwrap());
+    let keys = one.signing_keys("token").await.unwrap();
+    assert_eq!(
+        keys.iter().map(|k| k.generation).collect::<Vec<_>>(),
+        [2, 1],
+        "newest first"
+    );
+    assert!(
+        one.signing_keys("other").await.unwrap().is_empty(),
+        "purposes are apart"
+    );
+    drop((one, two));
+    let raw = env.raw().await;
+    for secret in [hex_of(&[0xab; 32]), hex_of(&k1[0].secret)] {
+        assert!(!contains(&raw, &secret), "a signing key is stored in the clear");
+    }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn platform(store: Arc<dyn Store>) -> thingstead_core::Platform {
+    thingstead_core::Platform::new(store, Arc::new(thingstead_core::bus::local::LocalBus::default()))
+}
+
+fn grant(sub: &str) -> thingstead_core::TokenGrant {
+    thingstead_core::TokenGrant {
+        org: "acme".into(),
+        sub: sub.into(),
+        kind: "user".into(),
+        scopes: vec!["thing".into()],
+    }
+}
+
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+async fn a_token_issued_on_one_node_verifies_on_another(b: Backend) {
+    let env = Env::new(b).await;
+    let (a, b_node) = (platform(env.open().await), platform(env.open().await));
+    // Both nodes start together: they agree on one key.
+    let (ra, rb) = tokio::join!(a.ensure_token_key(), b_node.ensure_token_key());
+    ra.unwrap();
+    rb.unwrap();
+    let issued = a.issue_token(grant("alice"), HOUR).await.unwrap();
+    let now = thingstead_core::now_ms();
+    assert!(
+        (issued.expires_at_ms - (now + 3_600_000)).abs() < 2_000,
+        "{}",
+        issued.expires_at_ms
+    );
+    let claims = b_node.verify_token(&issued.token).await.unwrap();
+    assert_eq!(
+        (claims.org.as_str(), claims.sub.as_str(), claims.kind.as_str()),
+        ("acme", "alice", "user")
+    );
+    assert_eq!(claims.scopes, ["thing"]);
+    assert_eq!(claims.exp * 1000, issued.expires_at_ms);
+    let back = a
+        .verify_token(&b_node.issue_token(grant("bob"), HOUR).await.unwrap().token)
+        .await;
+    assert_eq!(back.unwrap().sub, "bob");
+    // A node that starts later (a fresh cache) accepts both.
+    let c = platform(env.open().await);
+    assert_eq!(c.verify_token(&issued.token).await.unwrap().sub, "alice");
+}
+
+async fn a_rotated_token_key_keeps_older_tokens_valid(b: Backend) {
+    let env = Env::new(b).await;
+    let (a, b_node) = (platform(env.open().await), platform(env.open().await));
+    let old = a.issue_token(grant("alice"), HOUR).await.unwrap().token;
+    assert_eq!(b_node.rotate_token_key().await.unwrap(), 2);
+    let new = b_node.issue_token(grant("bob"), HOUR).await.unwrap().token;
+    assert_ne!(header_kid(&old), header_kid(&new));
+    assert_eq!(header_kid(&new), "token-2", "the newest key signs");
+    // Node a has never seen generation 2: it re-reads the store for it.
+    assert_eq!(a.verify_token(&new).await.unwrap().sub, "bob");
+    assert_eq!(b_node.verify_token(&old).await.unwrap().sub, "alice");
+    assert_eq!(a.verify_token(&old).await.unwrap().sub, "alice");
+}
+
+fn header_kid(token: &str) -> String {
+    use base64::Engine;
+    let head = token.split('.').next().unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(head).unwrap()).unwrap();
+    json["kid"].as_str().unwrap().to_owned()
+}
+
+async fn forged_expired_and_oversized_tokens_are_refused(b: Backend) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let env = Env::new(b).await;
+    let node = platform(env.open().await);
+    let good = node.issue_token(grant("alice"), HOUR).await.unwrap().token;
+    let parts: Vec<&str> = good.split('.').collect();
+    let refused = |r: Result<thingstead_core::TokenClaims, thingstead_core::CoreError>| {
+        let e = r.expect_err("refused");
+        assert_eq!(e.kind(), thingstead_core::ErrorKind::Unauthorized, "{e}");
+        e.to_string()
+    };
+    // Claims changed under the old signature.
+    let forged_claims = b64.encode(
+        serde_json::to_vec(&serde_json::json!({
+            "org": "other", "sub": "alice", "kind": "user", "iat": 0, "exp": 9_999_999_999i64
+        }))
+        .unwrap(),
+    );
+    refused(
+        node.verify_token(&format!("{}.{forged_claims}.{}", parts[0], parts[2]))
+            .await,
+    );
+    // alg none, and a key id the store does not have.
+    let none = b64.encode(br#"{"alg":"none","kid":"token-1"}"#);
+    refused(node.verify_token(&format!("{none}.{}.", parts[1])).await);
+    let unknown = b64.encode(br#"{"alg":"HS256","typ":"JWT","kid":"token-99"}"#);
+    let e = refused(node.verify_token(&format!("{unknown}.{}.{}", parts[1], parts[2])).await);
+    assert!(e.contains("unknown key"), "{e}");
+    // Expired.
+    let expired = node
+        .issue_token(grant("alice"), std::time::Duration::ZERO)
+        .await
+        .unwrap()
+        .token;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let e = refused(node.verify_token(&expired).await);
+    assert!(e.contains("expired"), "{e}");
+    // Oversized and garbage.
+    refused(node.verify_token(&"a".repeat(thingstead_core::MAX_TOKEN_LEN + 1)).await);
+    refused(node.verify_token("not a token").await);
+    refused(node.verify_token("").await);
+    assert_eq!(node.verify_token(&good).await.unwrap().sub, "alice");
 }

@@ -35,6 +35,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Where the listeners are bound (cloud-to-device pushes never go there).
     pub addrs: BoundAddrs,
+    /// Open message streams: their limits, and their end at shutdown.
+    pub streams: crate::faces::device::api::stream::Streams,
 }
 
 /// The addresses the listeners are bound to; the ready file's content.
@@ -84,6 +86,9 @@ pub enum StartError {
     /// The bus could not be opened (NATS unreachable).
     #[error("bus: {0}")]
     Bus(String),
+    /// The token signing key could not be read or made.
+    #[error("token signing key: {0}")]
+    TokenKey(thingstead_core::CoreError),
 }
 
 /// Who opens the platform: the server listens on `bus.sock`, anyone else
@@ -278,6 +283,9 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     // and holds leases under it.
     let node: Arc<str> = format!("{:032x}", rand::random::<u128>()).into();
     tracing::info!(node = %node, "node id");
+    // Tokens are signed with a key kept in the store, shared by every node:
+    // the first start makes it.
+    platform.ensure_token_key().await.map_err(StartError::TokenKey)?;
 
     let token = CancellationToken::new();
     let tasks = TaskTracker::new();
@@ -286,6 +294,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
         settings: settings.clone(),
         metrics: crate::telemetry::prometheus(),
         addrs,
+        streams: crate::faces::device::api::stream::Streams::new(&settings.http_limits, token.clone()),
     };
 
     let router = crate::http::router(state);

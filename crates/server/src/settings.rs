@@ -164,6 +164,13 @@ pub struct HttpLimits {
     pub max_connections_per_ip: usize,
     /// The whole request head (request line and headers) must arrive within this many seconds.
     pub head_timeout_secs: u64,
+    /// Message streams (`GET /api/1/csr/rdm/stream`) this node holds open at
+    /// once; more get 429 (0: streams are refused).
+    /// `THINGSTEAD_HTTP_LIMITS__MAX_STREAMS`.
+    pub max_streams: usize,
+    /// Message streams one organization may hold open on this node; more
+    /// get 429. `THINGSTEAD_HTTP_LIMITS__MAX_STREAMS_PER_ORG`.
+    pub max_streams_per_org: usize,
 }
 
 /// Device TCP protocol limits.
@@ -270,6 +277,8 @@ impl Default for HttpLimits {
             max_connections: 1024,
             max_connections_per_ip: 64,
             head_timeout_secs: 5,
+            max_streams: 1024,
+            max_streams_per_org: 64,
         }
     }
 }

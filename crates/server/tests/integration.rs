@@ -16,4 +16,5 @@ mod integration {
     mod retention;
     mod sms_outbox;
     mod sms_providers;
+    mod stream;
 }

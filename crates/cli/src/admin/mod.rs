@@ -9,6 +9,7 @@ mod device;
 mod master_key;
 mod org;
 mod password;
+mod token_key;
 mod totp;
 mod user;
 
@@ -45,6 +46,9 @@ pub enum AdminCommand {
     /// The master key that seals credentials at rest.
     #[command(subcommand)]
     MasterKey(master_key::MasterKeyCommand),
+    /// The key that signs tokens (kept in the store, shared by every node).
+    #[command(subcommand)]
+    TokenKey(token_key::TokenKeyCommand),
 }
 
 /// Runs an admin command and prints its JSON result.
@@ -80,6 +84,7 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Client(c) => client::run(&platform, c).await,
         AdminCommand::Apikey(c) => apikey::run(&platform, c).await,
         AdminCommand::MasterKey(c) => master_key::run(c),
+        AdminCommand::TokenKey(c) => token_key::run(&platform, c).await,
     };
     platform.close().await;
     println!("{}", serde_json::to_string_pretty(&result?)?);

@@ -583,3 +583,24 @@ fn admin_times_are_rfc3339_utc() {
     let d = &env.admin(&["device", "list"])[0];
     assert_eq!(d["last_seen_at"], Value::Null, "{d}");
 }
+
+#[tokio::test]
+async fn the_first_serve_makes_the_token_key_and_rotation_adds_generations() {
+    let env = Env::new();
+    env.admin(&["org", "create", "acme"]);
+    // A server's first start makes generation 1.
+    let server = env.start();
+    server.stop().await;
+    assert_eq!(
+        env.admin(&["token-key", "rotate"]),
+        serde_json::json!({ "token_key_generation": 2 })
+    );
+    assert_eq!(
+        env.admin(&["token-key", "rotate"]),
+        serde_json::json!({ "token_key_generation": 3 })
+    );
+    // Restarting keeps the keys it finds.
+    let server = env.start();
+    server.stop().await;
+    assert_eq!(env.admin(&["token-key", "rotate"])["token_key_generation"], 4);
+}

@@ -1,17 +1,19 @@
-//! Several `thingstead serve` processes on one PostgreSQL database: work
-//! that must happen once per cluster happens once.
+//! Several `thingstead serve` processes on one PostgreSQL database and one
+//! NATS bus: work that must happen once per cluster happens once; a message
+//! stored through one node is read and streamed through the others; a node
+//! killed mid-ingest loses no acknowledged message and the others go on;
+//! the nodes ride out PostgreSQL and NATS restarts without being restarted.
 
-use std::collections::HashMap;
-use std::process::Command;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use thingstead_testkit::postgres::PgCluster;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{Env, http_client};
+use crate::cluster::{Cluster, MessageStream, eventually, healthz, logs, metric};
+use crate::support::{Load, all_messages, http_client, send_frame};
 
 /// SMS ids the webhook receiver was asked to send, with how often.
 type Received = Arc<Mutex<HashMap<i64, u32>>>;
@@ -72,46 +74,18 @@ async fn serve_webhook(mut conn: TcpStream, counts: Received) {
     }
 }
 
-/// Points a command at the shared database, key and webhook.
-fn cluster_node(mut c: Command, db: &str, key: &std::path::Path, webhook: &str) -> Command {
-    c.env("THINGSTEAD_STORE__BACKEND", "postgres")
-        .env("THINGSTEAD_STORE__URL", db)
-        .env("THINGSTEAD_SECRETS__MASTER_KEY_FILE", key)
-        .env("THINGSTEAD_SMS__PROVIDER", "webhook")
-        .env("THINGSTEAD_SMS__WEBHOOK__URL", webhook)
-        .env("THINGSTEAD_SMS__POLL_INTERVAL_MS", "50");
-    c
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_on_one_database_send_each_sms_exactly_once() {
-    let cluster = tokio::task::spawn_blocking(|| PgCluster::start().expect("PostgreSQL 15 for this test"))
-        .await
-        .unwrap();
-    let db = cluster.create_database().unwrap();
+    let cluster = Cluster::start().await;
     let (webhook, received) = webhook_receiver().await;
-    let (env_a, env_b) = (Env::new(), Env::new());
-    let key = env_a.root().join("master.key");
-    let out = env_a.run({
-        let mut c = env_a.bare();
-        c.args(["admin", "master-key", "generate", "--out"]).arg(&key);
-        c
-    });
-    assert!(out.status.success(), "{}", out.stderr);
-    let admin = |args: &[&str]| {
-        let mut all = vec!["admin"];
-        all.extend_from_slice(args);
-        env_a.run(cluster_node(env_a.cmd(&all), &db, &key, &webhook)).json()
-    };
-    admin(&["org", "create", "acme"]);
-    let apikey = admin(&["apikey", "create", "--org", "acme"])["apikey"]
-        .as_str()
-        .unwrap()
-        .to_string();
-
-    let listen = ["--http", "127.0.0.1:0", "--device-tcp", "127.0.0.1:0"];
-    let a = env_a.spawn_server(cluster_node(env_a.serve_cmd(&listen), &db, &key, &webhook));
-    let b = env_b.spawn_server(cluster_node(env_b.serve_cmd(&listen), &db, &key, &webhook));
+    let (_, apikey) = cluster.org_with_device_and_key("acme");
+    let sms = [
+        ("THINGSTEAD_SMS__PROVIDER", "webhook"),
+        ("THINGSTEAD_SMS__WEBHOOK__URL", webhook.as_str()),
+        ("THINGSTEAD_SMS__POLL_INTERVAL_MS", "50"),
+    ];
+    let a = cluster.node_with(&sms);
+    let b = cluster.node_with(&sms);
 
     // Queued through both nodes, so both dispatchers are woken and scan.
     let http = http_client();
@@ -164,6 +138,155 @@ async fn two_nodes_on_one_database_send_each_sms_exactly_once() {
     let data = page["data"].as_array().unwrap();
     assert_eq!(data.len(), 40);
     assert!(data.iter().all(|s| s["state"] == "sent"), "{page}");
+    a.stop().await;
+    b.stop().await;
+}
+
+/// Sends one message; the device's reply.
+async fn send(node: &crate::support::Server, devicekey: &str, payload: &str) -> String {
+    send_frame(node.device_tcp, devicekey, payload, &["t"])
+        .await
+        .unwrap_or_else(|e| format!("no reply: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_to_one_node_is_read_on_a_second_and_streamed_on_a_third() {
+    let cluster = Cluster::start().await;
+    let (devicekey, apikey) = cluster.org_with_device_and_key("acme");
+    let (other_devicekey, _) = cluster.org_with_device_and_key("other");
+    let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
+    let mut stream = MessageStream::open(&c, &apikey).await;
+
+    // Another organization's message, through yet another node, is not streamed.
+    assert_eq!(send(&b, &other_devicekey, "not acme's").await, "[0,0]");
+    assert_eq!(send(&a, &devicekey, "hello from a").await, "[0,0]");
+    let stored = all_messages(b.http, &apikey).await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].payload, "hello from a");
+    let streamed = stream.next_message(Duration::from_secs(10)).await;
+    let streamed = streamed.unwrap_or_else(|| panic!("nothing streamed on c\n{}", logs(&[&a, &b, &c])));
+    assert_eq!(
+        streamed.payload, "hello from a",
+        "the first event is acme's own message"
+    );
+    assert_eq!(streamed.id, stored[0].id, "the id the list gives");
+    a.stop().await;
+    b.stop().await;
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_killed_during_ingest_loses_no_acknowledged_message_and_the_others_go_on() {
+    let cluster = Cluster::start().await;
+    let (key_a, apikey) = cluster.org_with_device_and_key("acme");
+    let key_b = cluster.device("acme");
+    let (a, b) = (cluster.node(), cluster.node());
+    let on_a = Load::start(a.device_tcp, &[key_a], 4, "on-a");
+    let on_b = Load::start(b.device_tcp, &[key_b], 4, "on-b");
+    on_a.wait_acked(100, Duration::from_secs(20)).await;
+    on_b.wait_acked(20, Duration::from_secs(20)).await;
+    // Killed while frames are in flight.
+    a.kill();
+    let acked_at_kill = on_b.acked_count();
+    on_b.wait_acked(acked_at_kill + 100, Duration::from_secs(15)).await;
+    let (mut acked, _) = on_a.finish().await;
+    let (acked_b, _) = on_b.finish().await;
+    acked.extend(acked_b);
+
+    let all = all_messages(b.http, &apikey).await;
+    let stored: HashSet<String> = all.iter().map(|m| m.payload.clone()).collect();
+    assert_eq!(stored.len(), all.len(), "a message is stored twice");
+    let missing: Vec<_> = acked.difference(&stored).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged messages are not stored, e.g. {:?}",
+        missing.len(),
+        acked.len(),
+        missing.iter().take(5).collect::<Vec<_>>()
+    );
+    assert!(stored.iter().all(|p| p.starts_with("on-a-") || p.starts_with("on-b-")));
+    assert_eq!(healthz(&b).await, 200);
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nodes_ride_out_a_postgresql_restart() {
+    let cluster = Cluster::start().await;
+    let (devicekey, apikey) = cluster.org_with_device_and_key("acme");
+    let (a, b) = (cluster.node(), cluster.node());
+    assert_eq!(send(&a, &devicekey, "before").await, "[0,0]");
+
+    tokio::task::block_in_place(|| cluster.pg.stop()).unwrap();
+    let down = || async { healthz(&a).await == 503 && healthz(&b).await == 503 };
+    eventually(Duration::from_secs(10), || logs(&[&a, &b]), down).await;
+    assert_eq!(
+        send(&a, &devicekey, "while down").await,
+        "[6,0]",
+        "code 6: try again later"
+    );
+    assert_eq!(send(&b, &devicekey, "while down").await, "[6,0]");
+
+    tokio::task::block_in_place(|| cluster.pg.start_again()).unwrap();
+    let up = || async { healthz(&a).await == 200 && healthz(&b).await == 200 };
+    eventually(Duration::from_secs(15), || logs(&[&a, &b]), up).await;
+    assert_eq!(send(&b, &devicekey, "after b").await, "[0,0]", "{}", logs(&[&a, &b]));
+    assert_eq!(send(&a, &devicekey, "after a").await, "[0,0]", "{}", logs(&[&a, &b]));
+    let mut stored: Vec<String> = all_messages(a.http, &apikey)
+        .await
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
+    stored.sort();
+    assert_eq!(stored, ["after a", "after b", "before"]);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_stream_resumes_after_nats_restarts_and_the_gap_is_counted() {
+    let mut cluster = Cluster::start().await;
+    let (devicekey, apikey) = cluster.org_with_device_and_key("acme");
+    let (a, b) = (cluster.node(), cluster.node());
+    let mut stream = MessageStream::open(&b, &apikey).await;
+    assert_eq!(send(&a, &devicekey, "before").await, "[0,0]");
+    let got = stream.wait_for("before", Duration::from_secs(10)).await;
+    assert!(got.is_some(), "not streamed across nodes\n{}", logs(&[&a, &b]));
+
+    // While NATS is away, messages are still stored; the events that could
+    // not cross are dropped and counted.
+    tokio::task::block_in_place(|| cluster.nats.kill());
+    let dropped = r#"thingstead_bus_dropped_total{reason="disconnected"}"#;
+    let mut n = 0;
+    let counted = || {
+        n += 1;
+        let payload = format!("during-{n}");
+        let (a, devicekey) = (&a, &devicekey);
+        async move {
+            assert_eq!(send(a, devicekey, &payload).await, "[0,0]", "stored while NATS is away");
+            metric(a, dropped).await >= 1.0
+        }
+    };
+    eventually(Duration::from_secs(10), || logs(&[&a, &b]), counted).await;
+
+    tokio::task::block_in_place(|| cluster.nats.restart());
+    let reconnects = "thingstead_bus_reconnects_total";
+    let back = || async { metric(&a, reconnects).await >= 1.0 && metric(&b, reconnects).await >= 1.0 };
+    eventually(Duration::from_secs(15), || logs(&[&a, &b]), back).await;
+
+    // The stream opened before the restart carries new messages again.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for i in 0.. {
+        assert!(
+            Instant::now() < deadline,
+            "no message crossed after NATS came back\n{}",
+            logs(&[&a, &b])
+        );
+        assert_eq!(send(&a, &devicekey, &format!("after-{i}")).await, "[0,0]");
+        if let Some(m) = stream.next_message(Duration::from_secs(1)).await {
+            assert!(m.payload.starts_with("after-"), "{m:?}");
+            break;
+        }
+    }
     a.stop().await;
     b.stop().await;
 }

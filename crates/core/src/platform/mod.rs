@@ -4,6 +4,7 @@ mod credentials;
 mod devices;
 mod messages;
 mod sms;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -16,18 +17,24 @@ use crate::store::Store;
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
 pub use messages::{IncomingMessage, IngestOutcome, Page};
+pub use tokens::{IssuedToken, MAX_TOKEN_LEN, TokenClaims, TokenGrant};
 
 /// The platform core: registry, messages, SMS outbox, over one store and one bus.
 #[derive(Clone)]
 pub struct Platform {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
+    token_keys: Arc<tokens::TokenKeys>,
 }
 
 impl Platform {
     /// A platform over a store and a bus.
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Self {
-        Self { store, bus }
+        Self {
+            store,
+            bus,
+            token_keys: Arc::default(),
+        }
     }
 
     /// The bus, subscribe only: faces and workers listen; only the core publishes.

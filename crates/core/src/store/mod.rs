@@ -1,6 +1,6 @@
 //! The store: one trait per aggregate, one backend per database.
 //!
-//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`] and
+//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`] and
 //! [`StoreLifecycle`]; [`Store`] is all of them, which is what the platform
 //! holds. Each backend implements each trait in the module of that
 //! aggregate. The embedded default is SQLite ([`sqlite::SqliteStore`]).
@@ -255,6 +255,50 @@ pub trait OutboxStore: Send + Sync {
     ) -> Result<Vec<DeliveryRecord>, StoreError>;
 }
 
+/// Server keys shared by every node: token signing keys, sealed with the
+/// master key at rest. Keys of one purpose are numbered by generation; the
+/// newest signs, every stored one verifies (a rotation keeps older tokens
+/// valid until they expire).
+#[async_trait::async_trait]
+pub trait KeyStore: Send + Sync {
+    /// The keys of `purpose`, newest generation first (empty when none).
+    async fn signing_keys(&self, purpose: &str) -> Result<Vec<SigningKey>, StoreError>;
+    /// Stores `secret` as generation `generation` of `purpose`; `false` when
+    /// that generation already exists (another node made it first, and its
+    /// key is the one every node uses). Atomic across nodes.
+    async fn add_signing_key(&self, purpose: &str, generation: i64, secret: &[u8]) -> Result<bool, StoreError>;
+}
+
+/// A server key, opened (the store keeps it sealed).
+#[derive(Clone)]
+pub struct SigningKey {
+    /// What it signs, e.g. `"token"`.
+    pub purpose: String,
+    /// Its generation, 1 for the first; newer keys sign.
+    pub generation: i64,
+    /// The key bytes.
+    pub secret: zeroize::Zeroizing<Vec<u8>>,
+    /// When it was made (epoch ms).
+    pub created_at: i64,
+}
+
+impl SigningKey {
+    /// The key id tokens name in their header: `<purpose>-<generation>`.
+    pub fn kid(&self) -> String {
+        format!("{}-{}", self.purpose, self.generation)
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("purpose", &self.purpose)
+            .field("generation", &self.generation)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Health and lifetime of a backend.
 #[async_trait::async_trait]
 pub trait StoreLifecycle: Send + Sync {
@@ -270,6 +314,6 @@ pub trait StoreLifecycle: Send + Sync {
 /// A whole store: every aggregate on one backend. Tenant-scoped calls take a
 /// [`Tenant`]; the few global ones are credential look-ups (which resolve the
 /// tenant) and the system workers' scans, named as such.
-pub trait Store: RegistryStore + MessageStore + OutboxStore + StoreLifecycle + 'static {}
+pub trait Store: RegistryStore + MessageStore + OutboxStore + KeyStore + StoreLifecycle + 'static {}
 
-impl<T: RegistryStore + MessageStore + OutboxStore + StoreLifecycle + 'static> Store for T {}
+impl<T: RegistryStore + MessageStore + OutboxStore + KeyStore + StoreLifecycle + 'static> Store for T {}

@@ -25,3 +25,32 @@ pub(crate) fn unsealed(key: &MasterKey, context: &str, sealed: &[u8]) -> Result<
     key.open(context, sealed)
         .map_err(|e| StoreError::Backend(e.to_string()))
 }
+
+/// A server signing key (`purpose`, `generation`).
+pub(crate) fn signing_key_context(purpose: &str, generation: i64) -> String {
+    format!("signing_key:{purpose}:{generation}")
+}
+
+/// Opens a stored signing key (sealed as hex).
+pub(crate) fn unsealed_signing_key(
+    key: &MasterKey,
+    purpose: String,
+    generation: i64,
+    sealed: &[u8],
+    created_at: i64,
+) -> Result<crate::store::SigningKey, StoreError> {
+    let hex_secret = zeroize::Zeroizing::new(unsealed(key, &signing_key_context(&purpose, generation), sealed)?);
+    let secret = hex::decode(hex_secret.as_str()).map_err(|e| StoreError::Backend(format!("signing key: {e}")))?;
+    Ok(crate::store::SigningKey {
+        purpose,
+        generation,
+        secret: zeroize::Zeroizing::new(secret),
+        created_at,
+    })
+}
+
+/// Seals a signing key for storage.
+pub(crate) fn sealed_signing_key(key: &MasterKey, purpose: &str, generation: i64, secret: &[u8]) -> Vec<u8> {
+    let hex_secret = zeroize::Zeroizing::new(hex::encode(secret));
+    key.seal(&signing_key_context(purpose, generation), &hex_secret)
+}

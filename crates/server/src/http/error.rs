@@ -31,6 +31,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Request took too long.
     Timeout,
+    /// A limit on what is open at once was reached; try again later.
+    TooManyRequests,
     /// Store unavailable.
     Unavailable,
     /// Anything else.
@@ -51,6 +53,7 @@ impl ErrorCode {
             Self::Conflict => ("conflict", StatusCode::CONFLICT),
             Self::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
             Self::Timeout => ("timeout", StatusCode::REQUEST_TIMEOUT),
+            Self::TooManyRequests => ("too_many_requests", StatusCode::TOO_MANY_REQUESTS),
             Self::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
             Self::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
         }
@@ -69,6 +72,7 @@ impl ErrorCode {
             StatusCode::CONFLICT => Self::Conflict,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::REQUEST_TIMEOUT => Self::Timeout,
+            StatusCode::TOO_MANY_REQUESTS => Self::TooManyRequests,
             StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
             _ => Self::Internal,
         }

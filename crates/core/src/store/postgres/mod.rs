@@ -40,6 +40,7 @@ macro_rules! transaction {
 
 mod errors;
 mod ingest;
+mod keys;
 mod messages;
 mod outbox;
 mod pool;

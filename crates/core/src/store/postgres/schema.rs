@@ -13,6 +13,7 @@ use crate::store::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_claims.sql"),
+    include_str!("migrations/0003_signing_keys.sql"),
 ];
 
 /// The newest schema version this binary knows.

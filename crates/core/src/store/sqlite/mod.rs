@@ -2,6 +2,7 @@
 //! open, one group-committing writer and a small reader pool.
 
 mod errors;
+mod keys;
 mod messages;
 mod outbox;
 mod pool;

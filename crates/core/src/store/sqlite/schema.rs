@@ -45,6 +45,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0005_claims.sql"),
         then: None,
     },
+    Migration {
+        sql: include_str!("migrations/0006_signing_keys.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this binary knows.

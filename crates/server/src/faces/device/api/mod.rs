@@ -7,6 +7,7 @@ mod devices;
 mod messages;
 mod push;
 mod sms;
+pub mod stream;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -43,6 +44,7 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
         .route("/devices/{id}/deliveries", limited(get(push::deliveries), NO_BODY))
         .route("/csr/rdm", limited(get(messages::list), NO_BODY))
         .route("/csr/rdm/{id}", limited(get(messages::get), NO_BODY))
+        .route("/csr/rdm/stream", limited(get(stream::stream), NO_BODY))
         .route(
             "/sms",
             limited(get(sms::list), NO_BODY).merge(limited(post(sms::send), SMS_BODY)),
