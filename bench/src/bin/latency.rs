@@ -97,12 +97,11 @@ fn main() -> anyhow::Result<()> {
         args.count >= 1 && args.count <= MAX_COUNT,
         "--count must be 1..={MAX_COUNT}"
     );
+    anyhow::ensure!(args.rate > 0.0 && args.rate <= 10_000.0, "--rate must be in (0, 10000]");
     anyhow::ensure!(
-        args.rate > 0.0 && args.rate <= 10_000.0,
-        "--rate must be in (0, 10000]"
-    );
-    anyhow::ensure!(
-        args.apikey.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        args.apikey
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
         "--apikey has characters an API key does not"
     );
     let key = DeviceKey::parse(&args.key).map_err(|_| anyhow::anyhow!("--key is not a device key"))?;
@@ -190,7 +189,8 @@ async fn measure(args: &Args, key: DeviceKey) -> anyhow::Result<Value> {
             }
         }
         let permit = slots.clone().acquire_owned().await.context("semaphore")?;
-        let (book, template, run, done_tx, addr) = (book.clone(), template.clone(), run.clone(), done_tx.clone(), args.addr);
+        let (book, template, run, done_tx, addr) =
+            (book.clone(), template.clone(), run.clone(), done_tx.clone(), args.addr);
         tokio::spawn(async move {
             let r = send_measured(addr, &template, &run, seq, per_send, &book).await;
             let _ = done_tx.send(r).await;
@@ -345,7 +345,12 @@ async fn send(
 }
 
 /// Reads the message stream of `http` and forwards `(seq, receipt µs)` of this run's payloads.
-async fn subscribe(http: SocketAddr, apikey: String, run: String, events: mpsc::Sender<(i64, u64)>) -> anyhow::Result<()> {
+async fn subscribe(
+    http: SocketAddr,
+    apikey: String,
+    run: String,
+    events: mpsc::Sender<(i64, u64)>,
+) -> anyhow::Result<()> {
     let mut stream = timeout(Duration::from_secs(5), TcpStream::connect(http))
         .await
         .context("connect to the stream timed out")?
@@ -374,7 +379,10 @@ async fn subscribe(http: SocketAddr, apikey: String, run: String, events: mpsc::
     let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
     let status = head.lines().next().unwrap_or_default().to_string();
     anyhow::ensure!(status.contains(" 200"), "the stream answered `{status}`");
-    anyhow::ensure!(head.contains("text/event-stream"), "the stream is not text/event-stream:\n{head}");
+    anyhow::ensure!(
+        head.contains("text/event-stream"),
+        "the stream is not text/event-stream:\n{head}"
+    );
     let chunked = head.contains("transfer-encoding: chunked");
     raw.drain(..head_end);
 
@@ -406,10 +414,7 @@ async fn subscribe(http: SocketAddr, apikey: String, run: String, events: mpsc::
 /// Moves every complete chunk of HTTP/1.1 chunked encoding from `raw` to `body`.
 fn dechunk(raw: &mut Vec<u8>, body: &mut Vec<u8>) -> anyhow::Result<()> {
     let mut at = 0;
-    loop {
-        let Some(eol) = raw[at..].windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = raw[at..].windows(2).position(|w| w == b"\r\n") {
         let line = std::str::from_utf8(&raw[at..at + eol]).context("chunk size line")?;
         let size = usize::from_str_radix(line.split(';').next().unwrap_or_default().trim(), 16)
             .with_context(|| format!("chunk size `{line}`"))?;
