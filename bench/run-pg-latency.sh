@@ -7,9 +7,9 @@
 #
 # Usage: bench/run-pg-latency.sh
 # Environment knobs (defaults in brackets):
-#   COUNT           messages per measurement [1000]
+#   COUNT           messages per measurement [500]
 #   RATE            messages per second [100]
-#   REPEAT          (A→A, A→B) pairs, alternating [2]
+#   REPEAT          (A→A, A→B) pairs, alternating [3]
 #   SKIP_BUILD=1    use the existing release binaries (in cargo's target dir)
 #   OUT             directory for results and logs [a fresh mktemp dir]
 #   PG_BIN, PG_OPTS, NATS_SERVER: see bench/cluster.sh
@@ -19,9 +19,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-COUNT=${COUNT:-1000}
+COUNT=${COUNT:-500}
 RATE=${RATE:-100}
-REPEAT=${REPEAT:-2}
+REPEAT=${REPEAT:-3}
 OUT=${OUT:-$(mktemp -d /tmp/thingstead-bench.XXXXXX)}
 mkdir -p "$OUT"
 BIN=${BIN:-$(bash scripts/target-dir)/release}
@@ -73,3 +73,6 @@ jq -rs '
      + "\t\(r($g | median(.ack_p50_ms)))\t\(r($g | median(.after_ack_p50_ms))) / \(r($g | median(.after_ack_p99_ms)))"
      + "\t\($g | map(.received) | add) / \($g | map(.count) | add)\t\($g | map(.lost_acked) | add)\t\($g | map(.errors) | add)")
 ' "$RESULTS" | column -t -s $'\t'
+echo
+echo "per repeat (p50 / p99 / ack p50 ms):"
+jq -rs 'group_by(.label)[] | "  \(.[0].label): \(map("\(.p50_ms) / \(.p99_ms) / \(.ack_p50_ms)") | join(", "))"' "$RESULTS"
