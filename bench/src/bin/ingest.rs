@@ -7,6 +7,10 @@
 //! Bounded: `--duration` (at most 600 s) and/or `--count`; loopback targets
 //! only. Prints one JSON object on stdout.
 //!
+//! Several nodes: `--addr A,B,C` (or `--addr` repeated) sends message N to
+//! address N mod 3, so the load is spread evenly over the nodes of a cluster;
+//! `acked_per_addr` in the output says how many each acknowledged.
+//!
 //! Ephemeral ports: the server closes first, so TIME_WAIT sits on the server
 //! side and the client's ports are free again at once. Should the client
 //! still run out of ports, `--source-ips N` spreads connections over
@@ -37,9 +41,10 @@ const MAX_REPLY: usize = 4096;
 #[derive(Parser, Debug)]
 #[command(about = "One-connection-per-message load generator for the device TCP protocol")]
 struct Args {
-    /// Device TCP address (loopback only).
-    #[arg(long)]
-    addr: SocketAddr,
+    /// Device TCP address(es) (loopback only); several, comma-separated or
+    /// repeated, are used round-robin per message.
+    #[arg(long, required = true, value_delimiter = ',')]
+    addr: Vec<SocketAddr>,
     /// The device key (8 characters).
     #[arg(long)]
     key: String,
@@ -73,13 +78,17 @@ struct Args {
 #[derive(Default)]
 struct Tally {
     latencies_us: Vec<u32>,
+    /// Acknowledged messages per target (index into `--addr`).
+    acked_per_addr: Vec<u64>,
     errors: BTreeMap<&'static str, u64>,
     bad_replies: Vec<String>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    require_loopback(args.addr)?;
+    for addr in &args.addr {
+        require_loopback(*addr)?;
+    }
     anyhow::ensure!(args.concurrency >= 1, "--concurrency must be at least 1");
     anyhow::ensure!(args.threads >= 1, "--threads must be at least 1");
     anyhow::ensure!(
@@ -133,8 +142,12 @@ fn main() -> anyhow::Result<()> {
     let mut latencies: Vec<u32> = Vec::new();
     let mut errors: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut bad_replies: Vec<String> = Vec::new();
+    let mut acked_per_addr = vec![0u64; args.addr.len()];
     for t in tallies {
         latencies.extend(t.latencies_us);
+        for (total, n) in acked_per_addr.iter_mut().zip(&t.acked_per_addr) {
+            *total += n;
+        }
         for (k, v) in t.errors {
             *errors.entry(k).or_default() += v;
         }
@@ -151,7 +164,9 @@ fn main() -> anyhow::Result<()> {
     let ms = |p: f64| percentile(&latencies, p).map(|us| f64::from(us) / 1000.0);
     let out = serde_json::json!({
         "label": args.label,
-        "addr": args.addr.to_string(),
+        "addr": args.addr.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+        "nodes": args.addr.len(),
+        "acked_per_addr": acked_per_addr,
         "concurrency": args.concurrency,
         "threads": args.threads,
         "source_ips": args.source_ips,
@@ -171,7 +186,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn worker(args: Arc<Args>, next: Arc<AtomicU64>, template: MessageFrame, deadline: Instant) -> Tally {
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        acked_per_addr: vec![0; args.addr.len()],
+        ..Tally::default()
+    };
     let per_message = Duration::from_millis(args.timeout_ms);
     let mut reply = Vec::with_capacity(16);
     loop {
@@ -187,14 +205,16 @@ async fn worker(args: Arc<Args>, next: Arc<AtomicU64>, template: MessageFrame, d
         let bytes = DeviceFrame::Message(frame).encode();
         let source =
             (args.source_ips > 1).then(|| Ipv4Addr::new(127, 0, 0, 1 + (n % u64::from(args.source_ips)) as u8));
+        let target = (n % args.addr.len() as u64) as usize;
         reply.clear();
         let started = Instant::now();
-        match timeout(per_message, one_message(args.addr, source, &bytes, &mut reply)).await {
+        match timeout(per_message, one_message(args.addr[target], source, &bytes, &mut reply)).await {
             Err(_) => *tally.errors.entry("timeout").or_default() += 1,
             Ok(Err(stage)) => *tally.errors.entry(stage).or_default() += 1,
             Ok(Ok(())) if reply == b"[0,0]" => {
                 let us = started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
                 tally.latencies_us.push(us);
+                tally.acked_per_addr[target] += 1;
             }
             Ok(Ok(())) => {
                 *tally.errors.entry("bad_reply").or_default() += 1;

@@ -2,7 +2,7 @@
 //! message insert (up to [`MAX_BATCH`]) and stores them in one transaction
 //! of a fixed number of statements (multi-row `INSERT ... SELECT FROM
 //! UNNEST`), answering each caller only after COMMIT. N concurrent messages
-//! cost one commit and a handful of round trips, not N.
+//! cost one commit and three round trips (statements pipelined), not N.
 //!
 //! Inside a batch the semantics of one-at-a-time inserts hold: device keys
 //! are resolved by their keyed hash in the same transaction; a message whose
@@ -157,11 +157,59 @@ enum Plan {
 /// An idempotency identity: org id, device uuid, key.
 type IdemKey = (i64, String, String);
 
-async fn write_batch(pool: &Pool, jobs: &[Job]) -> Result<Vec<Reply>, StoreError> {
-    let mut client = pool.get().await.map_err(errors::pool)?;
-    let tx = client.transaction().await.map_err(backend)?;
+/// Device keys -> (tenant, device).
+const BY_KEY_HASH: &str = "SELECT d.devicekey_hash, d.uuid, o.id, o.name FROM devices d JOIN orgs o ON o.id = d.org_id \
+                           WHERE d.devicekey_hash = ANY($1)";
+/// `$1` fresh message ids, increasing.
+const NEXT_IDS: &str = "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $1::int8)";
+/// The multi-row insert. Rows whose key another node stored meanwhile are
+/// skipped by ON CONFLICT; rows of a deleted organization are skipped too.
+const INSERT: &str = "INSERT INTO messages (id, org_id, device_uuid, topics, payload, received_at, peer, sdk, modem, \
+                      idempotency_key) \
+                      SELECT u.id, u.org_id, u.device_uuid, ARRAY(SELECT jsonb_array_elements_text(u.topics::jsonb)), \
+                      u.payload, u.received_at, u.peer, u.sdk, u.modem, u.k \
+                      FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::bytea[], $6::int8[], $7::text[], \
+                      $8::text[], $9::text[], $10::text[]) \
+                      AS u(id, org_id, device_uuid, topics, payload, received_at, peer, sdk, modem, k) \
+                      WHERE EXISTS (SELECT 1 FROM orgs o WHERE o.id = u.org_id) ORDER BY u.id \
+                      ON CONFLICT (org_id, device_uuid, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
+                      RETURNING id";
+/// Last seen, once per device of the batch.
+const LAST_SEEN: &str = "UPDATE devices d SET last_seen_addr = u.addr, last_seen_at = u.at \
+                         FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[]) AS u(org_id, uuid, addr, at) \
+                         WHERE d.org_id = u.org_id AND d.uuid = u.uuid AND (d.last_seen_addr IS DISTINCT FROM u.addr \
+                         OR d.last_seen_at IS NULL OR u.at - d.last_seen_at >= $5)";
 
-    // 1. Device keys -> (tenant, device), in this transaction.
+/// Writes one batch on one pooled connection. On any failure the
+/// transaction is rolled back before the connection goes back to the pool
+/// (or the connection is dropped when even that fails).
+async fn write_batch(pool: &Pool, jobs: &[Job]) -> Result<Vec<Reply>, StoreError> {
+    let client = pool.get().await.map_err(errors::pool)?;
+    match write_batch_on(&client, jobs).await {
+        Ok(replies) => Ok(replies),
+        Err(err) => {
+            if client.batch_execute("ROLLBACK").await.is_err() {
+                drop(deadpool_postgres::Object::take(client));
+            }
+            Err(err)
+        }
+    }
+}
+
+/// The batch as a transaction of three round trips, statements pipelined
+/// (sent together, answered in order; tokio-postgres pipelines the
+/// requests of futures polled together):
+///
+/// 1. `BEGIN`, the device keys, and an id for every job (ids a job does not
+///    use, for an unknown key or a duplicate, are left as gaps, as a
+///    rollback leaves them);
+/// 2. (only when messages carry idempotency keys) the keys used before;
+/// 3. the multi-row `INSERT`, the `last_seen` update and `COMMIT`. Every
+///    answer is checked: if any statement failed, PostgreSQL turned the
+///    `COMMIT` into a rollback, and the batch fails as a whole.
+///
+/// Callers hear "stored" only once `COMMIT` has answered.
+async fn write_batch_on(client: &deadpool_postgres::Object, jobs: &[Job]) -> Result<Vec<Reply>, StoreError> {
     let hashes: Vec<&str> = jobs
         .iter()
         .filter_map(|j| match &j.target {
@@ -169,18 +217,28 @@ async fn write_batch(pool: &Pool, jobs: &[Job]) -> Result<Vec<Reply>, StoreError
             Target::Device(..) => None,
         })
         .collect();
+    let by_key = client.prepare_cached(BY_KEY_HASH).await.map_err(backend)?;
+    let next_ids = client.prepare_cached(NEXT_IDS).await.map_err(backend)?;
+    let insert = client.prepare_cached(INSERT).await.map_err(backend)?;
+    let last_seen = client.prepare_cached(LAST_SEEN).await.map_err(backend)?;
+
+    // Round trip 1.
+    let batch_len = jobs.len() as i64;
+    let (_, key_rows, id_rows) = tokio::try_join!(
+        client.batch_execute("BEGIN"),
+        async {
+            if hashes.is_empty() {
+                Ok(Vec::new())
+            } else {
+                client.query(&by_key, &[&hashes]).await
+            }
+        },
+        async { client.query(&next_ids, &[&batch_len]).await },
+    )
+    .map_err(backend)?;
     let mut devices: HashMap<String, (Tenant, String)> = HashMap::new();
-    if !hashes.is_empty() {
-        let s = tx
-            .prepare_cached(
-                "SELECT d.devicekey_hash, d.uuid, o.id, o.name FROM devices d JOIN orgs o ON o.id = d.org_id \
-                 WHERE d.devicekey_hash = ANY($1)",
-            )
-            .await
-            .map_err(backend)?;
-        for r in tx.query(&s, &[&hashes]).await.map_err(backend)? {
-            devices.insert(r.get(0), (tenant_from(r.get(2), r.get::<_, &str>(3))?, r.get(1)));
-        }
+    for r in key_rows {
+        devices.insert(r.get(0), (tenant_from(r.get(2), r.get::<_, &str>(3))?, r.get(1)));
     }
     let owners: Vec<Option<(Tenant, String)>> = jobs
         .iter()
@@ -190,34 +248,17 @@ async fn write_batch(pool: &Pool, jobs: &[Job]) -> Result<Vec<Reply>, StoreError
         })
         .collect();
 
-    // 2. Idempotency keys used in earlier commits.
+    // Round trip 2, only with idempotency keys: the keys used in earlier commits.
     let idem = |i: usize| -> Option<IdemKey> {
         let (t, uuid) = owners[i].as_ref()?;
         let key = jobs[i].message.idempotency_key.clone()?;
         Some((t.id(), uuid.clone(), key))
     };
     let keyed: Vec<IdemKey> = (0..jobs.len()).filter_map(idem).collect();
-    let mut earlier = lookup_keys(&tx, &keyed).await?;
+    let mut earlier = lookup_keys(client, &keyed).await?;
 
-    // 3. The plan, in queue order; ids for the new rows, increasing.
-    let inserts = (0..jobs.len()).filter(|&i| owners[i].is_some()).count();
-    let mut ids = if inserts == 0 {
-        Vec::new()
-    } else {
-        let s = tx
-            .prepare_cached(
-                "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $1::int8)",
-            )
-            .await
-            .map_err(backend)?;
-        tx.query(&s, &[&(inserts as i64)])
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(|r| r.get::<_, i64>(0))
-            .collect::<Vec<_>>()
-    }
-    .into_iter();
+    // The plan, in queue order; ids for the new rows, increasing.
+    let mut ids = id_rows.iter().map(|r| r.get::<_, i64>(0));
     let mut first_in_batch: HashMap<IdemKey, usize> = HashMap::new();
     let mut plans = Vec::with_capacity(jobs.len());
     for (i, owner) in owners.iter().enumerate() {
@@ -242,103 +283,87 @@ async fn write_batch(pool: &Pool, jobs: &[Job]) -> Result<Vec<Reply>, StoreError
         plans.push(Plan::Insert(tenant.clone(), uuid.clone(), id));
     }
 
-    // 4. One multi-row INSERT. Rows whose key another node stored since step
-    //    2 are skipped by ON CONFLICT and read back below; rows of a deleted
-    //    organization are skipped too.
+    // The rows, and last seen: once per device, from its newest message of
+    // the batch, in a fixed order so concurrent nodes never deadlock on
+    // device rows. A message skipped as another node's duplicate still
+    // means its device was seen.
     let mut cols = InsertColumns::default();
+    let mut seen: HashMap<(i64, String), (String, i64)> = HashMap::new();
     for (plan, job) in plans.iter().zip(jobs) {
         if let Plan::Insert(t, uuid, id) = plan {
             cols.push(*id, t.id(), uuid, &job.message)?;
-        }
-    }
-    let mut stored = std::collections::HashSet::new();
-    if !cols.ids.is_empty() {
-        let s = tx
-            .prepare_cached(
-                "INSERT INTO messages (id, org_id, device_uuid, topics, payload, received_at, peer, sdk, modem, \
-                 idempotency_key) \
-                 SELECT u.id, u.org_id, u.device_uuid, ARRAY(SELECT jsonb_array_elements_text(u.topics::jsonb)), \
-                 u.payload, u.received_at, u.peer, u.sdk, u.modem, u.k \
-                 FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::bytea[], $6::int8[], $7::text[], \
-                 $8::text[], $9::text[], $10::text[]) \
-                 AS u(id, org_id, device_uuid, topics, payload, received_at, peer, sdk, modem, k) \
-                 WHERE EXISTS (SELECT 1 FROM orgs o WHERE o.id = u.org_id) ORDER BY u.id \
-                 ON CONFLICT (org_id, device_uuid, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
-                 RETURNING id",
-            )
-            .await
-            .map_err(backend)?;
-        let rows = tx
-            .query(
-                &s,
-                &[
-                    &cols.ids,
-                    &cols.orgs,
-                    &cols.devices,
-                    &cols.topics,
-                    &cols.payloads,
-                    &cols.received,
-                    &cols.peers,
-                    &cols.sdks,
-                    &cols.modems,
-                    &cols.keys,
-                ],
-            )
-            .await
-            .map_err(backend)?;
-        stored.extend(rows.iter().map(|r| r.get::<_, i64>(0)));
-    }
-    // Keys another node stored meanwhile: now visible (READ COMMITTED).
-    let raced: Vec<IdemKey> = plans
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| matches!(p, Plan::Insert(_, _, id) if !stored.contains(id)))
-        .filter_map(|(i, _)| idem(i))
-        .collect();
-    if !raced.is_empty() {
-        earlier.extend(lookup_keys(&tx, &raced).await?);
-    }
-
-    // 5. Last seen: once per device, from its newest new message, in a
-    //    fixed order so concurrent nodes never deadlock on device rows.
-    let mut seen: HashMap<(i64, String), (String, i64)> = HashMap::new();
-    for (plan, job) in plans.iter().zip(jobs) {
-        if let Plan::Insert(t, uuid, id) = plan
-            && stored.contains(id)
-        {
             seen.insert(
                 (t.id(), uuid.clone()),
                 (peer_ip(&job.message.peer).to_owned(), job.message.received_at),
             );
         }
     }
-    if !seen.is_empty() {
-        let mut seen: Vec<_> = seen.into_iter().collect();
-        seen.sort();
-        let (mut orgs, mut uuids, mut addrs, mut ats) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for ((org, uuid), (addr, at)) in seen {
-            orgs.push(org);
-            uuids.push(uuid);
-            addrs.push(addr);
-            ats.push(at);
-        }
-        let s = tx
-            .prepare_cached(
-                "UPDATE devices d SET last_seen_addr = u.addr, last_seen_at = u.at \
-                 FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[]) AS u(org_id, uuid, addr, at) \
-                 WHERE d.org_id = u.org_id AND d.uuid = u.uuid AND (d.last_seen_addr IS DISTINCT FROM u.addr \
-                 OR d.last_seen_at IS NULL OR u.at - d.last_seen_at >= $5)",
-            )
-            .await
-            .map_err(backend)?;
-        tx.execute(&s, &[&orgs, &uuids, &addrs, &ats, &LAST_SEEN_RESOLUTION_MS])
-            .await
-            .map_err(backend)?;
+    let mut seen: Vec<_> = seen.into_iter().collect();
+    seen.sort();
+    let (mut orgs, mut uuids, mut addrs, mut ats) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((org, uuid), (addr, at)) in seen {
+        orgs.push(org);
+        uuids.push(uuid);
+        addrs.push(addr);
+        ats.push(at);
     }
 
-    tx.commit().await.map_err(backend)?;
+    // Round trip 3.
+    let (inserted, _, _) = tokio::try_join!(
+        async {
+            if cols.ids.is_empty() {
+                Ok(Vec::new())
+            } else {
+                client
+                    .query(
+                        &insert,
+                        &[
+                            &cols.ids,
+                            &cols.orgs,
+                            &cols.devices,
+                            &cols.topics,
+                            &cols.payloads,
+                            &cols.received,
+                            &cols.peers,
+                            &cols.sdks,
+                            &cols.modems,
+                            &cols.keys,
+                        ],
+                    )
+                    .await
+            }
+        },
+        async {
+            if orgs.is_empty() {
+                Ok(0)
+            } else {
+                client
+                    .execute(&last_seen, &[&orgs, &uuids, &addrs, &ats, &LAST_SEEN_RESOLUTION_MS])
+                    .await
+            }
+        },
+        client.batch_execute("COMMIT"),
+    )
+    .map_err(backend)?;
+    let stored: std::collections::HashSet<i64> = inserted.iter().map(|r| r.get::<_, i64>(0)).collect();
 
-    // 6. Answers, in queue order.
+    // Keys another node stored meanwhile (committed, so visible now). Should
+    // reading them fail, only those messages fail: the batch is committed.
+    let raced: Vec<IdemKey> = plans
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| matches!(p, Plan::Insert(_, _, id) if !stored.contains(id)))
+        .filter_map(|(i, _)| idem(i))
+        .collect();
+    let mut raced_err = None;
+    if !raced.is_empty() {
+        match lookup_keys(client, &raced).await {
+            Ok(found) => earlier.extend(found),
+            Err(e) => raced_err = Some(e),
+        }
+    }
+
+    // Answers, in queue order.
     let mut records: Vec<Option<MessageRecord>> = Vec::with_capacity(jobs.len());
     let mut replies = Vec::with_capacity(jobs.len());
     for (i, (plan, job)) in plans.into_iter().zip(jobs).enumerate() {
@@ -364,6 +389,8 @@ async fn write_batch(pool: &Pool, jobs: &[Job]) -> Result<Vec<Reply>, StoreError
                     )
                 } else if let Some(record) = idem(i).and_then(|k| earlier.get(&k).cloned()) {
                     (duplicate(t, record.clone()), Some(record))
+                } else if let (Some(err), Some(_)) = (&raced_err, idem(i)) {
+                    (Err(clone_err(err)), None)
                 } else {
                     (Err(StoreError::NotFound(format!("organization {}", t.name()))), None)
                 }
@@ -402,7 +429,7 @@ fn new_record(t: &Tenant, device_uuid: String, id: i64, m: &NewMessage) -> Messa
 
 /// The messages stored under these idempotency identities.
 async fn lookup_keys(
-    tx: &deadpool_postgres::Transaction<'_>,
+    client: &deadpool_postgres::Object,
     keys: &[IdemKey],
 ) -> Result<HashMap<IdemKey, MessageRecord>, StoreError> {
     let mut found = HashMap::new();
@@ -422,8 +449,8 @@ async fn lookup_keys(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let s = tx.prepare_cached(&sql).await.map_err(backend)?;
-    for r in tx.query(&s, &[&orgs, &devices, &ks]).await.map_err(backend)? {
+    let s = client.prepare_cached(&sql).await.map_err(backend)?;
+    for r in client.query(&s, &[&orgs, &devices, &ks]).await.map_err(backend)? {
         let org: &str = r.get(10);
         let record = row(org, &r);
         let key = record.idempotency_key.clone().unwrap_or_default();
