@@ -35,7 +35,7 @@ pub(crate) struct ListParams {
 }
 
 fn bad(msg: &str) -> ApiError {
-    ApiError::new(ErrorCode::InvalidInput, msg).hologram()
+    ApiError::new(ErrorCode::InvalidInput, msg)
 }
 
 fn int(v: &Option<String>, name: &str) -> Result<Option<i64>, ApiError> {
@@ -103,7 +103,7 @@ pub(crate) async fn list(
         .platform
         .page_messages(&t, &query)
         .await
-        .map_err(|e| ApiError::from(e).hologram())?;
+        .map_err(|e| ApiError::from(e))?;
     let (rows, continues) = (page.items, page.has_more);
     let lastid = rows.last().map(|m| m.id);
     Ok(Json(json!({
@@ -124,11 +124,7 @@ pub(crate) async fn get(
 ) -> Result<Json<Value>, ApiError> {
     let id: i64 = id
         .parse()
-        .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("message {id} not found")).hologram())?;
-    let m = s
-        .platform
-        .message(&t, id)
-        .await
-        .map_err(|e| ApiError::from(e).hologram())?;
+        .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("message {id} not found")))?;
+    let m = s.platform.message(&t, id).await.map_err(|e| ApiError::from(e))?;
     Ok(super::ok(record(&m)))
 }
