@@ -99,11 +99,7 @@ pub(crate) async fn list(
         limit: limit as u32,
     };
     // The core answers "is there more", at every limit up to the maximum.
-    let page = s
-        .platform
-        .page_messages(&t, &query)
-        .await
-        .map_err(|e| ApiError::from(e))?;
+    let page = s.platform.page_messages(&t, &query).await?;
     let (rows, continues) = (page.items, page.has_more);
     let lastid = rows.last().map(|m| m.id);
     Ok(Json(json!({
@@ -125,6 +121,6 @@ pub(crate) async fn get(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("message {id} not found")))?;
-    let m = s.platform.message(&t, id).await.map_err(|e| ApiError::from(e))?;
+    let m = s.platform.message(&t, id).await?;
     Ok(super::ok(record(&m)))
 }

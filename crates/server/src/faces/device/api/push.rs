@@ -73,8 +73,7 @@ pub(crate) async fn push(
         Duration::from_millis(s.settings.device.push_timeout_ms),
         Duration::from_millis(s.settings.push.deadline_ms),
     )
-    .await
-    .map_err(|e| ApiError::from(e))?;
+    .await?;
     let results = b
         .deviceids
         .iter()
@@ -91,12 +90,8 @@ pub(crate) async fn deliveries(
     ApiKeyTenant(t): ApiKeyTenant,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    s.platform.device(&t, &id).await.map_err(|e| ApiError::from(e))?;
-    let page = s
-        .platform
-        .page_deliveries(&t, &id, 100)
-        .await
-        .map_err(|e| ApiError::from(e))?;
+    s.platform.device(&t, &id).await?;
+    let page = s.platform.page_deliveries(&t, &id, 100).await?;
     Ok(Json(json!({
         "success": true,
         "continues": page.has_more,
