@@ -5,6 +5,7 @@ mod integration {
     mod bus;
     pub mod common;
     mod device_protocol;
+    mod error_shapes;
     mod hostile_device;
     mod hostile_http;
     mod hostile_push;

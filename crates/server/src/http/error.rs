@@ -1,6 +1,8 @@
 //! The one table that maps error kinds to stable codes and HTTP statuses.
-//! Every HTTP error body is a JSON object `{"code": ..., "message": ...}`;
-//! routes of the Hologram-style `/api/1` face add `"success": false`.
+//! Handlers return [`ApiError`] whatever face they serve; the shape of the
+//! body is the face's: each face's router installs its [`ErrorRenderer`]
+//! (see [`crate::http::face`]). Outside any face errors are
+//! `{"code": ..., "message": ...}` ([`ErrorRenderer::JSON`]).
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -86,8 +88,6 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// A human-readable message.
     pub message: String,
-    /// Add `"success": false` (Hologram-style face).
-    pub hologram: bool,
 }
 
 impl ApiError {
@@ -96,25 +96,28 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
-            hologram: false,
         }
     }
+}
 
-    /// The same error in the Hologram face's shape.
-    pub fn hologram(mut self) -> Self {
-        self.hologram = true;
-        self
-    }
+/// Turns an error (its code, message and the status to send) into a
+/// response in one wire's shape. Each face's router installs one.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorRenderer(pub fn(ErrorCode, &str, StatusCode) -> Response);
 
-    /// The response body.
-    pub fn body(&self) -> serde_json::Value {
-        let (code, _) = self.code.entry();
-        if self.hologram {
-            json!({ "success": false, "code": code, "message": self.message, "error": self.message })
-        } else {
-            json!({ "code": code, "message": self.message })
-        }
+impl ErrorRenderer {
+    /// `{"code": ..., "message": ...}`: routes outside any face.
+    pub const JSON: Self = Self(render_json);
+
+    /// The response for an error.
+    pub fn render(self, code: ErrorCode, message: &str, status: StatusCode) -> Response {
+        (self.0)(code, message, status)
     }
+}
+
+fn render_json(code: ErrorCode, message: &str, status: StatusCode) -> Response {
+    let (code, _) = code.entry();
+    (status, Json(json!({ "code": code, "message": message }))).into_response()
 }
 
 impl From<CoreError> for ApiError {
@@ -136,27 +139,24 @@ impl From<CoreError> for ApiError {
     }
 }
 
-/// Left in an error response's extensions by [`ApiError`], so that a layer
-/// can render it again in another face's shape (the JSON extractor does not
-/// know which face it serves).
+/// Left in an error response's extensions by [`ApiError`], so that the
+/// layer of the face that served the request renders it in that face's
+/// shape (handlers and extractors do not know which face they serve).
 #[derive(Debug, Clone)]
 pub struct RenderedError {
     /// Its code.
     pub code: ErrorCode,
     /// Its message.
     pub message: String,
-    /// Whether it already has the Hologram face's shape.
-    pub hologram: bool,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (_, status) = self.code.entry();
-        let mut response = (status, Json(self.body())).into_response();
+        let mut response = ErrorRenderer::JSON.render(self.code, &self.message, status);
         response.extensions_mut().insert(RenderedError {
             code: self.code,
             message: self.message,
-            hologram: self.hologram,
         });
         response
     }

@@ -1,13 +1,13 @@
-//! Request metrics, and the JSON shape for errors the framework makes.
+//! Request metrics, and the face's shape for every error response.
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use super::error::{ApiError, ErrorCode, RenderedError};
+use super::error::{ApiError, ErrorCode, ErrorRenderer, RenderedError};
 
 /// Counts requests by route and status and records their latency. Every
 /// label comes from a closed set (route templates, known methods, statuses
@@ -44,31 +44,25 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// Gives error responses our JSON shape: those that are not JSON (made by
-/// the framework or a layer: 405, 408, 413...) get `{"code","message"}`,
-/// and under the Hologram-style prefix (`/api/1`) every error gets that
-/// face's shape (`"success": false` added), even one made by a shared
-/// extractor or by a limit outside the face's router.
-pub async fn json_errors(req: Request, next: Next) -> Response {
-    let hologram = crate::faces::device::api::serves(req.uri().path());
+/// Gives every error response of the routes it wraps the shape of the
+/// renderer installed there (see [`crate::http::face`]): an [`ApiError`]
+/// (from a handler or an extractor) is rendered again from its code and
+/// message, and an error that is not JSON (made by the framework or a
+/// layer: 404, 405, 408, 413...) gets the code for its status.
+pub async fn render_errors(State(renderer): State<ErrorRenderer>, req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let rendered = response.extensions().get::<RenderedError>().cloned();
-    let error = match rendered {
-        Some(e) if hologram && !e.hologram => ApiError::new(e.code, e.message).hologram(),
-        Some(_) => return response,
+    let mut fixed = match response.extensions().get::<RenderedError>() {
+        Some(e) => renderer.render(e.code, &e.message, status),
         None if is_json(&response) => return response,
         None => {
             let message = status.canonical_reason().unwrap_or("error").to_lowercase();
-            let error = ApiError::new(ErrorCode::for_status(status), message);
-            if hologram { error.hologram() } else { error }
+            renderer.render(ErrorCode::for_status(status), &message, status)
         }
     };
-    let mut fixed = error.into_response();
-    *fixed.status_mut() = status;
     for name in [header::RETRY_AFTER, header::ALLOW, header::CONNECTION] {
         if let Some(v) = response.headers().get(&name) {
             fixed.headers_mut().insert(name, v.clone());

@@ -72,8 +72,7 @@ impl FromRequestParts<AppState> for ApiKeyTenant {
             return Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "an API key is required (?apikey= or Basic apikey:KEY)",
-            )
-            .hologram());
+            ));
         };
         match state.platform.authenticate_api_key(&key).await {
             Ok(tenant) => Ok(Self(tenant)),
@@ -81,7 +80,7 @@ impl FromRequestParts<AppState> for ApiKeyTenant {
                 if e.kind() == ErrorKind::Unauthorized {
                     refused(parts, "unknown API key");
                 }
-                Err(ApiError::from(e).hologram())
+                Err(ApiError::from(e))
             }
         }
     }

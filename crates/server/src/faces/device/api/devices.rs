@@ -11,11 +11,7 @@ use crate::http::error::ApiError;
 
 /// Lists the organization's devices (no secrets).
 pub(crate) async fn list(State(s): State<AppState>, ApiKeyTenant(t): ApiKeyTenant) -> Result<Json<Value>, ApiError> {
-    let devices = s
-        .platform
-        .list_devices(&t)
-        .await
-        .map_err(|e| ApiError::from(e).hologram())?;
+    let devices = s.platform.list_devices(&t).await?;
     Ok(ok(super::to_json(devices)?))
 }
 
@@ -25,11 +21,7 @@ pub(crate) async fn get(
     ApiKeyTenant(t): ApiKeyTenant,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let device = s
-        .platform
-        .device(&t, &id)
-        .await
-        .map_err(|e| ApiError::from(e).hologram())?;
+    let device = s.platform.device(&t, &id).await?;
     let summary = thingstead_core::records::DeviceSummary::from(&device);
     Ok(ok(super::to_json(summary)?))
 }

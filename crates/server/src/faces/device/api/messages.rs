@@ -35,7 +35,7 @@ pub(crate) struct ListParams {
 }
 
 fn bad(msg: &str) -> ApiError {
-    ApiError::new(ErrorCode::InvalidInput, msg).hologram()
+    ApiError::new(ErrorCode::InvalidInput, msg)
 }
 
 fn int(v: &Option<String>, name: &str) -> Result<Option<i64>, ApiError> {
@@ -99,11 +99,7 @@ pub(crate) async fn list(
         limit: limit as u32,
     };
     // The core answers "is there more", at every limit up to the maximum.
-    let page = s
-        .platform
-        .page_messages(&t, &query)
-        .await
-        .map_err(|e| ApiError::from(e).hologram())?;
+    let page = s.platform.page_messages(&t, &query).await?;
     let (rows, continues) = (page.items, page.has_more);
     let lastid = rows.last().map(|m| m.id);
     Ok(Json(json!({
@@ -124,11 +120,7 @@ pub(crate) async fn get(
 ) -> Result<Json<Value>, ApiError> {
     let id: i64 = id
         .parse()
-        .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("message {id} not found")).hologram())?;
-    let m = s
-        .platform
-        .message(&t, id)
-        .await
-        .map_err(|e| ApiError::from(e).hologram())?;
+        .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("message {id} not found")))?;
+    let m = s.platform.message(&t, id).await?;
     Ok(super::ok(record(&m)))
 }

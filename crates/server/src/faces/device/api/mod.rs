@@ -15,17 +15,15 @@ use axum::routing::{MethodRouter, get, post};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
 use crate::app::AppState;
+use crate::http::error::{ErrorCode, ErrorRenderer};
 use crate::settings::Settings;
 
 /// Where the routes are nested.
 pub const PREFIX: &str = "/api/1";
-
-/// Whether `path` belongs to this API (its errors get this API's shape).
-pub fn serves(path: &str) -> bool {
-    path.strip_prefix(PREFIX)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
 
 /// Body limit of routes that take no body.
 const NO_BODY: usize = 1024;
@@ -34,10 +32,11 @@ const NO_BODY: usize = 1024;
 const SMS_BODY: usize = 8 * 1024;
 
 /// The `/api/1` routes, each with a body limit that fits what it takes (a
-/// larger body gets 413; a larger `Content-Length` is refused unread).
+/// larger body gets 413; a larger `Content-Length` is refused unread);
+/// every error made under them has this API's shape ([`ERRORS`]).
 pub fn routes(settings: &Settings) -> Router<AppState> {
     let push_body = push_body_limit(settings);
-    Router::new()
+    let routes = Router::new()
         .route("/devices", limited(get(devices::list), NO_BODY))
         .route("/devices/{id}", limited(get(devices::get), NO_BODY))
         .route("/devices/messages", limited(post(push::push), push_body))
@@ -49,7 +48,17 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
             "/sms",
             limited(get(sms::list), NO_BODY).merge(limited(post(sms::send), SMS_BODY)),
         )
-        .route("/sms/{id}", limited(get(sms::get), NO_BODY))
+        .route("/sms/{id}", limited(get(sms::get), NO_BODY));
+    crate::http::face(routes, &settings.http_limits, ERRORS)
+}
+
+/// This API's error shape: `{"success": false, "code", "message", "error"}`.
+pub const ERRORS: ErrorRenderer = ErrorRenderer(render_error);
+
+fn render_error(code: ErrorCode, message: &str, status: StatusCode) -> Response {
+    let (code, _) = code.entry();
+    let body = serde_json::json!({ "success": false, "code": code, "message": message, "error": message });
+    (status, axum::Json(body)).into_response()
 }
 
 /// A push carries at most one device frame's worth of data, base64-encoded,
@@ -77,7 +86,6 @@ pub(crate) fn to_json<T: serde::Serialize>(value: T) -> Result<serde_json::Value
         crate::http::error::ApiError::from(thingstead_core::CoreError::Internal(format!(
             "serializing a response: {e}"
         )))
-        .hologram()
     })
 }
 
@@ -89,14 +97,6 @@ pub(crate) fn ok(data: serde_json::Value) -> axum::Json<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_prefix_is_a_whole_path_segment() {
-        assert!(serves("/api/1"));
-        assert!(serves("/api/1/sms"));
-        assert!(!serves("/api/10/sms"));
-        assert!(!serves("/healthz"));
-    }
 
     #[test]
     fn a_push_body_fits_a_whole_frame_in_base64() {

@@ -35,7 +35,7 @@ pub(crate) async fn push(
     ApiKeyTenant(t): ApiKeyTenant,
     ApiJson(b): ApiJson<PushBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let bad = |m: &str| ApiError::new(ErrorCode::InvalidInput, m).hologram();
+    let bad = |m: &str| ApiError::new(ErrorCode::InvalidInput, m);
     if b.protocol.as_deref().is_some_and(|p| !p.eq_ignore_ascii_case("tcp")) {
         return Err(bad("only protocol \"TCP\" is supported"));
     }
@@ -54,7 +54,7 @@ pub(crate) async fn push(
         _ => return Err(bad("give exactly one of data or base64data")),
     };
     let policy = PushPolicy::new(&s.settings.push, vec![s.addrs.http, s.addrs.device_tcp])
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e).hologram())?;
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e))?;
     let target = PushTarget {
         host: b.host,
         port: b.port,
@@ -62,7 +62,7 @@ pub(crate) async fn push(
     let planned = plan(&s.platform, &t, &b.deviceids, &target, &policy)
         .await
         .map_err(|e| match e {
-            PushError::Core(e) => ApiError::from(e).hologram(),
+            PushError::Core(e) => ApiError::from(e),
             PushError::Refused(e) => bad(&e.to_string()),
         })?;
     let records = push_all(
@@ -73,8 +73,7 @@ pub(crate) async fn push(
         Duration::from_millis(s.settings.device.push_timeout_ms),
         Duration::from_millis(s.settings.push.deadline_ms),
     )
-    .await
-    .map_err(|e| ApiError::from(e).hologram())?;
+    .await?;
     let results = b
         .deviceids
         .iter()
@@ -91,15 +90,8 @@ pub(crate) async fn deliveries(
     ApiKeyTenant(t): ApiKeyTenant,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    s.platform
-        .device(&t, &id)
-        .await
-        .map_err(|e| ApiError::from(e).hologram())?;
-    let page = s
-        .platform
-        .page_deliveries(&t, &id, 100)
-        .await
-        .map_err(|e| ApiError::from(e).hologram())?;
+    s.platform.device(&t, &id).await?;
+    let page = s.platform.page_deliveries(&t, &id, 100).await?;
     Ok(Json(json!({
         "success": true,
         "continues": page.has_more,

@@ -30,19 +30,11 @@ pub(crate) async fn send(
     ApiKeyTenant(t): ApiKeyTenant,
     ApiJson(b): ApiJson<SendBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let dest =
-        E164::parse(&b.destination).map_err(|e| ApiError::new(ErrorCode::InvalidInput, e.to_string()).hologram())?;
+    let dest = E164::parse(&b.destination).map_err(|e| ApiError::new(ErrorCode::InvalidInput, e.to_string()))?;
     if let Some(d) = &b.deviceid {
-        s.platform
-            .device(&t, d)
-            .await
-            .map_err(|e| ApiError::from(e).hologram())?;
+        s.platform.device(&t, d).await?;
     }
-    let sms = s
-        .platform
-        .queue_sms(&t, b.deviceid.as_deref(), &dest, &b.body)
-        .await
-        .map_err(|e| ApiError::from(e).hologram())?;
+    let sms = s.platform.queue_sms(&t, b.deviceid.as_deref(), &dest, &b.body).await?;
     Ok((StatusCode::CREATED, super::ok(super::to_json(sms)?)))
 }
 
@@ -61,11 +53,7 @@ pub(crate) async fn list(
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    let page = s
-        .platform
-        .page_sms(&t, p.cursor, limit)
-        .await
-        .map_err(|e| ApiError::from(e).hologram())?;
+    let page = s.platform.page_sms(&t, p.cursor, limit).await?;
     let rows = page.items;
     let lastid = rows.last().map(|r| r.id);
     Ok(Json(json!({
@@ -84,9 +72,9 @@ pub(crate) async fn get(
     ApiKeyTenant(t): ApiKeyTenant,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let not_found = || ApiError::new(ErrorCode::NotFound, format!("sms {id} not found")).hologram();
+    let not_found = || ApiError::new(ErrorCode::NotFound, format!("sms {id} not found"));
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let (sms, history) = s.platform.sms(&t, id).await.map_err(|e| ApiError::from(e).hologram())?;
+    let (sms, history) = s.platform.sms(&t, id).await?;
     let mut body = super::to_json(sms)?;
     body["history"] = super::to_json(history)?;
     Ok(super::ok(body))

@@ -193,7 +193,7 @@ pub(crate) async fn stream(
         None => "message.>".to_owned(),
     };
     let filter = Filter::tenant(t.name(), &pattern)
-        .map_err(|e| ApiError::from(thingstead_core::CoreError::Internal(e.to_string())).hologram())?;
+        .map_err(|e| ApiError::from(thingstead_core::CoreError::Internal(e.to_string())))?;
     let org = t.name().as_str().to_owned();
     let slot = s.streams.open(&org).map_err(|refused| {
         let message = match refused {
@@ -202,7 +202,7 @@ pub(crate) async fn stream(
                 "this organization holds as many message streams as it may on this node (http_limits.max_streams_per_org)"
             }
         };
-        ApiError::new(ErrorCode::TooManyRequests, message).hologram()
+        ApiError::new(ErrorCode::TooManyRequests, message)
     })?;
     let events = s.platform.events().subscribe(filter);
     let shutdown = s.streams.inner.shutdown.clone();
