@@ -2,6 +2,7 @@
 //! the shared `TestServer` harness.
 
 mod integration {
+    mod app_auth;
     mod bus;
     pub mod common;
     mod device_protocol;

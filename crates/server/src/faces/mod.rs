@@ -1,3 +1,4 @@
 //! Faces: each translates one wire API into platform calls and back.
 
+pub mod app;
 pub mod device;

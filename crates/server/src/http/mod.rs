@@ -35,6 +35,9 @@ pub fn router(state: AppState) -> Router {
             crate::faces::device::api::PREFIX,
             crate::faces::device::api::routes(&state.settings),
         )
+        // `/api/1` above is more specific and keeps its paths; every other
+        // `/api/...` path is the application face's.
+        .nest(crate::faces::app::PREFIX, crate::faces::app::routes(&state.settings))
         .route_layer(middleware::from_fn(observe::record))
         .with_state(state)
 }

@@ -1,0 +1,75 @@
+//! The EXP-style application API (WIRE.md B), under `/api` beside the
+//! device face's `/api/1`. Authenticated by `Authorization: Bearer TOKEN`
+//! ([`principal::Authenticated`]); errors are JSON objects
+//! `{"code", "message", "status"}` ([`ERRORS`]), which the EXP SDK reads
+//! as `body["code"]` and `body["message"]`.
+
+mod auth;
+pub mod principal;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::app::AppState;
+use crate::http::error::{ErrorCode, ErrorRenderer};
+use crate::settings::Settings;
+
+/// Where the routes are nested. The device face's `/api/1` is nested
+/// beside it and wins for its own paths; every other `/api/...` path is
+/// this face's.
+pub const PREFIX: &str = "/api";
+
+/// Body limit of routes that take no body.
+const NO_BODY: usize = 1024;
+/// Body limit of `POST /auth/login`: a username, a password and an
+/// organization name, or one login JWT.
+const LOGIN_BODY: usize = 8 * 1024;
+
+/// The `/api` routes; every error made under them has this API's shape.
+pub fn routes(settings: &Settings) -> Router<AppState> {
+    let routes = Router::new()
+        .route("/auth/login", limited(post(auth::login), LOGIN_BODY))
+        .route("/auth/token", limited(post(auth::refresh), NO_BODY));
+    crate::http::face(routes, &settings.http_limits, ERRORS)
+}
+
+/// This API's error shape: `{"code", "message", "status"}`.
+pub const ERRORS: ErrorRenderer = ErrorRenderer(render_error);
+
+fn render_error(code: ErrorCode, message: &str, status: StatusCode) -> Response {
+    let (code, _) = code.entry();
+    let body = serde_json::json!({ "code": code, "message": message, "status": status.as_u16() });
+    (status, axum::Json(body)).into_response()
+}
+
+/// `route` with a body limit of `bytes` (never above `http_limits.max_body_bytes`,
+/// which the router applies to everything).
+fn limited(route: MethodRouter<AppState>, bytes: usize) -> MethodRouter<AppState> {
+    route.layer(
+        ServiceBuilder::new()
+            .layer(DefaultBodyLimit::max(bytes))
+            .layer(RequestBodyLimitLayer::new(bytes)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn errors_are_json_objects_with_code_message_and_status() {
+        let response = render_error(ErrorCode::Unauthorized, "invalid token", StatusCode::UNAUTHORIZED);
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(
+            body,
+            serde_json::json!({ "code": "unauthorized", "message": "invalid token", "status": 401 })
+        );
+    }
+}
