@@ -2,7 +2,7 @@
 //!
 //! A refused token is counted (the activity summary, and
 //! `thingstead_auth_failures_total{face="app"}`) and logged at info at most
-//! once per [`FAILURE_LOG_PERIOD`]; the token itself is never logged.
+//! once per `FAILURE_LOG_PERIOD`; the token itself is never logged.
 
 use std::time::Duration;
 
