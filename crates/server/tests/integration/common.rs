@@ -98,7 +98,16 @@ pub fn accept_one(listener: tokio::net::TcpListener) -> tokio::task::JoinHandle<
 
 /// The value of one series in `/metrics` (0 when absent).
 pub async fn metric(server: &thingstead_server::testing::TestServer, series: &str) -> f64 {
-    let text = http()
+    metric_via(&http(), server, series).await
+}
+
+/// [`metric`], asked through `client` (e.g. one bound to another address).
+pub async fn metric_via(
+    client: &reqwest::Client,
+    server: &thingstead_server::testing::TestServer,
+    series: &str,
+) -> f64 {
+    let text = client
         .get(server.url("/metrics"))
         .send()
         .await

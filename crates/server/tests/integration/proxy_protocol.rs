@@ -78,17 +78,7 @@ fn plain_http() -> reqwest::Client {
 
 /// The value of one `/metrics` series (0 when absent), asked from 127.0.0.2.
 async fn metric(server: &TestServer, series: &str) -> f64 {
-    let text = plain_http()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
-        .unwrap_or(0.0)
+    super::common::metric_via(&plain_http(), server, series).await
 }
 
 /// `GET /healthz` on an open keep-alive connection: the status, or `None`
