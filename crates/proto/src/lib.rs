@@ -6,8 +6,10 @@
 //!
 //! - [`device`]: the Hologram-compatible device TCP protocol (frames,
 //!   result codes, device keys, topics, E.164 numbers).
+//! - [`channel`]: realtime channel ids of the application platform.
 //! - [`engineio`]: Engine.IO 3/4 polling payload framings and the socket.io
 //!   packets they carry, for the realtime face.
 
+pub mod channel;
 pub mod device;
 pub mod engineio;

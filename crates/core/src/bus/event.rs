@@ -44,6 +44,18 @@ pub enum RegistryKind {
     Apikey,
     /// A user (by username).
     User,
+    /// An application-platform thing (by uuid).
+    Thing,
+    /// An experience (by uuid).
+    Experience,
+    /// A location with its zones (by uuid).
+    Location,
+    /// A feed (by uuid).
+    Feed,
+    /// A content item (by uuid).
+    Content,
+    /// A data item (by `<group>:<key>`).
+    Data,
 }
 
 /// How a registry record changed.
@@ -81,6 +93,34 @@ impl RegistryKind {
             Self::Client => "client",
             Self::Apikey => "apikey",
             Self::User => "user",
+            Self::Thing => "thing",
+            Self::Experience => "experience",
+            Self::Location => "location",
+            Self::Feed => "feed",
+            Self::Content => "content",
+            Self::Data => "data",
+        }
+    }
+}
+
+impl RegistryChange {
+    /// The name of the application-platform channel this change is
+    /// announced on (as an `update` on its system channel, WIRE.md B.5):
+    /// the uuid for devices, things, experiences, locations, feeds and
+    /// content; `data:<group>:<key>` for a data item. `None` for records
+    /// that have no channel (organizations, users, apps, clients, keys).
+    pub fn channel_name(&self) -> Option<String> {
+        match self.kind {
+            RegistryKind::Device
+            | RegistryKind::Thing
+            | RegistryKind::Experience
+            | RegistryKind::Location
+            | RegistryKind::Feed
+            | RegistryKind::Content => Some(self.id.clone()),
+            RegistryKind::Data => Some(format!("data:{}", self.id)),
+            RegistryKind::Org | RegistryKind::App | RegistryKind::Client | RegistryKind::Apikey | RegistryKind::User => {
+                None
+            }
         }
     }
 }

@@ -12,7 +12,9 @@
 //! | SMS queued | `thingstead.<tenant>.sms.<id>.queued` |
 //! | registry change | `thingstead.<tenant>.registry.<kind>.<id>.<created\|deleted\|updated>` |
 //!
-//! `<kind>` is `org`, `device`, `app`, `client`, `apikey` or `user`; an
+//! `<kind>` is `org`, `device`, `app`, `client`, `apikey`, `user`, or one of
+//! the application platform's resources: `thing`, `experience`, `location`,
+//! `feed`, `content`, `data` (a data item's id is `<group>:<key>`); an
 //! organization's id is its name; `updated` is a device's TOTP seed rotated
 //! or an organization's retention changed. Organization names
 //! (`[a-z0-9][a-z0-9-]{0,62}`) are safe tokens; every other token that comes
