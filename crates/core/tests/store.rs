@@ -190,6 +190,7 @@ both!(
     user_login_checks_password_and_organization,
     device_jwt_login_is_signed_with_the_device_secret,
     pairing_login_belongs_to_no_organization,
+    a_device_allowing_pairing_without_valid_credentials_waits_to_be_paired,
     consumer_app_jwt_login_is_signed_with_the_api_key,
     authenticate_gives_the_principal_and_refresh_keeps_it,
     authenticate_stops_at_once_when_the_device_app_or_user_is_deleted,
@@ -1450,6 +1451,29 @@ async fn pairing_login_belongs_to_no_organization(b: Backend) {
     unauthorized(p.login(pairing(false.into(), "_")).await);
     unauthorized(p.login(pairing(serde_json::Value::Null, "_")).await);
     unauthorized(p.login(pairing(true.into(), "not-underscore")).await);
+}
+
+async fn a_device_allowing_pairing_without_valid_credentials_waits_to_be_paired(b: Backend) {
+    use thingstead_core::Actor;
+    let (_env, store, _acme) = store_with_device(b, "acme").await;
+    let p = platform(store);
+    let login = |uuid: &str, allow: serde_json::Value, secret: &str| {
+        thingstead_core::Login::Token(sdk_jwt(
+            serde_json::json!({"uuid": uuid, "type": "device", "allowPairing": allow, "exp": exp_ms_in(30_000)}),
+            secret,
+        ))
+    };
+    for (uuid, secret) in [("d1", "wrong secret"), ("no-such-device", "x")] {
+        let s = p.login(login(uuid, true.into(), secret)).await.unwrap();
+        assert!(
+            matches!(s.principal.actor(), Actor::Pairing { .. }),
+            "{uuid}: {:?}",
+            s.principal
+        );
+        assert!(s.principal.tenant().is_err());
+        unauthorized(p.login(login(uuid, false.into(), secret)).await);
+        unauthorized(p.login(login(uuid, serde_json::Value::Null, secret)).await);
+    }
 }
 
 async fn consumer_app_jwt_login_is_signed_with_the_api_key(b: Backend) {
