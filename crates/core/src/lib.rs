@@ -7,6 +7,7 @@
 //! can forget its tenant filter.
 
 pub mod bus;
+pub mod documents;
 mod error;
 pub mod identity;
 pub mod ids;

@@ -49,6 +49,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0006_signing_keys.sql"),
         then: None,
     },
+    Migration {
+        sql: include_str!("migrations/0007_documents.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this binary knows.
