@@ -25,6 +25,7 @@ pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,
     TotpProvisioned,
 };
+pub use platform::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, Found, MAX_MESSAGES};
 pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, TokenClaims, TokenGrant};
 pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 
