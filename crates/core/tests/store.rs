@@ -103,6 +103,27 @@ impl Env {
         }
     }
 
+    /// Drops the document tables and sets the schema back to before them
+    /// (SQLite 6, PostgreSQL 3), as a store made by an older binary.
+    async fn undo_documents_migration(&self) {
+        let drop = "DROP TABLE document_terms; DROP TABLE documents; DROP TABLE data_items;";
+        match self.backend {
+            Backend::Sqlite => {
+                let conn = rusqlite::Connection::open(self.dir.path().join("thingstead.db")).unwrap();
+                conn.execute_batch(drop).unwrap();
+                conn.pragma_update(None, "user_version", 6).unwrap();
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => {
+                let c = raw_pg(self.url.as_deref().unwrap()).await;
+                c.batch_execute(drop).await.unwrap();
+                c.execute("DELETE FROM schema_version WHERE version >= 4", &[]).await.unwrap();
+            }
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => unreachable!(),
+        }
+    }
+
     /// Everything the database holds, as bytes: SQLite's files (database,
     /// WAL, shm); every row of every PostgreSQL table as text.
     async fn raw(&self) -> Vec<u8> {
@@ -160,6 +181,9 @@ macro_rules! both {
         }
     };
 }
+
+#[path = "store/documents.rs"]
+mod documents;
 
 both!(
     concurrent_writes_are_group_committed_and_all_durable,
