@@ -7,6 +7,7 @@
 //! can forget its tenant filter.
 
 pub mod bus;
+pub mod content;
 mod error;
 pub mod identity;
 pub mod ids;
@@ -26,6 +27,7 @@ pub use platform::{
 };
 pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, TokenClaims, TokenGrant};
 pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
+pub use platform::{ContentDraft, Download, Upload};
 
 /// Milliseconds since the Unix epoch, by the server clock.
 pub fn now_ms() -> i64 {

@@ -1,5 +1,6 @@
 //! [`Platform`]: the one entry point faces use.
 
+mod content;
 mod credentials;
 mod devices;
 mod identity;
@@ -15,6 +16,7 @@ use crate::ids::{OrgName, Tenant};
 use crate::records::OrgRecord;
 use crate::store::Store;
 
+pub use content::{ContentDraft, Download, Upload};
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
 pub use identity::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};

@@ -38,6 +38,8 @@ macro_rules! transaction {
     }};
 }
 
+mod blobs;
+mod content;
 mod errors;
 mod import;
 mod ingest;

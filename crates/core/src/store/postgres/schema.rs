@@ -14,6 +14,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_claims.sql"),
     include_str!("migrations/0003_signing_keys.sql"),
+    // 0004 is the documents' migration (another branch).
+    include_str!("migrations/0005_content.sql"),
 ];
 
 /// The newest schema version this binary knows.

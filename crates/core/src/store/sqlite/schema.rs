@@ -49,6 +49,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0006_signing_keys.sql"),
         then: None,
     },
+    // 0007 is the documents' migration (another branch).
+    Migration {
+        sql: include_str!("migrations/0008_content.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this binary knows.
