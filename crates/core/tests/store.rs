@@ -1611,3 +1611,7 @@ async fn login_refuses_oversized_input_before_any_work(b: Backend) {
     );
     unauthorized(p.login(thingstead_core::Login::Token(padded)).await);
 }
+
+/// Blobs, content items and layouts (`tests/store/content.rs`).
+#[path = "store/content.rs"]
+mod content;

@@ -5,6 +5,7 @@
 //! as `body["code"]` and `body["message"]`.
 
 mod auth;
+mod content;
 pub mod principal;
 
 use axum::Router;
@@ -36,6 +37,8 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
         .route("/auth/login", limited(post(auth::login), LOGIN_BODY))
         .route("/auth/token", limited(post(auth::refresh), NO_BODY));
     crate::http::face(routes, &settings.http_limits, ERRORS)
+        // With limits of their own (streamed uploads), after the face's.
+        .merge(content::routes(settings))
 }
 
 /// This API's error shape: `{"code", "message", "status"}`.
