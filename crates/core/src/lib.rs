@@ -7,6 +7,7 @@
 //! can forget its tenant filter.
 
 pub mod bus;
+pub mod channels;
 mod error;
 pub mod identity;
 pub mod ids;
@@ -24,7 +25,7 @@ pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,
     TotpProvisioned,
 };
-pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, TokenClaims, TokenGrant};
+pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, Responses, TokenClaims, TokenGrant};
 pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 
 /// Milliseconds since the Unix epoch, by the server clock.

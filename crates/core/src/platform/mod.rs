@@ -1,5 +1,6 @@
 //! [`Platform`]: the one entry point faces use.
 
+mod broadcasts;
 mod credentials;
 mod devices;
 mod identity;
@@ -15,6 +16,7 @@ use crate::ids::{OrgName, Tenant};
 use crate::records::OrgRecord;
 use crate::store::Store;
 
+pub use broadcasts::Responses;
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
 pub use identity::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
@@ -27,6 +29,7 @@ pub struct Platform {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     token_keys: Arc<tokens::TokenKeys>,
+    broadcast_limits: crate::channels::BroadcastLimits,
 }
 
 impl Platform {
@@ -36,7 +39,14 @@ impl Platform {
             store,
             bus,
             token_keys: Arc::default(),
+            broadcast_limits: crate::channels::BroadcastLimits::default(),
         }
+    }
+
+    /// This platform with other bounds on broadcasts and responses.
+    pub fn with_broadcast_limits(mut self, limits: crate::channels::BroadcastLimits) -> Self {
+        self.broadcast_limits = limits;
+        self
     }
 
     /// The bus, subscribe only: faces and workers listen; only the core publishes.
