@@ -16,6 +16,9 @@ use crate::sms::webhook::WebhookSettings;
 mod env_vars;
 mod listen_addr;
 mod load_errors;
+mod realtime;
+
+pub use realtime::RealtimeSettings;
 
 pub use env_vars::SCRIPT_VARIABLES;
 
@@ -67,6 +70,8 @@ pub struct Settings {
     pub store: StoreSettings,
     /// PROXY protocol headers from trusted load balancers (off by default).
     pub proxy_protocol: ProxyProtocolSettings,
+    /// Realtime channels: the socket.io endpoint and broadcasts.
+    pub realtime: RealtimeSettings,
 }
 
 /// The store backend.
@@ -276,6 +281,7 @@ impl Default for Settings {
             bus: BusSettings::default(),
             store: StoreSettings::default(),
             proxy_protocol: ProxyProtocolSettings::default(),
+            realtime: RealtimeSettings::default(),
         }
     }
 }
@@ -461,6 +467,9 @@ impl Settings {
         }
         if let Err(e) = crate::proxy_header::TrustedProxies::parse(&self.proxy_protocol.trusted) {
             return invalid(format!("proxy_protocol.{e}"));
+        }
+        if let Err(e) = self.realtime.validate() {
+            return invalid(e);
         }
         if self.push.max_devices == 0 || self.push.deadline_ms == 0 {
             return invalid("push.max_devices and push.deadline_ms must be at least 1".into());

@@ -5,6 +5,7 @@
 //! as `body["code"]` and `body["message"]`.
 
 mod auth;
+mod broadcasts;
 pub mod principal;
 
 use axum::Router;
@@ -34,8 +35,22 @@ const LOGIN_BODY: usize = 8 * 1024;
 pub fn routes(settings: &Settings) -> Router<AppState> {
     let routes = Router::new()
         .route("/auth/login", limited(post(auth::login), LOGIN_BODY))
-        .route("/auth/token", limited(post(auth::refresh), NO_BODY));
+        .route("/auth/token", limited(post(auth::refresh), NO_BODY))
+        .route(
+            "/networks/current/broadcasts",
+            limited(post(broadcasts::broadcast), broadcast_body(settings)),
+        )
+        .route(
+            "/networks/current/responses",
+            limited(post(broadcasts::respond), broadcast_body(settings)),
+        );
     crate::http::face(routes, &settings.http_limits, ERRORS)
+}
+
+/// Body limit of a broadcast or a response: the payload limit, plus room
+/// for the channel id, the name or id, and the JSON around them.
+fn broadcast_body(settings: &Settings) -> usize {
+    settings.realtime.max_payload_bytes + 4096
 }
 
 /// This API's error shape: `{"code", "message", "status"}`.
