@@ -165,3 +165,52 @@ async fn a_stalled_client_loses_broadcasts_counted_while_the_others_get_every_on
     drop(stalled);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn connections_per_organization_and_subscriptions_per_socket_are_bounded() {
+    let server = TestServer::start_with(|s| {
+        s.realtime.max_connections_per_org = 2;
+        s.realtime.max_subscriptions_per_socket = 2;
+    })
+    .await;
+    server.create_org("acme").await;
+    server.create_org("other").await;
+    let acme = user_token(&server, "acme", "alice").await;
+    let other = user_token(&server, "other", "olga").await;
+
+    let mut first = Eio4::connected(&server, &acme).await;
+    let second = Eio4::connected(&server, &acme).await;
+    let (_, answer) = Eio4::connect(&server, TokenIn::Query(&acme)).await;
+    assert!(
+        answer.starts_with("4{") && answer.contains("organization"),
+        "third: {answer}"
+    );
+    // Another organization is not held back by acme's connections.
+    Eio4::connected(&server, &other).await;
+
+    // A closed connection gives its slot back.
+    drop(second);
+    let mut reconnected = false;
+    for _ in 0..50 {
+        let (_, answer) = Eio4::connect(&server, TokenIn::Query(&acme)).await;
+        if answer.starts_with("0{") {
+            reconnected = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reconnected, "the slot of a closed connection is released");
+
+    let ids: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|n| ChannelId::new("acme", *n, false, false).encode())
+        .collect();
+    assert_eq!(first.subscribe(&ids).await, ids[..2], "at most 2 subscriptions");
+    assert_eq!(first.subscribe(&ids[2..]).await, Vec::<String>::new());
+    assert_eq!(
+        first.subscribe(&ids[..1]).await,
+        ids[..1],
+        "already subscribed: still listed"
+    );
+    server.stop().await;
+}
