@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{Value, json};
+use thingstead_core::documents::{Collection, DataItem, NewDocument};
 use thingstead_core::master_key::MasterKey;
 use thingstead_core::records::{DeliveryResult, NewMessage, SmsState, SmsUpdate};
 use thingstead_core::store::sqlite::SqliteStore;
-use thingstead_core::documents::{Collection, DataItem, NewDocument};
 use thingstead_core::store::{DocumentStore, MessageStore, OutboxStore, RegistryStore, StoreLifecycle};
 use thingstead_core::{OrgName, Tenant};
 use thingstead_proto::device::{DeviceFrame, TotpFrame, TotpPayload};
@@ -244,7 +244,8 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
             .await
             .unwrap();
         // An application-platform document (with zones) and a data item.
-        let Value::Object(thing) = json!({"name": "moved-thing", "location": {"uuid": "l1", "zones": [{"key": "z9"}]}}) else {
+        let Value::Object(thing) = json!({"name": "moved-thing", "location": {"uuid": "l1", "zones": [{"key": "z9"}]}})
+        else {
             unreachable!()
         };
         let thing = NewDocument::new(Collection::Things, "thing-1", thing).unwrap();
@@ -419,7 +420,10 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
-    let token = login.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let token = login.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let get = |path: &str| {
         let req = http.get(pg.url(path)).bearer_auth(&token);
         async move { req.send().await.unwrap().json::<Value>().await.unwrap() }

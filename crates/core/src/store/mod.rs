@@ -327,7 +327,10 @@ pub trait StoreLifecycle: Send + Sync {
 /// A whole store: every aggregate on one backend. Tenant-scoped calls take a
 /// [`Tenant`]; the few global ones are credential look-ups (which resolve the
 /// tenant) and the system workers' scans, named as such.
-pub trait Store: RegistryStore + MessageStore + OutboxStore + KeyStore + DocumentStore + StoreLifecycle + 'static {}
+pub trait Store:
+    RegistryStore + MessageStore + OutboxStore + KeyStore + DocumentStore + StoreLifecycle + 'static
+{
+}
 
 impl<T: RegistryStore + MessageStore + OutboxStore + KeyStore + DocumentStore + StoreLifecycle + 'static> Store for T {}
 
@@ -347,7 +350,8 @@ pub trait DocumentStore: Send + Sync {
         doc: NewDocument,
     ) -> Result<DeviceRecord, StoreError>;
     /// A document's JSON text.
-    async fn document(&self, tenant: &Tenant, collection: Collection, uuid: &str) -> Result<Option<String>, StoreError>;
+    async fn document(&self, tenant: &Tenant, collection: Collection, uuid: &str)
+    -> Result<Option<String>, StoreError>;
     /// One page of the documents matching `query`, and how many match in all.
     async fn find_documents(
         &self,
