@@ -423,3 +423,106 @@ async fn bad_input_gets_json_errors_and_restricted_tokens_do_nothing() {
     }
     server.stop().await;
 }
+
+/// The next registry change on `sub` (bounded wait).
+async fn next_change(sub: &mut thingstead_core::bus::Subscriber) -> thingstead_core::bus::RegistryChange {
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(5), sub.recv())
+            .await
+            .expect("an event within 5 s")
+            .expect("an event");
+        if let thingstead_core::bus::BusEvent::Registry(change) = event {
+            return change;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_committed_change_is_published_on_the_bus() {
+    use thingstead_core::bus::{Change, Filter, RegistryKind};
+    let server = server_with_org("acme").await;
+    let token = user_token(&server, "acme").await;
+    let acme = thingstead_core::OrgName::parse("acme").expect("org");
+    let mut sub = server
+        .platform()
+        .events()
+        .subscribe(Filter::tenant(&acme, "registry.>").expect("filter"));
+    let (_, loc) = call(
+        &server,
+        &token,
+        Method::POST,
+        "/api/locations",
+        Some(&json!({"name": "hq"})),
+    )
+    .await;
+    let uuid = loc["uuid"].as_str().expect("uuid").to_owned();
+    call(
+        &server,
+        &token,
+        Method::PATCH,
+        &format!("/api/locations/{uuid}"),
+        Some(&loc),
+    )
+    .await;
+    call(&server, &token, Method::DELETE, &format!("/api/locations/{uuid}"), None).await;
+    // A refused change publishes nothing.
+    call(&server, &token, Method::DELETE, &format!("/api/locations/{uuid}"), None).await;
+    call(&server, &token, Method::PUT, "/api/data/g/k", Some(&json!({}))).await;
+    call(&server, &token, Method::PUT, "/api/data/g/k", Some(&json!({"a": 1}))).await;
+    call(&server, &token, Method::DELETE, "/api/data/g/k", None).await;
+    let mut changes = Vec::new();
+    for _ in 0..6 {
+        let c = next_change(&mut sub).await;
+        changes.push((c.kind, c.id, c.change));
+    }
+    assert_eq!(
+        changes,
+        [
+            (RegistryKind::Location, uuid.clone(), Change::Created),
+            (RegistryKind::Location, uuid.clone(), Change::Updated),
+            (RegistryKind::Location, uuid.clone(), Change::Deleted),
+            (RegistryKind::Data, "g:k".to_owned(), Change::Created),
+            (RegistryKind::Data, "g:k".to_owned(), Change::Updated),
+            (RegistryKind::Data, "g:k".to_owned(), Change::Deleted),
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_consumer_app_reads_resources_and_writes_data_but_creates_nothing() {
+    let server = server_with_org("acme").await;
+    let token = user_token(&server, "acme").await;
+    call(
+        &server,
+        &token,
+        Method::POST,
+        "/api/things",
+        Some(&json!({"name": "t"})),
+    )
+    .await;
+    let t = server.platform().tenant("acme").await.expect("org");
+    let app = server.platform().create_app(&t, None).await.expect("app");
+    let app_token = login(
+        &server,
+        json!({"token": sdk_jwt(json!({"type": "consumerApp", "uuid": app.uuid}), &app.api_key)}),
+    )
+    .await;
+    let (status, found) = call(&server, &app_token, Method::GET, "/api/things", None).await;
+    assert_eq!((status, found["total"].clone()), (StatusCode::OK, json!(1)));
+    let (status, _) = call(
+        &server,
+        &app_token,
+        Method::PUT,
+        "/api/data/g/k",
+        Some(&json!({"v": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for (method, path) in [(Method::POST, "/api/things"), (Method::POST, "/api/experiences")] {
+        let (status, body) = call(&server, &app_token, method, path, Some(&json!({"name": "x"}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        app_error(&body, StatusCode::FORBIDDEN);
+    }
+    server.stop().await;
+}
