@@ -421,6 +421,17 @@ async fn bad_input_gets_json_errors_and_restricted_tokens_do_nothing() {
         );
         app_error(&body, status);
     }
+    // A device waiting to be paired belongs to no organization: nothing here either.
+    let pairing = login(
+        &server,
+        json!({"token": sdk_jwt(json!({"uuid": "_", "type": "device", "allowPairing": true}), "_")}),
+    )
+    .await;
+    for path in ["/api/things", "/api/devices", "/api/data?group=g"] {
+        let (status, body) = call(&server, &pairing, Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        app_error(&body, status);
+    }
     server.stop().await;
 }
 
