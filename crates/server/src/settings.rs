@@ -639,6 +639,17 @@ mod tests {
     }
 
     #[test]
+    fn feed_networks_must_be_cidrs_and_feeds_refuse_private_addresses_by_default() {
+        let mut s = Settings::default();
+        assert!(s.feeds.allowed_networks.is_empty());
+        s.feeds.allowed_networks = vec!["127.0.0.1/32".into()];
+        assert!(s.validate().is_ok());
+        s.feeds.allowed_networks.push("localhost".into());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("feeds.") && e.contains("localhost"), "{e}");
+    }
+
+    #[test]
     #[allow(clippy::result_large_err)] // figment::Jail's closure signature, not ours
     fn proxy_protocol_trusts_networks_from_file_or_environment_and_checks_them() {
         assert!(Settings::default().proxy_protocol.trusted.is_empty(), "off by default");
