@@ -7,9 +7,9 @@
 //! can forget its tenant filter.
 
 pub mod bus;
-pub mod documents;
-pub mod content;
 pub mod channels;
+pub mod content;
+pub mod documents;
 mod error;
 pub mod identity;
 pub mod ids;
@@ -23,13 +23,13 @@ mod totp;
 pub use error::{CoreError, ErrorKind};
 pub use identity::{Actor, Login, Principal, RESTRICTED_SCOPE, Session};
 pub use ids::{OrgName, Tenant};
+pub use platform::{ContentDraft, Download, Upload};
 pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,
     TotpProvisioned,
 };
 pub use platform::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, Found, MAX_MESSAGES};
 pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, Responses, TokenClaims, TokenGrant};
-pub use platform::{ContentDraft, Download, Upload};
 pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, PAIRING_OFFER_TTL, PAIRING_SESSION_TTL, SESSION_TTL};
 
 /// Milliseconds since the Unix epoch, by the server clock.

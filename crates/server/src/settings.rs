@@ -103,7 +103,6 @@ impl Default for FeedSettings {
     }
 }
 
-
 /// Uploads of content files, their variants and location layout images
 /// (`/api/content/...`, `/api/locations/{uuid}/layout`). These routes
 /// stream their bodies into the store and have their own limits; the rest
@@ -674,6 +673,17 @@ mod tests {
         s.push.allowed_networks.push("10.0.0.300/8".into());
         let e = s.validate().unwrap_err().to_string();
         assert!(e.contains("10.0.0.300/8"), "{e}");
+    }
+
+    #[test]
+    fn feed_networks_must_be_cidrs_and_feeds_refuse_private_addresses_by_default() {
+        let mut s = Settings::default();
+        assert!(s.feeds.allowed_networks.is_empty());
+        s.feeds.allowed_networks = vec!["127.0.0.1/32".into()];
+        assert!(s.validate().is_ok());
+        s.feeds.allowed_networks.push("localhost".into());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("feeds.") && e.contains("localhost"), "{e}");
     }
 
     #[test]

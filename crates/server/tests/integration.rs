@@ -3,11 +3,11 @@
 
 mod integration {
     mod app_auth;
+    mod app_broadcasts;
     mod app_data;
     mod app_feeds;
     mod app_resources;
     mod app_tenancy;
-    mod app_broadcasts;
     mod bus;
     pub mod common;
     mod device_protocol;

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{Value, json};
+use thingstead_core::documents::{Collection, DataItem, NewDocument};
 use thingstead_core::master_key::MasterKey;
 use thingstead_core::records::{DeliveryResult, NewMessage, SmsState, SmsUpdate};
 use thingstead_core::store::sqlite::SqliteStore;
-use thingstead_core::store::{MessageStore, OutboxStore, RegistryStore, StoreLifecycle};
+use thingstead_core::store::{DocumentStore, MessageStore, OutboxStore, RegistryStore, StoreLifecycle};
 use thingstead_core::{OrgName, Tenant};
 use thingstead_proto::device::{DeviceFrame, TotpFrame, TotpPayload};
 use thingstead_testkit::postgres::PgCluster;
@@ -242,6 +243,15 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
             .record_delivery(&acme, &uuid, "127.0.0.1:9", DeliveryResult::Refused, Some("refused"))
             .await
             .unwrap();
+        // An application-platform document (with zones) and a data item.
+        let Value::Object(thing) = json!({"name": "moved-thing", "location": {"uuid": "l1", "zones": [{"key": "z9"}]}})
+        else {
+            unreachable!()
+        };
+        let thing = NewDocument::new(Collection::Things, "thing-1", thing).unwrap();
+        store.create_document(&acme, thing).await.unwrap();
+        let item = DataItem::new("moved group", "k:1", &json!({"kept": "é€😀"})).unwrap();
+        store.put_data(&acme, item).await.unwrap();
         store.close().await;
     }
 
@@ -293,6 +303,9 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
         "sms_events",
         "deliveries",
         "signing_keys",
+        "documents",
+        "document_terms",
+        "data_items",
     ] {
         let t = &summary["tables"][table];
         assert!(
@@ -399,6 +412,29 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
     assert_eq!(r.status(), 201);
     let id = r.json::<Value>().await.unwrap()["data"]["id"].as_i64().unwrap();
     assert!(id > sms_ids[1], "{id}");
+    // Documents and data items moved, and are found by their terms.
+    let login = http
+        .post(pg.url("/api/auth/login"))
+        .json(&json!({"username": "bob", "password": "correct-horse-9", "organization": "acme"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let token = login.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let get = |path: &str| {
+        let req = http.get(pg.url(path)).bearer_auth(&token);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let things = get("/api/things?location.zones.key=z9").await;
+    assert_eq!(things["total"], 1, "{things}");
+    assert_eq!(things["results"][0]["name"], "moved-thing");
+    let devices = get("/api/devices?name=pump-1").await;
+    assert_eq!(devices["results"][0]["uuid"], uuid.as_str(), "{devices}");
+    let item = get("/api/data/moved%20group/k%3A1").await;
+    assert_eq!(item["value"], json!({"kept": "é€😀"}), "{item}");
     pg.stop().await;
     // The token keys moved (sealed as they were): the next generation is 3.
     let rotated = env.run(node(env.cmd(&["admin", "token-key", "rotate"]))).json();

@@ -1,7 +1,7 @@
 //! [`Platform`]: the one entry point faces use.
 
-mod content;
 mod broadcasts;
+mod content;
 mod credentials;
 mod devices;
 mod documents;
@@ -20,8 +20,8 @@ use crate::ids::{OrgName, Tenant};
 use crate::records::OrgRecord;
 use crate::store::Store;
 
-pub use content::{ContentDraft, Download, Upload};
 pub use broadcasts::Responses;
+pub use content::{ContentDraft, Download, Upload};
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
 pub use documents::Found;

@@ -112,7 +112,12 @@ async fn every_collection_creates_finds_gets_saves_and_deletes() {
     let token = user_token(&server, "acme").await;
     for base in BASES {
         // No body at all: an empty document with a uuid.
-        let r = http().post(server.url(base)).bearer_auth(&token).send().await.expect("POST");
+        let r = http()
+            .post(server.url(base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("POST");
         assert_eq!(r.status(), StatusCode::OK, "{base}");
         let empty: Value = r.json().await.expect("JSON");
         let empty_uuid = empty["uuid"].as_str().expect("a uuid").to_owned();
@@ -145,7 +150,14 @@ async fn every_collection_creates_finds_gets_saves_and_deletes() {
         changed["name"] = json!("renamed");
         changed["extra"] = json!({"deep": [1, 2]});
         changed["uuid"] = json!("another-uuid");
-        let (status, saved) = call(&server, &token, Method::PATCH, &format!("{base}/{uuid}"), Some(&changed)).await;
+        let (status, saved) = call(
+            &server,
+            &token,
+            Method::PATCH,
+            &format!("{base}/{uuid}"),
+            Some(&changed),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{saved}");
         assert_eq!(saved["uuid"], uuid.as_str());
         assert_eq!(saved["name"], "renamed");
@@ -160,7 +172,14 @@ async fn every_collection_creates_finds_gets_saves_and_deletes() {
             assert_eq!(status, StatusCode::NOT_FOUND, "{base}");
             app_error(&body, StatusCode::NOT_FOUND);
         }
-        let (status, body) = call(&server, &token, Method::PATCH, &format!("{base}/{uuid}"), Some(&json!({}))).await;
+        let (status, body) = call(
+            &server,
+            &token,
+            Method::PATCH,
+            &format!("{base}/{uuid}"),
+            Some(&json!({})),
+        )
+        .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     }
     server.stop().await;
@@ -180,7 +199,11 @@ async fn zones_find_devices_and_things_by_location_and_any_zone_key() {
     .await;
     let l = loc["uuid"].as_str().expect("uuid");
     let mut uuids = Vec::new();
-    for (name, zones) in [("a", json!([{"key": "lobby"}, {"key": "lab"}])), ("b", json!([{"key": "lab"}])), ("c", json!([]))] {
+    for (name, zones) in [
+        ("a", json!([{"key": "lobby"}, {"key": "lab"}])),
+        ("b", json!([{"key": "lab"}])),
+        ("c", json!([])),
+    ] {
         let (_, d) = call(
             &server,
             &token,
@@ -202,10 +225,24 @@ async fn zones_find_devices_and_things_by_location_and_any_zone_key() {
         .collect();
     assert_eq!(names, ["b", "a"], "{found}");
     assert_eq!(found["total"], 2);
-    let (_, lobby) = call(&server, &token, Method::GET, &format!("/api/things?location.zones.key=lobby"), None).await;
+    let (_, lobby) = call(
+        &server,
+        &token,
+        Method::GET,
+        "/api/things?location.zones.key=lobby",
+        None,
+    )
+    .await;
     assert_eq!(lobby["total"], 1);
     assert_eq!(lobby["results"][0]["uuid"], uuids[0].as_str());
-    let (_, page) = call(&server, &token, Method::GET, "/api/things?limit=1&skip=1&sort=name", None).await;
+    let (_, page) = call(
+        &server,
+        &token,
+        Method::GET,
+        "/api/things?limit=1&skip=1&sort=name",
+        None,
+    )
+    .await;
     assert_eq!(page["total"], 3);
     assert_eq!(page["results"].as_array().map(Vec::len), Some(1));
     assert_eq!(page["results"][0]["name"], "b");
@@ -219,9 +256,23 @@ async fn zones_find_devices_and_things_by_location_and_any_zone_key() {
 async fn experience_names_are_unique() {
     let server = server_with_org("acme").await;
     let token = user_token(&server, "acme").await;
-    let (status, _) = call(&server, &token, Method::POST, "/api/experiences", Some(&json!({"name": "lobby"}))).await;
+    let (status, _) = call(
+        &server,
+        &token,
+        Method::POST,
+        "/api/experiences",
+        Some(&json!({"name": "lobby"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = call(&server, &token, Method::POST, "/api/experiences", Some(&json!({"name": "lobby"}))).await;
+    let (status, body) = call(
+        &server,
+        &token,
+        Method::POST,
+        "/api/experiences",
+        Some(&json!({"name": "lobby"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     app_error(&body, StatusCode::CONFLICT);
     let (_, found) = call(&server, &token, Method::GET, "/api/experiences?name=lobby", None).await;
@@ -233,7 +284,14 @@ async fn experience_names_are_unique() {
 async fn an_api_device_is_the_registry_device_with_a_working_devicekey() {
     let server = server_with_org("acme").await;
     let token = user_token(&server, "acme").await;
-    let (status, created) = call(&server, &token, Method::POST, "/api/devices", Some(&json!({"name": "kiosk", "subtype": "k"}))).await;
+    let (status, created) = call(
+        &server,
+        &token,
+        Method::POST,
+        "/api/devices",
+        Some(&json!({"name": "kiosk", "subtype": "k"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{created}");
     let uuid = created["uuid"].as_str().expect("uuid").to_owned();
     let key = created["devicekey"].as_str().expect("devicekey once").to_owned();
@@ -252,13 +310,27 @@ async fn an_api_device_is_the_registry_device_with_a_working_devicekey() {
     assert!(found.to_string().find(&secret).is_none(), "{found}");
     // A device made by the admin CLI is listed too.
     let admin = server.create_device("acme").await;
-    let (_, found) = call(&server, &token, Method::GET, &format!("/api/devices?name={}", admin.name), None).await;
+    let (_, found) = call(
+        &server,
+        &token,
+        Method::GET,
+        &format!("/api/devices?name={}", admin.name),
+        None,
+    )
+    .await;
     assert_eq!(found["results"][0]["uuid"], admin.uuid.as_str(), "{found}");
     // A device may save its own document, not create, delete or save others.
     let dtoken = device_token(&server, &uuid, &secret).await;
     let mut mine = got.clone();
     mine["location"] = json!({"uuid": "l1"});
-    let (status, _) = call(&server, &dtoken, Method::PATCH, &format!("/api/devices/{uuid}"), Some(&mine)).await;
+    let (status, _) = call(
+        &server,
+        &dtoken,
+        Method::PATCH,
+        &format!("/api/devices/{uuid}"),
+        Some(&mine),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&server, &dtoken, Method::GET, "/api/things", None).await;
     assert_eq!(status, StatusCode::OK, "devices read");
@@ -274,11 +346,24 @@ async fn an_api_device_is_the_registry_device_with_a_working_devicekey() {
     // Renaming through the API renames the registry device; deleting deletes it.
     let mut renamed = got.clone();
     renamed["name"] = json!("lobby kiosk");
-    call(&server, &token, Method::PATCH, &format!("/api/devices/{uuid}"), Some(&renamed)).await;
-    assert_eq!(server.platform().find_device(&uuid).await.expect("device").1.name, "lobby kiosk");
+    call(
+        &server,
+        &token,
+        Method::PATCH,
+        &format!("/api/devices/{uuid}"),
+        Some(&renamed),
+    )
+    .await;
+    assert_eq!(
+        server.platform().find_device(&uuid).await.expect("device").1.name,
+        "lobby kiosk"
+    );
     let (status, _) = call(&server, &token, Method::DELETE, &format!("/api/devices/{uuid}"), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(server.platform().find_device(&uuid).await.is_err(), "the registry device is gone");
+    assert!(
+        server.platform().find_device(&uuid).await.is_err(),
+        "the registry device is gone"
+    );
     let reply = send_frame(server.device_tcp, &message_frame(&key, &["t"], "again")).await;
     assert!(!reply.starts_with(b"[0,0]"), "its key no longer works");
     server.stop().await;
@@ -324,10 +409,131 @@ async fn bad_input_gets_json_errors_and_restricted_tokens_do_nothing() {
         .expect("login");
     let auth: Value = r.json().await.expect("JSON");
     let restricted = auth["restrictedToken"].as_str().expect("restricted");
-    for (method, path) in [(Method::GET, "/api/things"), (Method::POST, "/api/things"), (Method::GET, "/api/data?group=g")] {
+    for (method, path) in [
+        (Method::GET, "/api/things"),
+        (Method::POST, "/api/things"),
+        (Method::GET, "/api/data?group=g"),
+    ] {
         let (status, body) = call(&server, restricted, method, path, None).await;
-        assert!(status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED, "{path}: {status} {body}");
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED,
+            "{path}: {status} {body}"
+        );
         app_error(&body, status);
+    }
+    // A device waiting to be paired belongs to no organization: nothing here either.
+    let pairing = login(
+        &server,
+        json!({"token": sdk_jwt(json!({"uuid": "_", "type": "device", "allowPairing": true}), "_")}),
+    )
+    .await;
+    for path in ["/api/things", "/api/devices", "/api/data?group=g"] {
+        let (status, body) = call(&server, &pairing, Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        app_error(&body, status);
+    }
+    server.stop().await;
+}
+
+/// The next registry change on `sub` (bounded wait).
+async fn next_change(sub: &mut thingstead_core::bus::Subscriber) -> thingstead_core::bus::RegistryChange {
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(5), sub.recv())
+            .await
+            .expect("an event within 5 s")
+            .expect("an event");
+        if let thingstead_core::bus::BusEvent::Registry(change) = event {
+            return change;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_committed_change_is_published_on_the_bus() {
+    use thingstead_core::bus::{Change, Filter, RegistryKind};
+    let server = server_with_org("acme").await;
+    let token = user_token(&server, "acme").await;
+    let acme = thingstead_core::OrgName::parse("acme").expect("org");
+    let mut sub = server
+        .platform()
+        .events()
+        .subscribe(Filter::tenant(&acme, "registry.>").expect("filter"));
+    let (_, loc) = call(
+        &server,
+        &token,
+        Method::POST,
+        "/api/locations",
+        Some(&json!({"name": "hq"})),
+    )
+    .await;
+    let uuid = loc["uuid"].as_str().expect("uuid").to_owned();
+    call(
+        &server,
+        &token,
+        Method::PATCH,
+        &format!("/api/locations/{uuid}"),
+        Some(&loc),
+    )
+    .await;
+    call(&server, &token, Method::DELETE, &format!("/api/locations/{uuid}"), None).await;
+    // A refused change publishes nothing.
+    call(&server, &token, Method::DELETE, &format!("/api/locations/{uuid}"), None).await;
+    call(&server, &token, Method::PUT, "/api/data/g/k", Some(&json!({}))).await;
+    call(&server, &token, Method::PUT, "/api/data/g/k", Some(&json!({"a": 1}))).await;
+    call(&server, &token, Method::DELETE, "/api/data/g/k", None).await;
+    let mut changes = Vec::new();
+    for _ in 0..6 {
+        let c = next_change(&mut sub).await;
+        changes.push((c.kind, c.id, c.change));
+    }
+    assert_eq!(
+        changes,
+        [
+            (RegistryKind::Location, uuid.clone(), Change::Created),
+            (RegistryKind::Location, uuid.clone(), Change::Updated),
+            (RegistryKind::Location, uuid.clone(), Change::Deleted),
+            (RegistryKind::Data, "g:k".to_owned(), Change::Created),
+            (RegistryKind::Data, "g:k".to_owned(), Change::Updated),
+            (RegistryKind::Data, "g:k".to_owned(), Change::Deleted),
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_consumer_app_reads_resources_and_writes_data_but_creates_nothing() {
+    let server = server_with_org("acme").await;
+    let token = user_token(&server, "acme").await;
+    call(
+        &server,
+        &token,
+        Method::POST,
+        "/api/things",
+        Some(&json!({"name": "t"})),
+    )
+    .await;
+    let t = server.platform().tenant("acme").await.expect("org");
+    let app = server.platform().create_app(&t, None).await.expect("app");
+    let app_token = login(
+        &server,
+        json!({"token": sdk_jwt(json!({"type": "consumerApp", "uuid": app.uuid}), &app.api_key)}),
+    )
+    .await;
+    let (status, found) = call(&server, &app_token, Method::GET, "/api/things", None).await;
+    assert_eq!((status, found["total"].clone()), (StatusCode::OK, json!(1)));
+    let (status, _) = call(
+        &server,
+        &app_token,
+        Method::PUT,
+        "/api/data/g/k",
+        Some(&json!({"v": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for (method, path) in [(Method::POST, "/api/things"), (Method::POST, "/api/experiences")] {
+        let (status, body) = call(&server, &app_token, method, path, Some(&json!({"name": "x"}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        app_error(&body, StatusCode::FORBIDDEN);
     }
     server.stop().await;
 }

@@ -5,9 +5,9 @@
 //! as `body["code"]` and `body["message"]`.
 
 mod auth;
-mod pairing;
-mod content;
 mod broadcasts;
+mod content;
+mod pairing;
 pub mod principal;
 pub mod resources;
 

@@ -1,5 +1,5 @@
 //! The application platform's resources (WIRE.md B.3), one module per
-//! resource; [`documents`] holds the handlers every collection shares.
+//! resource; `documents` holds the handlers every collection shares.
 
 mod data;
 mod devices;
