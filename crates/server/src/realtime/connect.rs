@@ -10,7 +10,9 @@
 //! CONNECT payload `40{"token":".."}`, or from the `token` query
 //! parameter. A missing or bad token, an identity that may use no channel
 //! (restricted, pairing), or a full node or organization is refused with
-//! `44{"message":".."}`.
+//! `44{"message":".."}`; socketioxide then closes the connection when
+//! `realtime.connect_timeout_ms` has passed without a successful CONNECT
+//! (the client may try CONNECT again meanwhile).
 
 use std::sync::Arc;
 

@@ -5,11 +5,11 @@
 //!
 //! | file | concern |
 //! |---|---|
-//! | [`eio3_polling`] | EIO3 handshakes: token checked (401 when bad), polling payloads re-framed in XHR2 binary framing |
-//! | [`connect`] | the connect middleware: token, connection limits, handlers registered before `40` is sent |
-//! | [`subscribe`] | `subscribe` → join the rooms the caller may use → `subscribed` |
-//! | [`fanout`] | one bus subscription per node: each delivery encoded once, written to every subscribed socket |
-//! | [`limits`] | connection slots (global, per organization), the metrics |
+//! | `eio3_polling.rs` | EIO3 handshakes: token checked (401 when bad), polling payloads re-framed in XHR2 binary framing |
+//! | `connect.rs` | the connect middleware: token, connection limits, handlers registered before `40` is sent |
+//! | `subscribe.rs` | `subscribe` → join the rooms the caller may use → `subscribed` |
+//! | `fanout.rs` | one bus subscription per node: each delivery encoded once, written to every subscribed socket |
+//! | `limits.rs` | connection slots (global, per organization), the metrics |
 //!
 //! Rooms are named by the canonical encoded channel id, which is also the
 //! `channel` of every `broadcast` event and what `subscribed` answers.

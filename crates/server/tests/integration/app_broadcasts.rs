@@ -65,8 +65,8 @@ async fn identify_and_fling_are_plain_broadcasts_and_every_response_is_collected
     let channel = ChannelId::new("acme", "screens", false, false).encode();
     let mut a = Eio4::connected(&server, &user).await;
     let mut b = Eio4::connected(&server, &user).await;
-    assert_eq!(a.subscribe(std::slice::from_ref(&channel)).await, [channel.clone()]);
-    assert_eq!(b.subscribe(std::slice::from_ref(&channel)).await, [channel.clone()]);
+    assert_eq!(a.subscribe(std::slice::from_ref(&channel)).await, [channel.as_str()]);
+    assert_eq!(b.subscribe(std::slice::from_ref(&channel)).await, [channel.as_str()]);
 
     let fling = json!({"channel": channel, "name": "fling", "payload": {"appTemplate": {"uuid": "t1"}}});
     let post = broadcast(&server, &user, "2000.0", &fling);
