@@ -3,6 +3,8 @@
 
 mod integration {
     mod app_auth;
+    mod app_content;
+    mod app_layout;
     mod bus;
     pub mod common;
     mod device_protocol;
