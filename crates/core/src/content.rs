@@ -197,7 +197,9 @@ pub fn check_name(name: &str, what: &str, max: usize) -> Result<(), CoreError> {
 /// Checks a media type: `type/subtype` of visible ASCII, at most 255 bytes.
 pub fn check_mime_type(mime: &str) -> Result<(), CoreError> {
     let ok = mime.len() <= 255
-        && mime.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+        && mime
+            .split_once('/')
+            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
         && mime.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
     if ok {
         Ok(())

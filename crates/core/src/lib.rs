@@ -21,13 +21,13 @@ mod totp;
 pub use error::{CoreError, ErrorKind};
 pub use identity::{Actor, Login, Principal, RESTRICTED_SCOPE, Session};
 pub use ids::{OrgName, Tenant};
+pub use platform::{ContentDraft, Download, Upload};
 pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,
     TotpProvisioned,
 };
 pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, TokenClaims, TokenGrant};
 pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
-pub use platform::{ContentDraft, Download, Upload};
 
 /// Milliseconds since the Unix epoch, by the server clock.
 pub fn now_ms() -> i64 {

@@ -116,7 +116,10 @@ async fn app_login(http: SocketAddr, org: &str) -> String {
 
 /// bob's restricted token (for delivery URLs).
 async fn app_restricted_token(http: SocketAddr, org: &str) -> String {
-    app_session(http, org).await["restrictedToken"].as_str().unwrap().to_owned()
+    app_session(http, org).await["restrictedToken"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The admin listings that describe the registry.
@@ -414,7 +417,10 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
-    assert!(r.bytes().await.unwrap().to_vec() == file_bytes, "the file's bytes are identical");
+    assert!(
+        r.bytes().await.unwrap().to_vec() == file_bytes,
+        "the file's bytes are identical"
+    );
 
     // The device key still authenticates, and a new message gets an id above the old ones.
     assert_eq!(

@@ -13,6 +13,7 @@
 //! stopped naming it. A blob whose record could not be written is deleted.
 
 use super::Platform;
+use crate::CoreError;
 use crate::bus::{Change, RegistryKind};
 use crate::content::{
     ContentData, ContentPage, ContentQuery, ContentRecord, MAX_NAME, MAX_PATH, MAX_VARIANT_NAME, MAX_VARIANTS,
@@ -21,7 +22,6 @@ use crate::content::{
 use crate::identity::{Actor, Principal};
 use crate::ids::Tenant;
 use crate::store::{BlobChunks, BlobReader};
-use crate::CoreError;
 
 /// Deepest nesting of folders.
 const MAX_DEPTH: usize = 64;
@@ -192,7 +192,9 @@ impl Platform {
             && item.variants.len() >= MAX_VARIANTS
             && !item.variants.iter().any(|v| v.name == name)
         {
-            return Err(CoreError::Invalid(format!("an item keeps at most {MAX_VARIANTS} variants")));
+            return Err(CoreError::Invalid(format!(
+                "an item keeps at most {MAX_VARIANTS} variants"
+            )));
         }
         let data = self.store_upload(tenant, upload).await?;
         match self.store.set_content_data(tenant, uuid, variant, data.clone()).await {
@@ -263,10 +265,12 @@ impl Platform {
             .content_by_path(tenant, path)
             .await?
             .ok_or_else(|| not_found(format!("content {path}")))?;
-        let data = item.data_of(variant).ok_or_else(|| match variant.filter(|v| !v.is_empty()) {
-            Some(v) => not_found(format!("variant {v} of {path}")),
-            None => not_found(format!("the bytes of {path}")),
-        })?;
+        let data = item
+            .data_of(variant)
+            .ok_or_else(|| match variant.filter(|v| !v.is_empty()) {
+                Some(v) => not_found(format!("variant {v} of {path}")),
+                None => not_found(format!("the bytes of {path}")),
+            })?;
         self.open_blob(tenant, data).await
     }
 
@@ -349,7 +353,9 @@ impl Platform {
             }
         };
         if path.len() > MAX_PATH {
-            return Err(CoreError::Invalid(format!("a content path is at most {MAX_PATH} bytes")));
+            return Err(CoreError::Invalid(format!(
+                "a content path is at most {MAX_PATH} bytes"
+            )));
         }
         Ok(NewContent {
             uuid: uuid::Uuid::new_v4().to_string(),

@@ -34,7 +34,9 @@ pub struct BlobReader {
 
 impl std::fmt::Debug for BlobReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlobReader").field("size", &self.size).finish_non_exhaustive()
+        f.debug_struct("BlobReader")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
     }
 }
 
@@ -346,8 +348,7 @@ pub trait BlobStore: Send + Sync {
     /// [`StoreError::TooLarge`], a failing or abandoned stream with
     /// [`StoreError::Interrupted`] (or the stream's own error); either way,
     /// and when the caller drops the future, nothing of it is kept.
-    async fn put_blob(&self, tenant: &Tenant, id: &str, chunks: BlobChunks, max_bytes: u64)
-    -> Result<u64, StoreError>;
+    async fn put_blob(&self, tenant: &Tenant, id: &str, chunks: BlobChunks, max_bytes: u64) -> Result<u64, StoreError>;
     /// The length of blob `id`, if the tenant has it.
     async fn blob_size(&self, tenant: &Tenant, id: &str) -> Result<Option<u64>, StoreError>;
     /// Reads blob `id` as chunks, if the tenant has it.
@@ -385,8 +386,12 @@ pub trait ContentStore: Send + Sync {
     async fn delete_content(&self, tenant: &Tenant, uuid: &str) -> Result<Vec<ContentRecord>, StoreError>;
     /// Sets the layout image of location `location`; returns the blob it
     /// replaced, if any.
-    async fn set_layout(&self, tenant: &Tenant, location: &str, data: ContentData)
-    -> Result<Option<String>, StoreError>;
+    async fn set_layout(
+        &self,
+        tenant: &Tenant,
+        location: &str,
+        data: ContentData,
+    ) -> Result<Option<String>, StoreError>;
     /// The layout image of a location.
     async fn layout(&self, tenant: &Tenant, location: &str) -> Result<Option<ContentData>, StoreError>;
 }

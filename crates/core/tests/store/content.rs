@@ -22,7 +22,9 @@ both!(
 
 /// `len` bytes of a pattern no two offsets share within a chunk.
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u32).wrapping_mul(31).wrapping_add(seed as u32) as u8).collect()
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(31).wrapping_add(seed as u32) as u8)
+        .collect()
 }
 
 /// `bytes` as a stream of uneven chunks.
@@ -95,7 +97,10 @@ async fn a_blob_streams_in_and_out_in_chunks_and_is_deleted(b: Backend) {
     let a = store.create_org(&org("a")).await.unwrap();
     let other = store.create_org(&org("b")).await.unwrap();
     let bytes = pattern(1_234_567, 3);
-    let size = store.put_blob(&a, "blob-1", stream_of(&bytes), 2_000_000).await.unwrap();
+    let size = store
+        .put_blob(&a, "blob-1", stream_of(&bytes), 2_000_000)
+        .await
+        .unwrap();
     assert_eq!(size, bytes.len() as u64);
     assert_eq!(store.blob_size(&a, "blob-1").await.unwrap(), Some(size));
     let (len, back, biggest) = read_all(&store, &a, "blob-1").await.unwrap();
@@ -251,7 +256,10 @@ async fn content_items_form_a_tree_found_by_filters_and_deleted_with_their_child
         .await
         .unwrap();
     store
-        .create_content(&a, new_item("c2", "b.png", Subtype::File, Some("f2"), "/media/sub/b.png"))
+        .create_content(
+            &a,
+            new_item("c2", "b.png", Subtype::File, Some("f2"), "/media/sub/b.png"),
+        )
         .await
         .unwrap();
     store
@@ -287,7 +295,10 @@ async fn content_items_form_a_tree_found_by_filters_and_deleted_with_their_child
         let (store, a) = (store.clone(), a.clone());
         async move {
             let page = store.find_content(&a, &ContentQuery { limit: 100, ..q }).await.unwrap();
-            (page.results.iter().map(|r| r.uuid.clone()).collect::<Vec<_>>(), page.total)
+            (
+                page.results.iter().map(|r| r.uuid.clone()).collect::<Vec<_>>(),
+                page.total,
+            )
         }
     };
     let children = find(ContentQuery {
@@ -331,7 +342,12 @@ async fn content_items_form_a_tree_found_by_filters_and_deleted_with_their_child
         ["/media", "/media/a.png"]
     );
     assert_eq!(
-        store.content_by_path(&a, "/media/sub/b.png").await.unwrap().unwrap().uuid,
+        store
+            .content_by_path(&a, "/media/sub/b.png")
+            .await
+            .unwrap()
+            .unwrap()
+            .uuid,
         "c2"
     );
     assert!(store.content(&other, "c1").await.unwrap().is_none());
@@ -373,10 +389,16 @@ async fn item_bytes_and_variants_are_replaced_atomically(b: Backend) {
     assert_eq!((r.data.unwrap().blob, old), ("b1".to_string(), None));
     let (_, old) = store.set_content_data(&a, "c1", None, data("b2")).await.unwrap();
     assert_eq!(old.as_deref(), Some("b1"));
-    let (r, old) = store.set_content_data(&a, "c1", Some("thumb"), data("t1")).await.unwrap();
+    let (r, old) = store
+        .set_content_data(&a, "c1", Some("thumb"), data("t1"))
+        .await
+        .unwrap();
     assert_eq!(old, None);
     assert_eq!(r.variants.len(), 1);
-    let (_, old) = store.set_content_data(&a, "c1", Some("thumb"), data("t2")).await.unwrap();
+    let (_, old) = store
+        .set_content_data(&a, "c1", Some("thumb"), data("t2"))
+        .await
+        .unwrap();
     assert_eq!(old.as_deref(), Some("t1"));
     let r = store.content(&a, "c1").await.unwrap().unwrap();
     assert_eq!(r.blobs().collect::<Vec<_>>(), ["b2", "t2"]);
@@ -411,7 +433,10 @@ async fn a_location_keeps_one_layout(b: Backend) {
     let other = store.create_org(&org("b")).await.unwrap();
     assert!(store.layout(&a, "loc").await.unwrap().is_none());
     assert_eq!(store.set_layout(&a, "loc", data("l1")).await.unwrap(), None);
-    assert_eq!(store.set_layout(&a, "loc", data("l2")).await.unwrap().as_deref(), Some("l1"));
+    assert_eq!(
+        store.set_layout(&a, "loc", data("l2")).await.unwrap().as_deref(),
+        Some("l1")
+    );
     assert_eq!(store.layout(&a, "loc").await.unwrap().unwrap().blob, "l2");
     assert!(store.layout(&other, "loc").await.unwrap().is_none());
 }

@@ -92,7 +92,15 @@ async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
 }
 
 async fn get(server: &TestServer, token: &str, path: &str) -> (StatusCode, Value) {
-    json_of(http().get(server.url(path)).bearer_auth(token).send().await.expect("GET")).await
+    json_of(
+        http()
+            .get(server.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET"),
+    )
+    .await
 }
 
 /// Uploads `bytes` as a new file.
@@ -221,7 +229,10 @@ async fn a_user_builds_a_tree_and_exp_sdk_finds_children_and_fetches_delivery_ur
     assert_eq!(folder["subtype"], "scala:content:folder");
     assert_eq!(folder["path"], "/Médias");
     assert_eq!(folder["tag"], "x", "free-form fields are kept");
-    assert!(folder.get("size").is_none(), "reserved keys are the platform's: {folder}");
+    assert!(
+        folder.get("size").is_none(),
+        "reserved keys are the platform's: {folder}"
+    );
     let folder_uuid = folder["uuid"].as_str().expect("uuid").to_owned();
 
     let png = (0..200_000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>();
@@ -272,7 +283,10 @@ async fn a_user_builds_a_tree_and_exp_sdk_finds_children_and_fetches_delivery_ur
     .await;
     assert_eq!(files["total"], 1);
     let (_, paged) = get(&server, &alice.token, "/api/content?limit=1&skip=1").await;
-    assert_eq!((paged["total"].as_u64(), paged["results"].as_array().unwrap().len()), (Some(3), 1));
+    assert_eq!(
+        (paged["total"].as_u64(), paged["results"].as_array().unwrap().len()),
+        (Some(3), 1)
+    );
     let (status, one) = get(&server, &alice.token, &format!("/api/content/{file_uuid}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["path"], file["path"]);
@@ -357,7 +371,10 @@ async fn delivery_needs_a_token_of_the_items_own_organization() {
 
     assert_eq!(fetch(&delivery_url(&server, "/a.txt", &alice.rt)).await.2, b"secret");
     // A full token works too.
-    assert_eq!(fetch(&delivery_url(&server, "/a.txt", &alice.token)).await.0, StatusCode::OK);
+    assert_eq!(
+        fetch(&delivery_url(&server, "/a.txt", &alice.token)).await.0,
+        StatusCode::OK
+    );
     let (status, _, body) = fetch(&server.url("/api/delivery/a.txt")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let body: Value = serde_json::from_slice(&body).expect("a JSON error");
@@ -393,7 +410,9 @@ async fn restricted_tokens_only_fetch_and_devices_only_read() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        upload(&server, &alice.rt, "name=b.txt", "text/plain", b"x".to_vec()).await.0,
+        upload(&server, &alice.rt, "name=b.txt", "text/plain", b"x".to_vec())
+            .await
+            .0,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
@@ -413,13 +432,21 @@ async fn restricted_tokens_only_fetch_and_devices_only_read() {
     assert_eq!((status, found["total"].as_u64()), (StatusCode::OK, Some(1)));
     assert_eq!(fetch(&delivery_url(&server, "/a.txt", &device.rt)).await.2, b"hi");
     assert_eq!(
-        upload(&server, &device.token, "name=b.txt", "text/plain", b"x".to_vec()).await.0,
+        upload(&server, &device.token, "name=b.txt", "text/plain", b"x".to_vec())
+            .await
+            .0,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        put_bytes(&server, &device.token, &format!("/api/content/{uuid}/data"), "text/plain", b"x".to_vec())
-            .await
-            .0,
+        put_bytes(
+            &server,
+            &device.token,
+            &format!("/api/content/{uuid}/data"),
+            "text/plain",
+            b"x".to_vec()
+        )
+        .await
+        .0,
         StatusCode::FORBIDDEN
     );
     let r = http()
@@ -429,7 +456,11 @@ async fn restricted_tokens_only_fetch_and_devices_only_read() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(fetch(&delivery_url(&server, "/a.txt", &alice.rt)).await.2, b"hi", "nothing changed");
+    assert_eq!(
+        fetch(&delivery_url(&server, "/a.txt", &alice.rt)).await.2,
+        b"hi",
+        "nothing changed"
+    );
     server.stop().await;
 }
 
@@ -459,18 +490,31 @@ async fn no_content_route_crosses_organizations() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        upload(&server, &eve.token, &format!("name=x&parent={folder}"), "text/plain", b"x".to_vec())
+        upload(
+            &server,
+            &eve.token,
+            &format!("name=x&parent={folder}"),
+            "text/plain",
+            b"x".to_vec()
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        create(&server, &eve.token, json!({"name": "x", "parent": folder}))
             .await
             .0,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        create(&server, &eve.token, json!({"name": "x", "parent": folder})).await.0,
-        StatusCode::NOT_FOUND
-    );
-    for path in [format!("/api/content/{file}/data"), format!("/api/content/{file}/variants/v")] {
+    for path in [
+        format!("/api/content/{file}/data"),
+        format!("/api/content/{file}/variants/v"),
+    ] {
         assert_eq!(
-            put_bytes(&server, &eve.token, &path, "text/plain", b"x".to_vec()).await.0,
+            put_bytes(&server, &eve.token, &path, "text/plain", b"x".to_vec())
+                .await
+                .0,
             StatusCode::NOT_FOUND,
             "{path}"
         );
@@ -510,7 +554,14 @@ async fn deleting_a_folder_deletes_what_it_holds_and_their_bytes() {
     )
     .await;
     let file = file["uuid"].as_str().unwrap().to_owned();
-    put_bytes(&server, &alice.token, &format!("/api/content/{file}/variants/v"), "text/plain", b"v".to_vec()).await;
+    put_bytes(
+        &server,
+        &alice.token,
+        &format!("/api/content/{file}/variants/v"),
+        "text/plain",
+        b"v".to_vec(),
+    )
+    .await;
     assert_eq!(blob_files(&server), 2);
 
     let r = http()
@@ -539,7 +590,14 @@ async fn an_upload_over_the_limit_is_refused_and_keeps_nothing() {
     let server = TestServer::start_with(|s| s.content.max_file_bytes = 1024 * 1024).await;
     let alice = user_of(&server, "acme").await;
     // Declared too long: refused before a byte is read.
-    let (status, body) = upload(&server, &alice.token, "name=big", "text/plain", vec![0; 1024 * 1024 + 1]).await;
+    let (status, body) = upload(
+        &server,
+        &alice.token,
+        "name=big",
+        "text/plain",
+        vec![0; 1024 * 1024 + 1],
+    )
+    .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(body["code"], "payload_too_large", "{body}");
     // Streamed with no length: refused when the cap is crossed.

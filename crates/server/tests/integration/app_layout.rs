@@ -35,7 +35,10 @@ async fn a_layout_is_uploaded_by_a_user_and_fetched_with_the_restricted_token() 
         "no layout yet"
     );
     let image: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
-    assert_eq!(put_layout(&server, &alice.token, loc, "image/png", image.clone()).await, StatusCode::OK);
+    assert_eq!(
+        put_layout(&server, &alice.token, loc, "image/png", image.clone()).await,
+        StatusCode::OK
+    );
     let (status, mime, bytes) = fetch(&layout_url(&server, loc, &alice.rt)).await;
     assert_eq!((status, mime.as_str()), (StatusCode::OK, "image/png"));
     assert!(bytes == image);
@@ -69,7 +72,10 @@ async fn only_users_upload_layouts_and_no_organization_sees_anothers() {
     let device = device_of(&server, "acme").await;
     let eve = user_of(&server, "evil").await;
     let loc = "loc-1";
-    assert_eq!(put_layout(&server, &alice.token, loc, "image/png", b"mine".to_vec()).await, StatusCode::OK);
+    assert_eq!(
+        put_layout(&server, &alice.token, loc, "image/png", b"mine".to_vec()).await,
+        StatusCode::OK
+    );
 
     assert_eq!(
         put_layout(&server, &alice.rt, loc, "image/png", b"x".to_vec()).await,
@@ -82,16 +88,16 @@ async fn only_users_upload_layouts_and_no_organization_sees_anothers() {
         "devices read"
     );
     assert_eq!(fetch(&layout_url(&server, loc, &device.rt)).await.2, b"mine");
-    assert_eq!(
-        fetch(&layout_url(&server, loc, &eve.rt)).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(fetch(&layout_url(&server, loc, &eve.rt)).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         fetch(&layout_url(&server, loc, &eve.token)).await.0,
         StatusCode::NOT_FOUND
     );
     // Eve's own layout at the same location id is hers alone.
-    assert_eq!(put_layout(&server, &eve.token, loc, "image/png", b"hers".to_vec()).await, StatusCode::OK);
+    assert_eq!(
+        put_layout(&server, &eve.token, loc, "image/png", b"hers".to_vec()).await,
+        StatusCode::OK
+    );
     assert_eq!(fetch(&layout_url(&server, loc, &alice.rt)).await.2, b"mine");
     assert_eq!(fetch(&layout_url(&server, loc, &eve.rt)).await.2, b"hers");
 
@@ -99,6 +105,10 @@ async fn only_users_upload_layouts_and_no_organization_sees_anothers() {
         put_layout(&server, &alice.token, loc, "image/png", vec![0; 64 * 1024 + 1]).await,
         StatusCode::PAYLOAD_TOO_LARGE
     );
-    assert_eq!(fetch(&layout_url(&server, loc, &alice.rt)).await.2, b"mine", "the old one stays");
+    assert_eq!(
+        fetch(&layout_url(&server, loc, &alice.rt)).await.2,
+        b"mine",
+        "the old one stays"
+    );
     server.stop().await;
 }

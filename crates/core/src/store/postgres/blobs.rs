@@ -103,13 +103,7 @@ fn chunks_of(pool: Pool, id: String, size: u64) -> BlobChunks {
 
 #[async_trait::async_trait]
 impl BlobStore for PgStore {
-    async fn put_blob(
-        &self,
-        tenant: &Tenant,
-        id: &str,
-        chunks: BlobChunks,
-        max_bytes: u64,
-    ) -> Result<u64, StoreError> {
+    async fn put_blob(&self, tenant: &Tenant, id: &str, chunks: BlobChunks, max_bytes: u64) -> Result<u64, StoreError> {
         check_blob_id(id)?;
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await.map_err(backend)?;
@@ -142,9 +136,13 @@ impl BlobStore for PgStore {
     async fn delete_blob(&self, tenant: &Tenant, id: &str) -> Result<bool, StoreError> {
         // The chunk rows go with it (ON DELETE CASCADE).
         let n = write!(self, |c| async {
-            execute(c, "DELETE FROM blobs WHERE id = $1 AND org_id = $2", &[&id, &tenant.id()])
-                .await
-                .map_err(backend)
+            execute(
+                c,
+                "DELETE FROM blobs WHERE id = $1 AND org_id = $2",
+                &[&id, &tenant.id()],
+            )
+            .await
+            .map_err(backend)
         })?;
         Ok(n == 1)
     }

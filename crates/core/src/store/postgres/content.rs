@@ -163,9 +163,13 @@ async fn delete<C: GenericClient + Sync>(c: &C, t: &Tenant, uuid: &str) -> Resul
         return Err(StoreError::NotFound(format!("content {uuid}")));
     }
     // The parent key cascades to everything below.
-    execute(c, "DELETE FROM content_items WHERE org_id = $1 AND uuid = $2", &[&t.id(), &uuid])
-        .await
-        .map_err(backend)?;
+    execute(
+        c,
+        "DELETE FROM content_items WHERE org_id = $1 AND uuid = $2",
+        &[&t.id(), &uuid],
+    )
+    .await
+    .map_err(backend)?;
     rows.iter().map(|r| record(t, r)).collect()
 }
 

@@ -93,9 +93,7 @@ pub(crate) fn clean_leftovers(data_dir: &Path, conn: &Connection) -> Result<(), 
             removed += 1;
         }
     }
-    let mut known = conn
-        .prepare("SELECT 1 FROM blobs WHERE id = ?1")
-        .map_err(backend)?;
+    let mut known = conn.prepare("SELECT 1 FROM blobs WHERE id = ?1").map_err(backend)?;
     for entry in std::fs::read_dir(&dir).map_err(|e| io(&dir, e))?.flatten() {
         let path = entry.path();
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -157,7 +155,14 @@ async fn write_file(path: &Path, mut chunks: BlobChunks, max_bytes: u64) -> Resu
 
 /// Links the complete temp file into place, makes the link durable and
 /// commits the row; on failure removes what it made.
-async fn publish(pool: Arc<Pool>, db: PathBuf, org: i64, id: String, tmp: TempFile, size: u64) -> Result<(), StoreError> {
+async fn publish(
+    pool: Arc<Pool>,
+    db: PathBuf,
+    org: i64,
+    id: String,
+    tmp: TempFile,
+    size: u64,
+) -> Result<(), StoreError> {
     let target = blob_path(&db, &id)?;
     let (from, to) = (tmp.0.clone(), target.clone());
     let linked = tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
@@ -195,7 +200,11 @@ fn chunks_of(file: tokio::fs::File, path: PathBuf) -> BlobChunks {
     futures::stream::try_unfold((file, path), |(mut file, path)| async move {
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
         let n = file.read_buf(&mut buf).await.map_err(|e| io(&path, e))?;
-        Ok(if n == 0 { None } else { Some((buf.freeze(), (file, path))) })
+        Ok(if n == 0 {
+            None
+        } else {
+            Some((buf.freeze(), (file, path)))
+        })
     })
     .boxed()
 }
@@ -211,16 +220,9 @@ fn size_of(c: &Connection, org: i64, id: &str) -> Result<Option<u64>, StoreError
     .map_err(backend)
 }
 
-
 #[async_trait::async_trait]
 impl BlobStore for SqliteStore {
-    async fn put_blob(
-        &self,
-        tenant: &Tenant,
-        id: &str,
-        chunks: BlobChunks,
-        max_bytes: u64,
-    ) -> Result<u64, StoreError> {
+    async fn put_blob(&self, tenant: &Tenant, id: &str, chunks: BlobChunks, max_bytes: u64) -> Result<u64, StoreError> {
         check_blob_id(id)?;
         let dir = self.blob_dir();
         prepare(&dir)?;
@@ -228,7 +230,14 @@ impl BlobStore for SqliteStore {
         let size = write_file(&tmp.0, chunks, max_bytes).await?;
         // From here on the blob is complete: finish it even if the caller
         // stops waiting, so the outcome is all or nothing.
-        let publishing = publish(self.pool.clone(), self.path.clone(), tenant.id(), id.to_owned(), tmp, size);
+        let publishing = publish(
+            self.pool.clone(),
+            self.path.clone(),
+            tenant.id(),
+            id.to_owned(),
+            tmp,
+            size,
+        );
         tokio::spawn(publishing)
             .await
             .map_err(|e| StoreError::Backend(format!("blob task failed: {e}")))??;

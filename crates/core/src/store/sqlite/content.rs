@@ -133,7 +133,10 @@ fn find(c: &Connection, t: &Tenant, q: &ContentQuery) -> Result<ContentPage, Sto
     );
     let rows = c
         .prepare_cached(&sql)
-        .and_then(|mut s| s.query_map(refs.as_slice(), raw).and_then(Iterator::collect::<Result<Vec<_>, _>>))
+        .and_then(|mut s| {
+            s.query_map(refs.as_slice(), raw)
+                .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        })
         .map_err(backend)?;
     Ok(ContentPage {
         results: rows.into_iter().map(|r| record(t, r)).collect::<Result<_, _>>()?,
@@ -151,17 +154,19 @@ fn set_data(
     let mut item = select_one(c, t, "uuid", uuid)?.ok_or_else(|| StoreError::NotFound(format!("content {uuid}")))?;
     let replaced = replace_data(&mut item.data, &mut item.variants, variant, new);
     item.updated_at = now_ms();
-    c.prepare_cached("UPDATE content_items SET data = ?3, variants = ?4, updated_at = ?5 WHERE org_id = ?1 AND uuid = ?2")
-        .and_then(|mut s| {
-            s.execute(params![
-                t.id(),
-                uuid,
-                data_to_text(item.data.as_ref()),
-                variants_to_text(&item.variants),
-                item.updated_at
-            ])
-        })
-        .map_err(backend)?;
+    c.prepare_cached(
+        "UPDATE content_items SET data = ?3, variants = ?4, updated_at = ?5 WHERE org_id = ?1 AND uuid = ?2",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            t.id(),
+            uuid,
+            data_to_text(item.data.as_ref()),
+            variants_to_text(&item.variants),
+            item.updated_at
+        ])
+    })
+    .map_err(backend)?;
     Ok((item, replaced))
 }
 
@@ -173,7 +178,10 @@ fn delete(c: &Connection, t: &Tenant, uuid: &str) -> Result<Vec<ContentRecord>, 
     );
     let rows = c
         .prepare_cached(&sql)
-        .and_then(|mut s| s.query_map(params![t.id(), uuid], raw).and_then(Iterator::collect::<Result<Vec<_>, _>>))
+        .and_then(|mut s| {
+            s.query_map(params![t.id(), uuid], raw)
+                .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        })
         .map_err(backend)?;
     if rows.is_empty() {
         return Err(StoreError::NotFound(format!("content {uuid}")));

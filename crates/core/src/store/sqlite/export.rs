@@ -113,7 +113,8 @@ impl RowSource for SqliteExport {
 
     fn blob(&mut self, id: &str) -> Result<Box<dyn std::io::Read + Send>, StoreError> {
         let path = super::blobs::blob_path(&self.db, id)?;
-        let file = std::fs::File::open(&path).map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        let file =
+            std::fs::File::open(&path).map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
         Ok(Box::new(file))
     }
 }

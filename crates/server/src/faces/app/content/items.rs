@@ -27,9 +27,12 @@ pub(super) struct FindParams {
 fn number(value: Option<&str>, what: &str) -> Result<u32, ApiError> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(0),
-        Some(v) => v
-            .parse()
-            .map_err(|_| ApiError::new(ErrorCode::InvalidInput, format!("{what} must be a non-negative integer"))),
+        Some(v) => v.parse().map_err(|_| {
+            ApiError::new(
+                ErrorCode::InvalidInput,
+                format!("{what} must be a non-negative integer"),
+            )
+        }),
     }
 }
 
@@ -75,7 +78,10 @@ fn text(doc: &mut serde_json::Map<String, Value>, key: &str) -> Result<Option<St
     match doc.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ApiError::new(ErrorCode::InvalidInput, format!("{key} must be a string"))),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("{key} must be a string"),
+        )),
     }
 }
 
@@ -88,7 +94,10 @@ pub(super) async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let Value::Object(mut doc) = body else {
-        return Err(ApiError::new(ErrorCode::MalformedJson, "a content document is a JSON object"));
+        return Err(ApiError::new(
+            ErrorCode::MalformedJson,
+            "a content document is a JSON object",
+        ));
     };
     let name = text(&mut doc, "name")?.ok_or_else(|| ApiError::new(ErrorCode::InvalidInput, "name is required"))?;
     let subtype = match text(&mut doc, "subtype")? {

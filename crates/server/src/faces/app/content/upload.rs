@@ -80,7 +80,9 @@ pub(super) async fn create_file(
         fields: Default::default(),
     };
     let upload = upload_of(&state, &headers, body)?;
-    Ok(Json(document(&state.platform.upload_content(&who, draft, upload).await?)))
+    Ok(Json(document(
+        &state.platform.upload_content(&who, draft, upload).await?,
+    )))
 }
 
 /// `PUT /content/{uuid}/data` with the bytes → the document.
@@ -105,6 +107,9 @@ pub(super) async fn put_variant(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let upload = upload_of(&state, &headers, body)?;
-    let record = state.platform.put_content_data(&who, &uuid, Some(&name), upload).await?;
+    let record = state
+        .platform
+        .put_content_data(&who, &uuid, Some(&name), upload)
+        .await?;
     Ok(Json(document(&record)))
 }
