@@ -4,8 +4,10 @@
 mod integration {
     mod app_auth;
     mod app_broadcasts;
+    mod app_content;
     mod app_data;
     mod app_feeds;
+    mod app_layout;
     mod app_resources;
     mod app_tenancy;
     mod bus;
