@@ -28,13 +28,16 @@ pub struct Found<T> {
 /// What a caller wants to do; [`Platform`] decides whether it may.
 ///
 /// Users do everything within their organization. Devices and consumer
-/// apps read every resource and read and write data items; a device may
-/// also save its own device document. Restricted tokens, pairing
-/// identities and OAuth2 clients may do nothing here.
+/// apps do what the EXP SDK lets them (its own test suite runs as a
+/// device): they read, create, save and delete every resource of their
+/// organization and its data items, except device records: those hold
+/// credentials, so only users create and delete devices, and a device
+/// saves only its own. Restricted tokens, pairing identities and OAuth2
+/// clients may do nothing here.
 #[derive(Debug, Clone, Copy)]
 enum Access<'a> {
     Read,
-    Write,
+    Write(Collection),
     Save(Collection, &'a str),
     Data,
 }
@@ -50,13 +53,16 @@ fn allowed<'p>(p: &'p Principal, access: Access<'_>) -> Result<&'p Tenant, CoreE
         (Actor::User { .. }, _) => true,
         (Actor::Device { .. } | Actor::ConsumerApp { .. }, Access::Read | Access::Data) => true,
         (Actor::Device { uuid }, Access::Save(Collection::Devices, target)) => uuid == target,
+        (Actor::Device { .. } | Actor::ConsumerApp { .. }, Access::Write(c) | Access::Save(c, _)) => {
+            c != Collection::Devices
+        }
         _ => false,
     };
     if ok {
         Ok(tenant)
     } else {
         Err(CoreError::Forbidden(format!(
-            "a {} may not do this (creating, changing and deleting resources is for users)",
+            "a {} may not do this (creating, changing and deleting devices is for users)",
             p.actor().kind()
         )))
     }
@@ -95,7 +101,7 @@ impl Platform {
         collection: Collection,
         doc: Option<Value>,
     ) -> Result<Value, CoreError> {
-        let tenant = allowed(p, Access::Write)?;
+        let tenant = allowed(p, Access::Write(collection))?;
         let mut doc = object(doc)?;
         for field in ["secret", "devicekey"] {
             doc.remove(field);
@@ -214,7 +220,7 @@ impl Platform {
 
     /// Deletes a document; a device document with its registry device.
     pub async fn delete_document(&self, p: &Principal, collection: Collection, uuid: &str) -> Result<(), CoreError> {
-        let tenant = allowed(p, Access::Write)?;
+        let tenant = allowed(p, Access::Write(collection))?;
         self.store.delete_document(tenant, collection, uuid).await?;
         self.changed(tenant.name(), collection.kind(), uuid, Change::Deleted)
             .await;

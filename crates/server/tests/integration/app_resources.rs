@@ -319,7 +319,9 @@ async fn an_api_device_is_the_registry_device_with_a_working_devicekey() {
     )
     .await;
     assert_eq!(found["results"][0]["uuid"], admin.uuid.as_str(), "{found}");
-    // A device may save its own document, not create, delete or save others.
+    // A device may save its own device document, not create, delete or
+    // save other devices; other resources it may create (as the EXP SDK's
+    // own tests do).
     let dtoken = device_token(&server, &uuid, &secret).await;
     let mut mine = got.clone();
     mine["location"] = json!({"uuid": "l1"});
@@ -334,9 +336,18 @@ async fn an_api_device_is_the_registry_device_with_a_working_devicekey() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&server, &dtoken, Method::GET, "/api/things", None).await;
     assert_eq!(status, StatusCode::OK, "devices read");
+    let (status, body) = call(
+        &server,
+        &dtoken,
+        Method::POST,
+        "/api/things",
+        Some(&json!({"name": "t"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     for (method, path) in [
         (Method::PATCH, format!("/api/devices/{}", admin.uuid)),
-        (Method::POST, "/api/things".to_owned()),
+        (Method::POST, "/api/devices".to_owned()),
         (Method::DELETE, format!("/api/devices/{}", admin.uuid)),
     ] {
         let (status, body) = call(&server, &dtoken, method.clone(), &path, Some(&json!({}))).await;
@@ -501,7 +512,7 @@ async fn every_committed_change_is_published_on_the_bus() {
 }
 
 #[tokio::test]
-async fn a_consumer_app_reads_resources_and_writes_data_but_creates_nothing() {
+async fn a_consumer_app_works_with_resources_and_data_but_not_device_records() {
     let server = server_with_org("acme").await;
     let token = user_token(&server, "acme").await;
     call(
@@ -530,10 +541,24 @@ async fn a_consumer_app_reads_resources_and_writes_data_but_creates_nothing() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    for (method, path) in [(Method::POST, "/api/things"), (Method::POST, "/api/experiences")] {
-        let (status, body) = call(&server, &app_token, method, path, Some(&json!({"name": "x"}))).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
-        app_error(&body, StatusCode::FORBIDDEN);
-    }
+    let (status, body) = call(
+        &server,
+        &app_token,
+        Method::POST,
+        "/api/experiences",
+        Some(&json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = call(
+        &server,
+        &app_token,
+        Method::POST,
+        "/api/devices",
+        Some(&json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    app_error(&body, StatusCode::FORBIDDEN);
     server.stop().await;
 }
