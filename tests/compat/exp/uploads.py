@@ -1,7 +1,7 @@
 """Uploads through the server's own API, with `requests` and the SDK
 instance's token: exp-sdk 5.0.0 reads content and layouts but cannot upload
-them. The routes are those of the app face's content and layout handlers
-(crates/server/src/faces/app/; see their rustdoc).
+them. The routes are those of the app face's content module
+(crates/server/src/faces/app/content/mod.rs, whose rustdoc lists them).
 """
 
 import json
@@ -40,18 +40,19 @@ def create_content(exp, document):
 
 
 def put_content_data(exp, uuid, data, media_type="application/octet-stream", variant=None):
-    """Sets the bytes of a file or app item, or of one of its variants."""
+    """Replaces the bytes of a file or app item (PUT /api/content/{uuid}/data),
+    or adds one of its variants (PUT /api/content/{uuid}/variants/{name})."""
     headers = dict(_auth(exp), **{"Content-Type": media_type})
-    params = {"variant": variant} if variant else None
-    return _check(requests.put(_url(exp, "/api/content/%s/data" % uuid), data=data, params=params,
-                               headers=headers, timeout=30))
+    path = "/api/content/%s/variants/%s" % (uuid, variant) if variant else "/api/content/%s/data" % uuid
+    return _check(requests.put(_url(exp, path), data=data, headers=headers, timeout=30))
 
 
 def upload_file(exp, name, data, parent=None, subtype="scala:content:file", media_type="application/octet-stream"):
-    """A file (or app) item with its bytes; returns its document."""
-    document = {"name": name, "subtype": subtype}
+    """A file (or app) item with its bytes in one request
+    (POST /api/content/upload?name=&parent=&subtype=); returns its document."""
+    params = {"name": name, "subtype": subtype}
     if parent:
-        document["parent"] = parent
-    item = create_content(exp, document)
-    put_content_data(exp, item["uuid"], data, media_type)
-    return item
+        params["parent"] = parent
+    headers = dict(_auth(exp), **{"Content-Type": media_type})
+    return _check(requests.post(_url(exp, "/api/content/upload"), params=params, data=data, headers=headers,
+                                timeout=30))
