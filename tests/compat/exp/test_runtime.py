@@ -130,3 +130,29 @@ def test_exp_sdk_stop_stops_all_instances(org):
             exp.get_auth()
     # New instances can still be created.
     assert org.start_consumer().get_auth()["identity"]["type"] == "consumerApp"
+
+
+def test_start_allow_pairing(org):
+    """README: `allow_pairing=True` with empty device credentials starts the
+    SDK in pairing mode; once a user pairs it to a device, its next token
+    refresh makes it that device."""
+    exp = org.start(allow_pairing=True)
+    waiting = exp.get_auth()
+    assert waiting["identity"]["type"] == "pairing", waiting
+    pairing_id = waiting["identity"]["uuid"]
+    assert exp.get_current_device() is None
+    user = org.start_user()
+    user.post("/api/devices/%s/pair" % org.device["uuid"], {"pairingId": pairing_id})
+    exp._sdk.authenticator._time = 0  # the refresh the SDK makes within the (short) pairing session
+    paired = exp.get_auth()
+    assert_auth_payload(paired, "device", org.name, org.device["uuid"])
+    assert exp.get_current_device().uuid == org.device["uuid"]
+
+
+@pytest.mark.xfail(strict=True, reason="server: a device JWT with allowPairing=true signed with a wrong secret "
+                                        "gets 401 instead of a pairing session (login_jwt in core identity.rs)")
+def test_start_allow_pairing_with_invalid_credentials(org):
+    """README: "If True, invalid or empty device credentials will start the
+    sdk in pairing mode"."""
+    exp = org.start(allow_pairing=True, uuid=org.device["uuid"], secret="0" * 64)
+    assert exp.get_auth()["identity"]["type"] == "pairing"
