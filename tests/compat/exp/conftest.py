@@ -71,9 +71,14 @@ class Org(object):
                 pass  # already stopped by the test
 
 
+# The server's config: HTTP JSON feeds may fetch from the tests' local HTTP
+# server on loopback (refused by default, as every non-public address is).
+SERVER_CONFIG = '[feeds]\nallowed_networks = ["127.0.0.1/32"]\n'
+
+
 @pytest.fixture(scope="session")
 def server(request):
-    session = thingstead_compat.Session(prefix="thingstead-compat-exp-")
+    session = thingstead_compat.Session(config=SERVER_CONFIG, prefix="thingstead-compat-exp-")
     problem = session.problem()
     if problem:
         pytest.exit(problem, returncode=3)

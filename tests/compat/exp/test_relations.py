@@ -64,21 +64,21 @@ def test_thing_get_location_and_get_zones(exp):
 
 def test_current_location_zones_experience(org):
     """get_current_location/zones/experience follow the logged-in device's
-    document; a user gets None and []."""
+    document (placed there by a user); a user gets None and []."""
     exp = org.start_device()
     assert exp.get_current_location() is None
     assert exp.get_current_zones() == []
     assert exp.get_current_experience() is None
-    location = zoned_location(exp, "a1", "b1")
-    experience = exp.create_experience({"name": name()})
-    device = exp.get_current_device()
+    user = org.start_user()
+    location = zoned_location(user, "a1", "b1")
+    experience = user.create_experience({"name": name()})
+    device = user.get_device(org.device["uuid"])
     device.document["location"] = {"uuid": location.uuid, "zones": [{"key": "a1"}]}
     device.document["experience"] = {"uuid": experience.uuid}
     device.save()
     assert exp.get_current_location().uuid == location.uuid
     assert [z.key for z in exp.get_current_zones()] == ["a1"]
     assert exp.get_current_experience().uuid == experience.uuid
-    user = org.start_user()
     assert user.get_current_location() is None
     assert user.get_current_zones() == []
     assert user.get_current_experience() is None

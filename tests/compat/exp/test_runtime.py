@@ -149,8 +149,6 @@ def test_start_allow_pairing(org):
     assert exp.get_current_device().uuid == org.device["uuid"]
 
 
-@pytest.mark.xfail(strict=True, reason="server: a device JWT with allowPairing=true signed with a wrong secret "
-                                        "gets 401 instead of a pairing session (login_jwt in core identity.rs)")
 def test_start_allow_pairing_with_invalid_credentials(org):
     """README: "If True, invalid or empty device credentials will start the
     sdk in pairing mode"."""
