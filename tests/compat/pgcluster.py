@@ -3,13 +3,16 @@ PostgreSQL store (THINGSTEAD_COMPAT_BACKEND=postgres), made the way the Rust
 testkit makes one (crates/testkit/src/postgres.rs): initdb in a temporary
 directory, a postmaster on 127.0.0.1 and an ephemeral port with trust auth,
 run as the `postgres` user when we are root; stopped and removed after.
+
+Used by both compatibility suites (Python 3.9 and 2.7): keep it 2/3 compatible.
 """
 
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
+
+from thingstead_compat import run
 
 DEFAULT_BIN_DIR = "/usr/lib/postgresql/15/bin"
 
@@ -22,7 +25,7 @@ def _free_port():
     return port
 
 
-class PgCluster:
+class PgCluster(object):
     def __init__(self):
         self.bin = os.environ.get("THINGSTEAD_PG_BIN", DEFAULT_BIN_DIR)
         self.dir = None
@@ -34,11 +37,13 @@ class PgCluster:
         cmd = [os.path.join(self.bin, name)] + list(args)
         if self.as_postgres:
             cmd = ["runuser", "-u", "postgres", "--"] + cmd
-        out = subprocess.run(
-            cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60
-        )
+        out = run(cmd, cwd=self.dir, timeout=60)
         if out.returncode != 0:
-            raise RuntimeError("%s failed (%s): %s" % (name, out.returncode, out.stdout.decode("utf-8", "replace")))
+            raise RuntimeError(
+                "%s failed (%s%s): %s%s"
+                % (name, out.returncode, ", timed out" if out.timed_out else "",
+                   out.stdout.decode("utf-8", "replace"), out.stderr.decode("utf-8", "replace"))
+            )
 
     def start(self):
         if not os.path.isfile(os.path.join(self.bin, "initdb")):
@@ -50,7 +55,9 @@ class PgCluster:
         data, sockets = os.path.join(self.dir, "data"), os.path.join(self.dir, "sockets")
         os.mkdir(sockets)
         if self.as_postgres:
-            subprocess.run(["chown", "-R", "postgres:postgres", self.dir], check=True)
+            out = run(["chown", "-R", "postgres:postgres", self.dir])
+            if out.returncode != 0:
+                raise RuntimeError("chown failed: %s" % out.stderr.decode("utf-8", "replace"))
         self._run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
         last = None
         for _ in range(5):
@@ -73,7 +80,7 @@ class PgCluster:
             return
         try:
             self._run("pg_ctl", "-D", os.path.join(self.dir, "data"), "stop", "-m", "immediate", "-w")
-        except (RuntimeError, subprocess.TimeoutExpired):
+        except RuntimeError:
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None
