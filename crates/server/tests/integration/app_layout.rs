@@ -20,6 +20,20 @@ async fn put_layout(server: &TestServer, token: &str, location: &str, mime: &str
         .status()
 }
 
+/// A new location of the token's organization; its uuid.
+async fn new_location(server: &TestServer, token: &str) -> String {
+    let r = http()
+        .post(server.url("/api/locations"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"name": "lobby"}))
+        .send()
+        .await
+        .expect("POST location");
+    assert!(r.status().is_success(), "{}", r.status());
+    let doc: serde_json::Value = r.json().await.expect("location");
+    doc["uuid"].as_str().expect("uuid").to_owned()
+}
+
 fn layout_url(server: &TestServer, location: &str, rt: &str) -> String {
     server.url(&format!("/api/locations/{location}/layout?_rt={rt}"))
 }
@@ -28,7 +42,19 @@ fn layout_url(server: &TestServer, location: &str, rt: &str) -> String {
 async fn a_layout_is_uploaded_by_a_user_and_fetched_with_the_restricted_token() {
     let server = TestServer::start().await;
     let alice = user_of(&server, "acme").await;
-    let loc = "3f0e4a52-8a53-4c0e-9f0e-8d1c2b3a4d5e";
+    // No layout for a location that does not exist.
+    assert_eq!(
+        put_layout(
+            &server,
+            &alice.token,
+            "3f0e4a52-8a53-4c0e-9f0e-8d1c2b3a4d5e",
+            "image/png",
+            b"x".to_vec()
+        )
+        .await,
+        StatusCode::NOT_FOUND
+    );
+    let loc = &new_location(&server, &alice.token).await;
     assert_eq!(
         fetch(&layout_url(&server, loc, &alice.rt)).await.0,
         StatusCode::NOT_FOUND,
@@ -71,7 +97,7 @@ async fn only_users_upload_layouts_and_no_organization_sees_anothers() {
     let alice = user_of(&server, "acme").await;
     let device = device_of(&server, "acme").await;
     let eve = user_of(&server, "evil").await;
-    let loc = "loc-1";
+    let loc = &new_location(&server, &alice.token).await;
     assert_eq!(
         put_layout(&server, &alice.token, loc, "image/png", b"mine".to_vec()).await,
         StatusCode::OK
@@ -93,13 +119,13 @@ async fn only_users_upload_layouts_and_no_organization_sees_anothers() {
         fetch(&layout_url(&server, loc, &eve.token)).await.0,
         StatusCode::NOT_FOUND
     );
-    // Eve's own layout at the same location id is hers alone.
+    // Eve cannot put a layout on acme's location: it is not in her organization.
     assert_eq!(
         put_layout(&server, &eve.token, loc, "image/png", b"hers".to_vec()).await,
-        StatusCode::OK
+        StatusCode::NOT_FOUND
     );
     assert_eq!(fetch(&layout_url(&server, loc, &alice.rt)).await.2, b"mine");
-    assert_eq!(fetch(&layout_url(&server, loc, &eve.rt)).await.2, b"hers");
+    assert_eq!(fetch(&layout_url(&server, loc, &eve.rt)).await.0, StatusCode::NOT_FOUND);
 
     assert_eq!(
         put_layout(&server, &alice.token, loc, "image/png", vec![0; 64 * 1024 + 1]).await,
