@@ -103,6 +103,29 @@ impl Env {
         }
     }
 
+    /// Drops the document tables and sets the schema back to before them
+    /// (SQLite 6, PostgreSQL 3), as a store made by an older binary.
+    async fn undo_documents_migration(&self) {
+        let drop = "DROP TABLE document_terms; DROP TABLE documents; DROP TABLE data_items;";
+        match self.backend {
+            Backend::Sqlite => {
+                let conn = rusqlite::Connection::open(self.dir.path().join("thingstead.db")).unwrap();
+                conn.execute_batch(drop).unwrap();
+                conn.pragma_update(None, "user_version", 6).unwrap();
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => {
+                let c = raw_pg(self.url.as_deref().unwrap()).await;
+                c.batch_execute(drop).await.unwrap();
+                c.execute("DELETE FROM schema_version WHERE version >= 4", &[])
+                    .await
+                    .unwrap();
+            }
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => unreachable!(),
+        }
+    }
+
     /// Everything the database holds, as bytes: SQLite's files (database,
     /// WAL, shm); every row of every PostgreSQL table as text.
     async fn raw(&self) -> Vec<u8> {
@@ -161,6 +184,9 @@ macro_rules! both {
     };
 }
 
+#[path = "store/documents.rs"]
+mod documents;
+
 both!(
     concurrent_writes_are_group_committed_and_all_durable,
     a_failing_write_does_not_spoil_its_batch,
@@ -190,11 +216,13 @@ both!(
     user_login_checks_password_and_organization,
     device_jwt_login_is_signed_with_the_device_secret,
     pairing_login_belongs_to_no_organization,
+    a_device_allowing_pairing_without_valid_credentials_waits_to_be_paired,
     consumer_app_jwt_login_is_signed_with_the_api_key,
     authenticate_gives_the_principal_and_refresh_keeps_it,
     authenticate_stops_at_once_when_the_device_app_or_user_is_deleted,
     authenticate_never_yields_another_organization,
     login_refuses_oversized_input_before_any_work,
+    a_paired_session_refreshes_into_the_device_of_its_organization_only,
 );
 
 /// A fresh store with organization `name` and its device `d1` (key `aaaaaaaa`).
@@ -1451,6 +1479,29 @@ async fn pairing_login_belongs_to_no_organization(b: Backend) {
     unauthorized(p.login(pairing(true.into(), "not-underscore")).await);
 }
 
+async fn a_device_allowing_pairing_without_valid_credentials_waits_to_be_paired(b: Backend) {
+    use thingstead_core::Actor;
+    let (_env, store, _acme) = store_with_device(b, "acme").await;
+    let p = platform(store);
+    let login = |uuid: &str, allow: serde_json::Value, secret: &str| {
+        thingstead_core::Login::Token(sdk_jwt(
+            serde_json::json!({"uuid": uuid, "type": "device", "allowPairing": allow, "exp": exp_ms_in(30_000)}),
+            secret,
+        ))
+    };
+    for (uuid, secret) in [("d1", "wrong secret"), ("no-such-device", "x")] {
+        let s = p.login(login(uuid, true.into(), secret)).await.unwrap();
+        assert!(
+            matches!(s.principal.actor(), Actor::Pairing { .. }),
+            "{uuid}: {:?}",
+            s.principal
+        );
+        assert!(s.principal.tenant().is_err());
+        unauthorized(p.login(login(uuid, false.into(), secret)).await);
+        unauthorized(p.login(login(uuid, serde_json::Value::Null, secret)).await);
+    }
+}
+
 async fn consumer_app_jwt_login_is_signed_with_the_api_key(b: Backend) {
     use thingstead_core::Actor;
     let env = Env::new(b).await;
@@ -1611,3 +1662,62 @@ async fn login_refuses_oversized_input_before_any_work(b: Backend) {
     );
     unauthorized(p.login(thingstead_core::Login::Token(padded)).await);
 }
+
+async fn a_paired_session_refreshes_into_the_device_of_its_organization_only(b: Backend) {
+    use thingstead_core::{Actor, ErrorKind};
+    let (_env, store, acme) = store_with_device(b, "acme").await;
+    let p = platform(store.clone());
+    let other = p.create_org("other").await.unwrap();
+    let other = p.tenant(&other.name).await.unwrap();
+    let pairing = || {
+        thingstead_core::Login::Token(sdk_jwt(
+            serde_json::json!({"uuid": "_", "type": "device", "allowPairing": true, "exp": exp_ms_in(30_000)}),
+            "_",
+        ))
+    };
+    let waiting = p.login(pairing()).await.unwrap();
+    let Actor::Pairing { id } = waiting.principal.actor().clone() else {
+        panic!("{:?}", waiting.principal)
+    };
+    // Unpaired: a refresh stays a pairing session.
+    let same = p.refresh(&waiting.token).await.unwrap();
+    assert_eq!(same.principal.actor(), &Actor::Pairing { id: id.clone() });
+
+    // Pairing to a device of another organization is NotFound; bad ids Invalid.
+    let e = p.pair_device(&other, &id, "d1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    for bad in ["", "a b", &"x".repeat(65)] {
+        let e = p.pair_device(&acme, bad, "d1").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Invalid, "{bad:?}");
+    }
+    p.pair_device(&acme, &id, "d1").await.unwrap();
+    let e = p.pair_device(&acme, &id, "d1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        store.paired_device(&id, 0).await.unwrap(),
+        Some((acme.id(), "d1".to_owned()))
+    );
+    assert_eq!(
+        store.paired_device(&id, i64::MAX).await.unwrap(),
+        None,
+        "an old offer is not used"
+    );
+
+    let device = p.refresh(&waiting.token).await.unwrap();
+    assert_eq!(device.principal.actor(), &Actor::Device { uuid: "d1".into() });
+    assert_eq!(device.principal.org(), "acme");
+    // Another waiting device is not paired by someone else's pairing.
+    let stranger = p.login(pairing()).await.unwrap();
+    assert!(matches!(
+        p.refresh(&stranger.token).await.unwrap().principal.actor(),
+        Actor::Pairing { .. }
+    ));
+    // A deleted device is not handed out.
+    store.delete_device(&acme, "d1").await.unwrap();
+    let after = p.refresh(&waiting.token).await.unwrap();
+    assert_eq!(after.principal.actor(), &Actor::Pairing { id });
+}
+
+/// Blobs, content items and layouts (`tests/store/content.rs`).
+#[path = "store/content.rs"]
+mod content;

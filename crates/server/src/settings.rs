@@ -16,6 +16,9 @@ use crate::sms::webhook::WebhookSettings;
 mod env_vars;
 mod listen_addr;
 mod load_errors;
+mod realtime;
+
+pub use realtime::RealtimeSettings;
 
 pub use env_vars::SCRIPT_VARIABLES;
 
@@ -67,6 +70,62 @@ pub struct Settings {
     pub store: StoreSettings,
     /// PROXY protocol headers from trusted load balancers (off by default).
     pub proxy_protocol: ProxyProtocolSettings,
+    /// HTTP JSON feeds (`/api/connectors/feeds/{uuid}/data`): where the server may fetch.
+    pub feeds: FeedSettings,
+    /// Content files and layout images: upload limits.
+    pub content: ContentSettings,
+    /// Realtime channels: the socket.io endpoint and broadcasts.
+    pub realtime: RealtimeSettings,
+}
+
+/// What the server may fetch for an HTTP JSON feed (SSRF limits).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedSettings {
+    /// CIDRs (`10.0.0.0/8`, `127.0.0.1/32`) a feed's URL may resolve into
+    /// besides public addresses. Empty by default: loopback, private,
+    /// link-local, shared and other non-public addresses are refused.
+    /// `THINGSTEAD_FEEDS__ALLOWED_NETWORKS='["10.0.0.0/8"]'`.
+    pub allowed_networks: Vec<String>,
+    /// The whole fetch (connect, request, response) must finish within this, in ms.
+    pub timeout_ms: u64,
+    /// Largest response body accepted from a feed's URL, in bytes.
+    pub max_response_bytes: usize,
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        Self {
+            allowed_networks: Vec::new(),
+            timeout_ms: 5_000,
+            max_response_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Uploads of content files, their variants and location layout images
+/// (`/api/content/...`, `/api/locations/{uuid}/layout`). These routes
+/// stream their bodies into the store and have their own limits; the rest
+/// of `/api` keeps `http_limits`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContentSettings {
+    /// Largest upload (a file, a variant or a layout image), in bytes;
+    /// larger ones are refused with 413 and nothing is kept.
+    pub max_file_bytes: u64,
+    /// Seconds an upload may take from its first byte to its last (408
+    /// after that, and nothing is kept); the API's other requests keep
+    /// `http_limits.request_timeout_secs`.
+    pub upload_timeout_secs: u64,
+}
+
+impl Default for ContentSettings {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 512 * 1024 * 1024,
+            upload_timeout_secs: 3600,
+        }
+    }
 }
 
 /// The store backend.
@@ -276,6 +335,9 @@ impl Default for Settings {
             bus: BusSettings::default(),
             store: StoreSettings::default(),
             proxy_protocol: ProxyProtocolSettings::default(),
+            feeds: FeedSettings::default(),
+            content: ContentSettings::default(),
+            realtime: RealtimeSettings::default(),
         }
     }
 }
@@ -459,8 +521,17 @@ impl Settings {
         if let Err(e) = crate::push::parse_networks(&self.push.allowed_networks) {
             return invalid(format!("push.{e}"));
         }
+        if let Err(e) = crate::push::parse_networks(&self.feeds.allowed_networks) {
+            return invalid(format!("feeds.{e}"));
+        }
+        if self.feeds.timeout_ms == 0 || self.feeds.max_response_bytes == 0 {
+            return invalid("feeds.timeout_ms and feeds.max_response_bytes must be at least 1".into());
+        }
         if let Err(e) = crate::proxy_header::TrustedProxies::parse(&self.proxy_protocol.trusted) {
             return invalid(format!("proxy_protocol.{e}"));
+        }
+        if let Err(e) = self.realtime.validate() {
+            return invalid(e);
         }
         if self.push.max_devices == 0 || self.push.deadline_ms == 0 {
             return invalid("push.max_devices and push.deadline_ms must be at least 1".into());
@@ -602,6 +673,17 @@ mod tests {
         s.push.allowed_networks.push("10.0.0.300/8".into());
         let e = s.validate().unwrap_err().to_string();
         assert!(e.contains("10.0.0.300/8"), "{e}");
+    }
+
+    #[test]
+    fn feed_networks_must_be_cidrs_and_feeds_refuse_private_addresses_by_default() {
+        let mut s = Settings::default();
+        assert!(s.feeds.allowed_networks.is_empty());
+        s.feeds.allowed_networks = vec!["127.0.0.1/32".into()];
+        assert!(s.validate().is_ok());
+        s.feeds.allowed_networks.push("localhost".into());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("feeds.") && e.contains("localhost"), "{e}");
     }
 
     #[test]

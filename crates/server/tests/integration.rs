@@ -3,6 +3,13 @@
 
 mod integration {
     mod app_auth;
+    mod app_broadcasts;
+    mod app_content;
+    mod app_data;
+    mod app_feeds;
+    mod app_layout;
+    mod app_resources;
+    mod app_tenancy;
     mod bus;
     pub mod common;
     mod device_protocol;
@@ -16,6 +23,9 @@ mod integration {
     mod postgres;
     mod proxy_protocol;
     mod push;
+    mod realtime_clients;
+    mod realtime_eio3;
+    mod realtime_eio4;
     mod retention;
     mod sms_outbox;
     mod sms_providers;

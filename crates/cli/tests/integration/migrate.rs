@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{Value, json};
+use thingstead_core::documents::{Collection, DataItem, NewDocument};
 use thingstead_core::master_key::MasterKey;
 use thingstead_core::records::{DeliveryResult, NewMessage, SmsState, SmsUpdate};
 use thingstead_core::store::sqlite::SqliteStore;
-use thingstead_core::store::{MessageStore, OutboxStore, RegistryStore, StoreLifecycle};
+use thingstead_core::store::{DocumentStore, MessageStore, OutboxStore, RegistryStore, StoreLifecycle};
 use thingstead_core::{OrgName, Tenant};
 use thingstead_proto::device::{DeviceFrame, TotpFrame, TotpPayload};
 use thingstead_testkit::postgres::PgCluster;
@@ -95,6 +96,31 @@ fn now_secs() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
+}
+
+/// Logs bob of `org` in through the app API (WIRE.md B.2); the whole payload.
+async fn app_session(http: SocketAddr, org: &str) -> Value {
+    let r = http_client()
+        .post(format!("http://{http}/api/auth/login"))
+        .json(&json!({"username": "bob", "password": "correct-horse-9", "organization": org}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// bob's bearer token.
+async fn app_login(http: SocketAddr, org: &str) -> String {
+    app_session(http, org).await["token"].as_str().unwrap().to_owned()
+}
+
+/// bob's restricted token (for delivery URLs).
+async fn app_restricted_token(http: SocketAddr, org: &str) -> String {
+    app_session(http, org).await["restrictedToken"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The admin listings that describe the registry.
@@ -204,6 +230,32 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         sms_ids.push(r.json::<Value>().await.unwrap()["data"]["id"].as_i64().unwrap());
     }
+    // A folder and a file uploaded through the app API: its bytes live in
+    // the data dir and must come back identical from PostgreSQL's chunks.
+    let file_bytes: Vec<u8> = (0..700_001u32).map(|i| (i.wrapping_mul(7919) >> 3) as u8).collect();
+    let bob = app_login(server.http, "acme").await;
+    let folder: Value = http
+        .post(server.url("/api/content"))
+        .bearer_auth(&bob)
+        .json(&json!({"name": "plans"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = http
+        .post(server.url(&format!(
+            "/api/content/upload?name=floor.png&parent={}",
+            folder["uuid"].as_str().unwrap()
+        )))
+        .bearer_auth(&bob)
+        .header("content-type", "image/png")
+        .body(file_bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     server.stop().await;
 
     // Data no wire API makes: non-UTF-8 payloads, an SMS marked sent with
@@ -242,6 +294,15 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
             .record_delivery(&acme, &uuid, "127.0.0.1:9", DeliveryResult::Refused, Some("refused"))
             .await
             .unwrap();
+        // An application-platform document (with zones) and a data item.
+        let Value::Object(thing) = json!({"name": "moved-thing", "location": {"uuid": "l1", "zones": [{"key": "z9"}]}})
+        else {
+            unreachable!()
+        };
+        let thing = NewDocument::new(Collection::Things, "thing-1", thing).unwrap();
+        store.create_document(&acme, thing).await.unwrap();
+        let item = DataItem::new("moved group", "k:1", &json!({"kept": "é€😀"})).unwrap();
+        store.put_data(&acme, item).await.unwrap();
         store.close().await;
     }
 
@@ -293,6 +354,11 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
         "sms_events",
         "deliveries",
         "signing_keys",
+        "documents",
+        "document_terms",
+        "data_items",
+        "blobs",
+        "content_items",
     ] {
         let t = &summary["tables"][table];
         assert!(
@@ -355,6 +421,19 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
         get_json(pg.url(&format!("/api/1/devices/{uuid}/deliveries?apikey={apikey}"))).await,
         deliveries_before
     );
+    // The uploaded file, delivered from PostgreSQL's chunks, byte for byte.
+    let rt = app_restricted_token(pg.http, "acme").await;
+    let r = http
+        .get(pg.url(&format!("/api/delivery/plans/floor.png?_rt={rt}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(
+        r.bytes().await.unwrap().to_vec() == file_bytes,
+        "the file's bytes are identical"
+    );
 
     // The device key still authenticates, and a new message gets an id above the old ones.
     assert_eq!(
@@ -399,6 +478,29 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
     assert_eq!(r.status(), 201);
     let id = r.json::<Value>().await.unwrap()["data"]["id"].as_i64().unwrap();
     assert!(id > sms_ids[1], "{id}");
+    // Documents and data items moved, and are found by their terms.
+    let login = http
+        .post(pg.url("/api/auth/login"))
+        .json(&json!({"username": "bob", "password": "correct-horse-9", "organization": "acme"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let token = login.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let get = |path: &str| {
+        let req = http.get(pg.url(path)).bearer_auth(&token);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let things = get("/api/things?location.zones.key=z9").await;
+    assert_eq!(things["total"], 1, "{things}");
+    assert_eq!(things["results"][0]["name"], "moved-thing");
+    let devices = get("/api/devices?name=pump-1").await;
+    assert_eq!(devices["results"][0]["uuid"], uuid.as_str(), "{devices}");
+    let item = get("/api/data/moved%20group/k%3A1").await;
+    assert_eq!(item["value"], json!({"kept": "é€😀"}), "{item}");
     pg.stop().await;
     // The token keys moved (sealed as they were): the next generation is 3.
     let rotated = env.run(node(env.cmd(&["admin", "token-key", "rotate"]))).json();

@@ -1,9 +1,14 @@
 //! [`Platform`]: the one entry point faces use.
 
+mod broadcasts;
+mod content;
 mod credentials;
 mod devices;
+mod documents;
+mod feeds;
 mod identity;
 mod messages;
+mod pairing;
 mod sms;
 mod tokens;
 
@@ -15,10 +20,15 @@ use crate::ids::{OrgName, Tenant};
 use crate::records::OrgRecord;
 use crate::store::Store;
 
+pub use broadcasts::Responses;
+pub use content::{ContentDraft, Download, Upload};
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
+pub use documents::Found;
+pub use feeds::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, MAX_MESSAGES};
 pub use identity::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 pub use messages::{IncomingMessage, IngestOutcome, Page};
+pub use pairing::{PAIRING_OFFER_TTL, PAIRING_SESSION_TTL};
 pub use tokens::{IssuedToken, MAX_TOKEN_LEN, TokenClaims, TokenGrant};
 
 /// The platform core: registry, messages, SMS outbox, over one store and one bus.
@@ -27,6 +37,7 @@ pub struct Platform {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     token_keys: Arc<tokens::TokenKeys>,
+    broadcast_limits: crate::channels::BroadcastLimits,
 }
 
 impl Platform {
@@ -36,7 +47,14 @@ impl Platform {
             store,
             bus,
             token_keys: Arc::default(),
+            broadcast_limits: crate::channels::BroadcastLimits::default(),
         }
+    }
+
+    /// This platform with other bounds on broadcasts and responses.
+    pub fn with_broadcast_limits(mut self, limits: crate::channels::BroadcastLimits) -> Self {
+        self.broadcast_limits = limits;
+        self
     }
 
     /// The bus, subscribe only: faces and workers listen; only the core publishes.

@@ -204,10 +204,94 @@ pub const TABLES: &[Table] = &[
         ],
         id_sequence: false,
     },
+    Table {
+        name: "documents",
+        columns: &[
+            col("org_id", Int),
+            col("collection", Text),
+            col("uuid", Text),
+            col("device_uuid", Text),
+            col("unique_name", Text),
+            col("body", Text),
+            col("created_at", Int),
+            col("updated_at", Int),
+        ],
+        id_sequence: false,
+    },
+    Table {
+        name: "document_terms",
+        columns: &[
+            col("org_id", Int),
+            col("collection", Text),
+            col("uuid", Text),
+            col("path", Text),
+            col("value", Text),
+        ],
+        id_sequence: false,
+    },
+    Table {
+        name: "data_items",
+        columns: &[
+            col("org_id", Int),
+            col("grp", Text),
+            col("key", Text),
+            col("value", Text),
+            col("created_at", Int),
+            col("updated_at", Int),
+        ],
+        id_sequence: false,
+    },
+    // The rows of blobs; their bytes follow each row ([`RowSource::blob`]).
+    Table {
+        name: "blobs",
+        columns: &[
+            col("id", Text),
+            col("org_id", Int),
+            col("size", Int),
+            col("created_at", Int),
+        ],
+        id_sequence: false,
+    },
+    // Parents before children: a folder is always older than what it holds.
+    Table {
+        name: "content_items",
+        columns: &[
+            col("uuid", Text),
+            col("org_id", Int),
+            col("name", Text),
+            col("subtype", Text),
+            col("parent", Text),
+            col("path", Text),
+            col("url", Text),
+            col("data", Text),
+            col("variants", Text),
+            col("fields", Text),
+            col("created_at", Int),
+            col("updated_at", Int),
+        ],
+        id_sequence: false,
+    },
+    Table {
+        name: "location_layouts",
+        columns: &[
+            col("org_id", Int),
+            col("location_uuid", Text),
+            col("data", Text),
+            col("updated_at", Int),
+        ],
+        id_sequence: false,
+    },
 ];
+
+/// The table whose rows each come with bytes ([`RowSource::blob`]).
+pub const BLOBS: &str = "blobs";
 
 /// Tables of a source that are deliberately not copied, and why.
 pub const NOT_COPIED: &[(&str, &str)] = &[
+    (
+        "pairings",
+        "pairing offers live minutes; a device being paired while the store moves is paired again",
+    ),
     (
         "meta",
         "the master-key canary: the target seals its own with the same key when it is opened",
@@ -253,6 +337,9 @@ pub trait RowSource {
     /// The highest id `table` ever handed out (0: none); only asked for
     /// tables with [`Table::id_sequence`].
     fn high_water(&mut self, table: &Table) -> Result<i64, StoreError>;
+    /// The bytes of the blob whose [`BLOBS`] row has id `id`, to be read
+    /// in pieces (never whole in memory).
+    fn blob(&mut self, id: &str) -> Result<Box<dyn std::io::Read + Send>, StoreError>;
 }
 
 /// How far the copy of one table is, for a progress line.

@@ -1,6 +1,7 @@
 //! The store: one trait per aggregate, one backend per database.
 //!
-//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`] and
+//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`],
+//! [`DocumentStore`], [`BlobStore`], [`ContentStore`], [`PairingStore`] and
 //! [`StoreLifecycle`]; [`Store`] is all of them, which is what the platform
 //! holds. Each backend implements each trait in the module of that
 //! aggregate. The embedded default is SQLite ([`sqlite::SqliteStore`]).
@@ -9,14 +10,38 @@
 //! returns only after its transaction committed, and concurrent writes share
 //! transactions.
 
+mod document_query;
 pub mod migrate;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod sealed;
 pub mod sqlite;
 
+use crate::content::{ContentData, ContentPage, ContentQuery, ContentRecord, NewContent};
+use crate::documents::{Collection, DataItem, DataQuery, DocumentQuery, NewDocument};
 use crate::ids::{OrgName, Tenant};
 use crate::records::*;
+
+/// Chunks of a blob's bytes, in order, as a stream: what a blob is written
+/// from and read as. An error item ends it.
+pub type BlobChunks = futures::stream::BoxStream<'static, Result<bytes::Bytes, StoreError>>;
+
+/// A stored blob being read: its length, and its bytes as chunks (never
+/// whole in memory).
+pub struct BlobReader {
+    /// Bytes in all.
+    pub size: u64,
+    /// The bytes.
+    pub chunks: BlobChunks,
+}
+
+impl std::fmt::Debug for BlobReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobReader")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Errors of a store backend.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +65,15 @@ pub enum StoreError {
         /// Newest version this binary knows.
         known: i64,
     },
+    /// A blob was longer than the cap its writer set; nothing was kept.
+    #[error("more than {limit} bytes")]
+    TooLarge {
+        /// The cap, in bytes.
+        limit: u64,
+    },
+    /// The bytes of a blob stopped coming (the client went away); nothing was kept.
+    #[error("upload interrupted: {0}")]
+    Interrupted(String),
     /// Anything else from the backend.
     #[error("store error: {0}")]
     Backend(String),
@@ -81,6 +115,13 @@ impl NewDevice {
             created_at: now,
         }
     }
+}
+
+/// The document a registry device gets when it is made without one: `{uuid, name}`.
+pub(crate) fn default_device_document(d: &NewDevice) -> Result<NewDocument, StoreError> {
+    let mut doc = serde_json::Map::new();
+    doc.insert("name".into(), serde_json::Value::String(d.name.clone()));
+    NewDocument::new(Collection::Devices, &d.uuid, doc).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 /// Organizations, identities and their credentials. Tenant-scoped calls
@@ -273,6 +314,28 @@ pub trait KeyStore: Send + Sync {
     async fn add_signing_key(&self, purpose: &str, generation: i64, secret: &[u8]) -> Result<bool, StoreError>;
 }
 
+/// Pairing offers: a user of an organization pairs a device waiting for
+/// pairing (known by the random id of its pairing session) to one of the
+/// organization's devices.
+#[async_trait::async_trait]
+pub trait PairingStore: Send + Sync {
+    /// Records that pairing session `pairing_id` is device `device_uuid` of
+    /// `tenant`, at `now_ms`, and forgets offers made before
+    /// `expired_before_ms`. `Conflict` when the pairing id is already paired.
+    async fn pair_device(
+        &self,
+        tenant: &Tenant,
+        pairing_id: &str,
+        device_uuid: &str,
+        now_ms: i64,
+        expired_before_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// The organization id and device uuid pairing session `pairing_id` was
+    /// paired to at or after `since_ms`, if any. A credential look-up: the
+    /// caller checks the device still exists in that organization.
+    async fn paired_device(&self, pairing_id: &str, since_ms: i64) -> Result<Option<(i64, String)>, StoreError>;
+}
+
 /// A server key, opened (the store keeps it sealed).
 #[derive(Clone)]
 pub struct SigningKey {
@@ -303,6 +366,68 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+/// Blobs: byte strings of any length (content files, layout images),
+/// streamed in and out in chunks, never held whole in memory. A blob is
+/// written once under a fresh id and never changed; it belongs to one
+/// tenant. SQLite keeps each blob in a file under the data dir; PostgreSQL
+/// in `blob_chunks` rows, so every node serves every blob.
+#[async_trait::async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Writes blob `id` (letters, digits and `-`; new) from `chunks`, at
+    /// most `max_bytes` long; returns its length. Returns only once the
+    /// blob is durable (fsynced and renamed into place on SQLite, committed
+    /// on PostgreSQL). A blob over the cap fails with
+    /// [`StoreError::TooLarge`], a failing or abandoned stream with
+    /// [`StoreError::Interrupted`] (or the stream's own error); either way,
+    /// and when the caller drops the future, nothing of it is kept.
+    async fn put_blob(&self, tenant: &Tenant, id: &str, chunks: BlobChunks, max_bytes: u64) -> Result<u64, StoreError>;
+    /// The length of blob `id`, if the tenant has it.
+    async fn blob_size(&self, tenant: &Tenant, id: &str) -> Result<Option<u64>, StoreError>;
+    /// Reads blob `id` as chunks, if the tenant has it.
+    async fn read_blob(&self, tenant: &Tenant, id: &str) -> Result<Option<BlobReader>, StoreError>;
+    /// Deletes blob `id`; `false` when the tenant had none.
+    async fn delete_blob(&self, tenant: &Tenant, id: &str) -> Result<bool, StoreError>;
+}
+
+/// Content items and location layouts: the records that name blobs.
+#[async_trait::async_trait]
+pub trait ContentStore: Send + Sync {
+    /// Stores a new item; `Conflict` when its uuid or its path is taken in
+    /// the tenant, `NotFound` when its parent is gone.
+    async fn create_content(&self, tenant: &Tenant, item: NewContent) -> Result<ContentRecord, StoreError>;
+    /// Reads an item.
+    async fn content(&self, tenant: &Tenant, uuid: &str) -> Result<Option<ContentRecord>, StoreError>;
+    /// Reads the item at `path`.
+    async fn content_by_path(&self, tenant: &Tenant, path: &str) -> Result<Option<ContentRecord>, StoreError>;
+    /// Finds items, in path order.
+    async fn find_content(&self, tenant: &Tenant, query: &ContentQuery) -> Result<ContentPage, StoreError>;
+    /// Sets the bytes of an item (`variant` `None`) or of its named variant
+    /// (added when new), in one atomic update; returns the record and the
+    /// blob those bytes replaced, if any (the caller deletes it).
+    /// `NotFound` when the item is gone.
+    async fn set_content_data(
+        &self,
+        tenant: &Tenant,
+        uuid: &str,
+        variant: Option<&str>,
+        data: ContentData,
+    ) -> Result<(ContentRecord, Option<String>), StoreError>;
+    /// Deletes an item and, for a folder, everything under it, in one
+    /// commit; returns the deleted records (whose blobs the caller
+    /// deletes). `NotFound` when the item is gone.
+    async fn delete_content(&self, tenant: &Tenant, uuid: &str) -> Result<Vec<ContentRecord>, StoreError>;
+    /// Sets the layout image of location `location`; returns the blob it
+    /// replaced, if any.
+    async fn set_layout(
+        &self,
+        tenant: &Tenant,
+        location: &str,
+        data: ContentData,
+    ) -> Result<Option<String>, StoreError>;
+    /// The layout image of a location.
+    async fn layout(&self, tenant: &Tenant, location: &str) -> Result<Option<ContentData>, StoreError>;
+}
+
 /// Health and lifetime of a backend.
 #[async_trait::async_trait]
 pub trait StoreLifecycle: Send + Sync {
@@ -318,6 +443,71 @@ pub trait StoreLifecycle: Send + Sync {
 /// A whole store: every aggregate on one backend. Tenant-scoped calls take a
 /// [`Tenant`]; the few global ones are credential look-ups (which resolve the
 /// tenant) and the system workers' scans, named as such.
-pub trait Store: RegistryStore + MessageStore + OutboxStore + KeyStore + StoreLifecycle + 'static {}
+pub trait Store:
+    RegistryStore
+    + MessageStore
+    + OutboxStore
+    + KeyStore
+    + DocumentStore
+    + BlobStore
+    + ContentStore
+    + PairingStore
+    + StoreLifecycle
+    + 'static
+{
+}
 
-impl<T: RegistryStore + MessageStore + OutboxStore + KeyStore + StoreLifecycle + 'static> Store for T {}
+impl<
+    T: RegistryStore
+        + MessageStore
+        + OutboxStore
+        + KeyStore
+        + DocumentStore
+        + BlobStore
+        + ContentStore
+        + PairingStore
+        + StoreLifecycle
+        + 'static,
+> Store for T
+{
+}
+
+/// Application-platform documents (WIRE.md B.3) and data items. A device
+/// document is the registry device's: it is created with the device (in the
+/// same transaction) and goes when the device goes.
+#[async_trait::async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// Stores a new document (not of [`Collection::Devices`]); `Conflict`
+    /// when its uuid or its unique name is taken.
+    async fn create_document(&self, tenant: &Tenant, doc: NewDocument) -> Result<(), StoreError>;
+    /// Creates a registry device and its document in one transaction.
+    async fn create_device_document(
+        &self,
+        tenant: &Tenant,
+        device: NewDevice,
+        doc: NewDocument,
+    ) -> Result<DeviceRecord, StoreError>;
+    /// A document's JSON text.
+    async fn document(&self, tenant: &Tenant, collection: Collection, uuid: &str)
+    -> Result<Option<String>, StoreError>;
+    /// One page of the documents matching `query`, and how many match in all.
+    async fn find_documents(
+        &self,
+        tenant: &Tenant,
+        collection: Collection,
+        query: &DocumentQuery,
+    ) -> Result<(Vec<String>, u64), StoreError>;
+    /// Replaces a document (and its terms); a device's registry name
+    /// follows the document's `name`. `NotFound` when it does not exist.
+    async fn update_document(&self, tenant: &Tenant, doc: NewDocument) -> Result<(), StoreError>;
+    /// Deletes a document; for a device, the registry device with it.
+    async fn delete_document(&self, tenant: &Tenant, collection: Collection, uuid: &str) -> Result<(), StoreError>;
+    /// Creates or replaces a data item; `true` when it was created.
+    async fn put_data(&self, tenant: &Tenant, item: DataItem) -> Result<bool, StoreError>;
+    /// Reads a data item.
+    async fn data_item(&self, tenant: &Tenant, group: &str, key: &str) -> Result<Option<DataItem>, StoreError>;
+    /// Deletes a data item.
+    async fn delete_data(&self, tenant: &Tenant, group: &str, key: &str) -> Result<(), StoreError>;
+    /// One page of the data items matching `query` (by group, then key), and how many match.
+    async fn find_data(&self, tenant: &Tenant, query: &DataQuery) -> Result<(Vec<DataItem>, u64), StoreError>;
+}

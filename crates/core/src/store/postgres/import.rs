@@ -12,7 +12,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
 use super::PgStore;
 use super::errors::backend;
-use crate::store::migrate::{Kind, MigrateError, Progress, RowSource, TABLES, Table, TableCount, Value};
+use crate::store::migrate::{BLOBS, Kind, MigrateError, Progress, RowSource, TABLES, Table, TableCount, Value};
 
 /// Rows read and written per batch.
 const BATCH: usize = 1000;
@@ -43,6 +43,9 @@ impl PgStore {
         for table in TABLES {
             let total = source.count(table)?;
             let copied = copy_table(&tx, table, source, total, progress).await?;
+            if table.name == BLOBS {
+                copy_blob_bytes(&tx, source).await?;
+            }
             if table.id_sequence {
                 let high = source.high_water(table)?;
                 if high > 0 {
@@ -110,6 +113,56 @@ async fn copy_table(
         });
     }
     Ok(copied)
+}
+
+/// Copies the bytes of every blob copied into chunk rows, piece by piece,
+/// and checks each blob's length against its row.
+async fn copy_blob_bytes(
+    tx: &deadpool_postgres::Transaction<'_>,
+    source: &mut (dyn RowSource + Send),
+) -> Result<(), MigrateError> {
+    use std::io::Read;
+    let blobs = tx
+        .query("SELECT id, size FROM blobs ORDER BY id", &[])
+        .await
+        .map_err(backend)?;
+    let mut piece = vec![0u8; super::blobs::CHUNK];
+    for row in blobs {
+        let (id, size): (String, i64) = (row.get(0), row.get(1));
+        let mut bytes = source.blob(&id)?;
+        let (mut seq, mut copied) = (0i32, 0i64);
+        loop {
+            // Fill a whole chunk (a read may return less).
+            let mut filled = 0;
+            while filled < piece.len() {
+                let n = bytes
+                    .read(&mut piece[filled..])
+                    .map_err(|e| crate::store::StoreError::Unavailable(format!("blob {id}: {e}")))?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 {
+                break;
+            }
+            tx.execute(
+                "INSERT INTO blob_chunks (blob_id, seq, data) VALUES ($1, $2, $3)",
+                &[&id, &seq, &&piece[..filled]],
+            )
+            .await
+            .map_err(backend)?;
+            seq += 1;
+            copied += filled as i64;
+        }
+        if copied != size {
+            return Err(crate::store::StoreError::Backend(format!(
+                "blob {id}: {size} bytes in its row but {copied} in its file; rolled back"
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 fn pg_type(kind: Kind) -> Type {

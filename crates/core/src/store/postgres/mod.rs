@@ -38,12 +38,16 @@ macro_rules! transaction {
     }};
 }
 
+mod blobs;
+mod content;
+mod documents;
 mod errors;
 mod import;
 mod ingest;
 mod keys;
 mod messages;
 mod outbox;
+mod pairings;
 mod pool;
 mod registry;
 mod schema;

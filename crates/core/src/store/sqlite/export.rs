@@ -15,6 +15,7 @@ use crate::store::migrate::{Kind, Row, RowSource, Table, Value};
 /// A read-only snapshot of the store of one data dir.
 pub struct SqliteExport {
     conn: Connection,
+    db: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for SqliteExport {
@@ -47,7 +48,7 @@ impl SqliteExport {
         conn.execute_batch("BEGIN DEFERRED").map_err(backend)?;
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
             .map_err(backend)?;
-        Ok(Self { conn })
+        Ok(Self { conn, db: path })
     }
 }
 
@@ -108,6 +109,13 @@ impl RowSource for SqliteExport {
             .optional()
             .map_err(backend)?;
         Ok(max.unwrap_or(0).max(seq.unwrap_or(0)))
+    }
+
+    fn blob(&mut self, id: &str) -> Result<Box<dyn std::io::Read + Send>, StoreError> {
+        let path = super::blobs::blob_path(&self.db, id)?;
+        let file =
+            std::fs::File::open(&path).map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        Ok(Box::new(file))
     }
 }
 

@@ -49,6 +49,18 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0006_signing_keys.sql"),
         then: None,
     },
+    Migration {
+        sql: include_str!("migrations/0007_documents.sql"),
+        then: None,
+    },
+    Migration {
+        sql: include_str!("migrations/0008_content.sql"),
+        then: None,
+    },
+    Migration {
+        sql: include_str!("migrations/0009_pairings.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -5,7 +5,11 @@
 //! as `body["code"]` and `body["message"]`.
 
 mod auth;
+mod broadcasts;
+mod content;
+mod pairing;
 pub mod principal;
+pub mod resources;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -26,6 +30,8 @@ pub const PREFIX: &str = "/api";
 
 /// Body limit of routes that take no body.
 const NO_BODY: usize = 1024;
+/// Body limit of `POST /devices/{uuid}/pair`: one pairing id.
+const PAIR_BODY: usize = 1024;
 /// Body limit of `POST /auth/login`: a username, a password and an
 /// organization name, or one login JWT.
 const LOGIN_BODY: usize = 8 * 1024;
@@ -34,8 +40,39 @@ const LOGIN_BODY: usize = 8 * 1024;
 pub fn routes(settings: &Settings) -> Router<AppState> {
     let routes = Router::new()
         .route("/auth/login", limited(post(auth::login), LOGIN_BODY))
-        .route("/auth/token", limited(post(auth::refresh), NO_BODY));
-    crate::http::face(routes, &settings.http_limits, ERRORS)
+        .route("/auth/token", limited(post(auth::refresh), NO_BODY))
+        .route("/devices/{uuid}/pair", limited(post(pairing::pair), PAIR_BODY))
+        .route(
+            "/networks/current/broadcasts",
+            limited(post(broadcasts::broadcast), broadcast_body(settings)),
+        )
+        .route(
+            "/networks/current/responses",
+            limited(post(broadcasts::respond), broadcast_body(settings)),
+        )
+        .merge(resources::routes());
+    // Every route above keeps `http_limits.max_body_bytes`; data items
+    // alone take up to a 16 MiB value.
+    let routes = body_limit(routes, settings.http_limits.max_body_bytes)
+        .merge(body_limit(resources::data_routes(), resources::DATA_BODY));
+    let mut limits = settings.http_limits.clone();
+    limits.max_body_bytes = limits.max_body_bytes.max(resources::DATA_BODY);
+    crate::http::face(routes, &limits, ERRORS)
+        // With limits of their own (streamed uploads), after the face's.
+        .merge(content::routes(settings))
+}
+
+/// The routes of `router` with a body limit of `bytes`.
+fn body_limit(router: Router<AppState>, bytes: usize) -> Router<AppState> {
+    router
+        .layer(DefaultBodyLimit::max(bytes))
+        .layer(RequestBodyLimitLayer::new(bytes))
+}
+
+/// Body limit of a broadcast or a response: the payload limit, plus room
+/// for the channel id, the name or id, and the JSON around them.
+fn broadcast_body(settings: &Settings) -> usize {
+    settings.realtime.max_payload_bytes + 4096
 }
 
 /// This API's error shape: `{"code", "message", "status"}`.
