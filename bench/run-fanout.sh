@@ -82,10 +82,13 @@ PASSWORD=fanout-bench-password
 "$BIN/thingstead" admin --data-dir "$DATA" user create --org bench --username bench --password-stdin \
     <<<"$PASSWORD" >/dev/null
 
-# Thingstead's HTTP connection caps (defaults 1024, 64 per address) are raised
-# to let every listener in; nothing else differs from the defaults.
+# Thingstead's connection caps (HTTP 1024 and 64 per address; realtime 10,000
+# per node and per organization) are raised to let every listener and the
+# stalled one in; nothing else differs from the defaults.
 export THINGSTEAD_HTTP_LIMITS__MAX_CONNECTIONS=$((MAX_N + 1024))
 export THINGSTEAD_HTTP_LIMITS__MAX_CONNECTIONS_PER_IP=$((MAX_N + 1024))
+export THINGSTEAD_REALTIME__MAX_CONNECTIONS=$((MAX_N + 1024))
+export THINGSTEAD_REALTIME__MAX_CONNECTIONS_PER_ORG=$((MAX_N + 1024))
 
 start_server() { # name; sets SERVER_PID, HTTP, TOKEN, ORG
     local ready="$OUT/$1.ready"
@@ -132,7 +135,7 @@ measure() { # server, connections
     local cmd=("$BIN/fanout" --http "$HTTP" --pid "$SERVER_PID" --token "$TOKEN" --org "$ORG"
         --connections "$2" --broadcasts "$BROADCASTS" --burst "$BURST" --posters "$POSTERS"
         --payload-bytes "$PAYLOAD_BYTES" --threads "$GEN_THREADS" --label "$1")
-    echo "-- ${cmd[*]/$TOKEN/TOKEN}" >&2
+    if [[ "$1" == thingstead ]]; then echo "-- ${cmd[*]/$TOKEN/TOKEN}" >&2; else echo "-- ${cmd[*]}" >&2; fi
     "${cmd[@]}" | jq -c --arg flags "$([[ $1 == bare-tuned ]] && echo "$BARE_TUNED_FLAGS" || true)" \
         '. + {server_flags: $flags}' | tee -a "$RESULTS" >&2 || echo "fanout failed against $1 ($2)" >&2
     stop_server
@@ -156,7 +159,7 @@ jq -rs --arg posters "$POSTERS" '
   def r(x): if x == null then "-" else (x * 10 | round / 10 | tostring) end;
   def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
   def median(f): map(f) | map(select(. != null)) | sort | if length == 0 then null else .[(length - 1) / 2 | floor] end;
-  def tput(rs; p): rs | median(.throughput[] | select(.posters == p) | .broadcasts_per_s);
+  def tput(rs; $p): rs | median(.throughput[] | select(.posters == $p) | .broadcasts_per_s);
   def row(rs): [r(rs | median(.idle_kib_per_conn)), r(rs | median(.latency.p50_ms)), r(rs | median(.latency.p99_ms)),
       r(rs | median(.latency.last_p99_ms)), r(rs | median(.latency_with_stalled.p99_ms)),
       (rs | map("\(.latency_with_stalled.stalled.broadcasts_received // "-")/\(.latency_with_stalled.stalled.broadcasts_sent // "-")\(if .latency_with_stalled.stalled.closed_by_server then " closed" else "" end)") | join(",")),

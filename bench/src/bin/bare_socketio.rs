@@ -24,8 +24,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::routing::post;
 use clap::Parser;
 use serde::Deserialize;
@@ -61,6 +61,10 @@ struct Args {
     /// Serve websocket only (no polling transport).
     #[arg(long)]
     websocket_only: bool,
+    /// Copy each request's URI and headers out of hyper's read buffer before
+    /// socketioxide sees them (see [`own_request_parts`]).
+    #[arg(long)]
+    own_request_parts: bool,
 }
 
 #[derive(Deserialize)]
@@ -90,11 +94,14 @@ fn main() -> anyhow::Result<()> {
 /// Registers `subscribe` before the library sends `40`, so a client's first
 /// event cannot arrive before its handler.
 async fn register_handlers(socket: SocketRef) -> Result<(), std::convert::Infallible> {
-    socket.on("subscribe", |socket: SocketRef, Data(ids): Data<Vec<String>>| async move {
-        socket.join(ids.clone());
-        // A `Vec` goes out as one argument: `["subscribed",[ids]]`.
-        let _ = socket.emit("subscribed", &ids);
-    });
+    socket.on(
+        "subscribe",
+        |socket: SocketRef, Data(ids): Data<Vec<String>>| async move {
+            socket.join(ids.clone());
+            // A `Vec` goes out as one argument: `["subscribed",[ids]]`.
+            let _ = socket.emit("subscribed", &ids);
+        },
+    );
     Ok(())
 }
 
@@ -108,6 +115,25 @@ async fn broadcast(State(state): State<AppState>, body: axum::Json<BroadcastBody
     // reported here and ignored, as a counted drop would be).
     let _ = state.io.to(channel).emit("broadcast", &event).await;
     (StatusCode::OK, axum::Json(json!([])))
+}
+
+/// hyper parses the URI and header values as slices of the connection's
+/// 8 KiB read buffer, and engineioxide keeps the request's parts for the
+/// whole session (`Socket::req_parts`): every websocket then pins that
+/// buffer. Owned copies of the URI and headers let it go after the upgrade.
+async fn own_request_parts(req: Request) -> Request {
+    let (mut parts, body) = req.into_parts();
+    let mut headers = HeaderMap::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+            headers.append(name.clone(), value);
+        }
+    }
+    parts.headers = headers;
+    if let Ok(uri) = Uri::try_from(parts.uri.to_string()) {
+        parts.uri = uri;
+    }
+    Request::from_parts(parts, body)
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {
@@ -131,10 +157,13 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         io,
         next_id: Arc::new(AtomicU64::new(1)),
     };
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/api/networks/current/broadcasts", post(broadcast))
         .with_state(state)
         .layer(layer);
+    if args.own_request_parts {
+        app = app.layer(axum::middleware::map_request(own_request_parts));
+    }
 
     // The same accept backlog as `thingstead serve` (4096).
     let socket = if args.addr.is_ipv4() {

@@ -115,7 +115,10 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     require_loopback(args.http)?;
     anyhow::ensure!(args.connections >= 1, "--connections must be at least 1");
-    anyhow::ensure!(args.source_ips >= 1 && args.source_ips <= 254, "--source-ips must be 1..=254");
+    anyhow::ensure!(
+        args.source_ips >= 1 && args.source_ips <= 254,
+        "--source-ips must be 1..=254"
+    );
     anyhow::ensure!(args.posters.iter().all(|&p| p >= 1), "--posters must be at least 1");
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
@@ -202,7 +205,9 @@ async fn connect_tcp(http: SocketAddr, source: Option<Ipv4Addr>, rcvbuf: Option<
     if let Some(n) = rcvbuf {
         socket.set_recv_buffer_size(n)?;
     }
-    let tcp = timeout(STEP_TIMEOUT, socket.connect(http)).await.context("connect timed out")??;
+    let tcp = timeout(STEP_TIMEOUT, socket.connect(http))
+        .await
+        .context("connect timed out")??;
     tcp.set_nodelay(true)?;
     Ok(tcp)
 }
@@ -331,7 +336,14 @@ impl Poster {
             "name": "bench",
             "payload": { "bench_seq": seq, "bench_t": now_us(), "pad": pad },
         });
-        let ok = match self.client.post(&self.url).bearer_auth(&self.token).json(&body).send().await {
+        let ok = match self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+        {
             Ok(resp) => resp.status().is_success() && resp.bytes().await.is_ok(),
             Err(_) => false,
         };
@@ -402,7 +414,10 @@ async fn run(args: Args) -> anyhow::Result<Value> {
         let src = source(i);
         handshakes.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await.ok()?;
-            open_subscribed(http, src, &token, &channels, None).await.map_err(|e| e.to_string()).ok()
+            open_subscribed(http, src, &token, &channels, None)
+                .await
+                .map_err(|e| e.to_string())
+                .ok()
         }));
     }
     let mut listeners = Vec::with_capacity(args.connections);
