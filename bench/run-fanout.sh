@@ -17,8 +17,10 @@
 #   SERVERS          which servers, in order [bare thingstead]; also
 #                    bare-tuned (the baseline with BARE_TUNED_FLAGS)
 #   BARE_FLAGS       extra flags of the bare server [none: library defaults]
-#   BARE_TUNED_FLAGS flags of bare-tuned [--max-buffer-size 16 --ws-read-buffer-size 1024]
-#   MALLOC_ARENA_MAX exported to every server when set (glibc arenas)
+#   BARE_TUNED_FLAGS flags of bare-tuned [--ws-read-buffer-size 1024 --max-buffer-size 64,
+#                    the values of Thingstead's [realtime] defaults]
+#   MALLOC_*         glibc malloc variables set here reach every server
+#                    (e.g. MALLOC_MMAP_THRESHOLD_=8192, see BENCHMARKS.md)
 #   GEN_THREADS      generator tokio threads [2]
 #   SKIP_BUILD=1     use the existing release binaries (in cargo's target dir)
 #   OUT              directory for results and logs [a fresh mktemp dir]
@@ -36,7 +38,7 @@ POSTERS=${POSTERS:-1,4}
 PAYLOAD_BYTES=${PAYLOAD_BYTES:-256}
 SERVERS=${SERVERS:-"bare thingstead"}
 BARE_FLAGS=${BARE_FLAGS:-}
-BARE_TUNED_FLAGS=${BARE_TUNED_FLAGS:-"--max-buffer-size 16 --ws-read-buffer-size 1024"}
+BARE_TUNED_FLAGS=${BARE_TUNED_FLAGS:-"--ws-read-buffer-size 1024 --max-buffer-size 64"}
 GEN_THREADS=${GEN_THREADS:-2}
 OUT=${OUT:-$(mktemp -d /tmp/thingstead-bench.XXXXXX)}
 mkdir -p "$OUT"
