@@ -62,7 +62,7 @@ struct Args {
     #[arg(long)]
     websocket_only: bool,
     /// Copy each request's URI and headers out of hyper's read buffer before
-    /// socketioxide sees them (see [`own_request_parts`]).
+    /// socketioxide sees them (detaches them from the 8 KiB buffer).
     #[arg(long)]
     own_request_parts: bool,
 }
