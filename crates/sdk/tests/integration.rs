@@ -10,3 +10,7 @@ mod raw_mode;
 mod receive;
 #[path = "integration/server.rs"]
 mod server;
+#[path = "integration/app_auth.rs"]
+mod app_auth;
+#[path = "integration/app_support.rs"]
+mod app_support;

@@ -27,3 +27,26 @@ pub fn stop_all() {
         session.stop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::app::Options;
+    use crate::app::http::Http;
+
+    #[test]
+    fn stop_all_stops_every_live_instance() {
+        let session = |name: &str| {
+            let options = Options::new("http://127.0.0.1:9").user(name, "pw", "acme");
+            let login = options.validate().unwrap();
+            Arc::new(Session::new(Http::new("http://127.0.0.1:9").unwrap(), login, Duration::from_secs(1)))
+        };
+        let (a, b) = (session("a"), session("b"));
+        register(&a);
+        register(&b);
+        stop_all();
+        assert!(a.is_stopped() && b.is_stopped());
+    }
+}
