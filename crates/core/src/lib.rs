@@ -25,7 +25,7 @@ pub use platform::{
     TotpProvisioned,
 };
 pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, TokenClaims, TokenGrant};
-pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
+pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, PAIRING_OFFER_TTL, PAIRING_SESSION_TTL, SESSION_TTL};
 
 /// Milliseconds since the Unix epoch, by the server clock.
 pub fn now_ms() -> i64 {

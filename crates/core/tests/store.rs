@@ -195,6 +195,7 @@ both!(
     authenticate_stops_at_once_when_the_device_app_or_user_is_deleted,
     authenticate_never_yields_another_organization,
     login_refuses_oversized_input_before_any_work,
+    a_paired_session_refreshes_into_the_device_of_its_organization_only,
 );
 
 /// A fresh store with organization `name` and its device `d1` (key `aaaaaaaa`).
@@ -1610,4 +1611,59 @@ async fn login_refuses_oversized_input_before_any_work(b: Backend) {
         &d.secret,
     );
     unauthorized(p.login(thingstead_core::Login::Token(padded)).await);
+}
+
+async fn a_paired_session_refreshes_into_the_device_of_its_organization_only(b: Backend) {
+    use thingstead_core::{Actor, ErrorKind};
+    let (_env, store, acme) = store_with_device(b, "acme").await;
+    let p = platform(store.clone());
+    let other = p.create_org("other").await.unwrap();
+    let other = p.tenant(&other.name).await.unwrap();
+    let pairing = || {
+        thingstead_core::Login::Token(sdk_jwt(
+            serde_json::json!({"uuid": "_", "type": "device", "allowPairing": true, "exp": exp_ms_in(30_000)}),
+            "_",
+        ))
+    };
+    let waiting = p.login(pairing()).await.unwrap();
+    let Actor::Pairing { id } = waiting.principal.actor().clone() else {
+        panic!("{:?}", waiting.principal)
+    };
+    // Unpaired: a refresh stays a pairing session.
+    let same = p.refresh(&waiting.token).await.unwrap();
+    assert_eq!(same.principal.actor(), &Actor::Pairing { id: id.clone() });
+
+    // Pairing to a device of another organization is NotFound; bad ids Invalid.
+    let e = p.pair_device(&other, &id, "d1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    for bad in ["", "a b", &"x".repeat(65)] {
+        let e = p.pair_device(&acme, bad, "d1").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Invalid, "{bad:?}");
+    }
+    p.pair_device(&acme, &id, "d1").await.unwrap();
+    let e = p.pair_device(&acme, &id, "d1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        store.paired_device(&id, 0).await.unwrap(),
+        Some((acme.id(), "d1".to_owned()))
+    );
+    assert_eq!(
+        store.paired_device(&id, i64::MAX).await.unwrap(),
+        None,
+        "an old offer is not used"
+    );
+
+    let device = p.refresh(&waiting.token).await.unwrap();
+    assert_eq!(device.principal.actor(), &Actor::Device { uuid: "d1".into() });
+    assert_eq!(device.principal.org(), "acme");
+    // Another waiting device is not paired by someone else's pairing.
+    let stranger = p.login(pairing()).await.unwrap();
+    assert!(matches!(
+        p.refresh(&stranger.token).await.unwrap().principal.actor(),
+        Actor::Pairing { .. }
+    ));
+    // A deleted device is not handed out.
+    store.delete_device(&acme, "d1").await.unwrap();
+    let after = p.refresh(&waiting.token).await.unwrap();
+    assert_eq!(after.principal.actor(), &Actor::Pairing { id });
 }

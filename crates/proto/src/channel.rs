@@ -164,7 +164,12 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_channel() {
-        for bad in ["", "!!!", &STANDARD.encode("[1,2,3]"), &STANDARD.encode(r#"["a","b",2,0]"#)] {
+        for bad in [
+            "",
+            "!!!",
+            &STANDARD.encode("[1,2,3]"),
+            &STANDARD.encode(r#"["a","b",2,0]"#),
+        ] {
             assert!(ChannelId::decode(bad).is_err(), "{bad}");
         }
         assert_eq!(ChannelId::decode(&"A".repeat(2000)), Err(ChannelIdError::TooLong));

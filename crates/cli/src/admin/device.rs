@@ -26,6 +26,19 @@ pub enum DeviceCommand {
         #[arg(long)]
         uuid: String,
     },
+    /// Pair a device waiting for pairing (an EXP SDK started with
+    /// `allow_pairing` and no credentials) to this device record; it becomes
+    /// this device at its next token refresh (within a minute).
+    Pair {
+        #[arg(long)]
+        org: String,
+        /// The device record to pair to.
+        #[arg(long)]
+        uuid: String,
+        /// The waiting device's pairing id (`identity.uuid` of its session).
+        #[arg(long)]
+        pairing_id: String,
+    },
     /// A device's TOTP seed: show the current one, or rotate it.
     #[command(subcommand)]
     Totp(super::totp::TotpCommand),
@@ -56,6 +69,10 @@ pub(super) async fn run(p: &Platform, settings: &Settings, cmd: DeviceCommand) -
         DeviceCommand::Delete { org, uuid } => {
             p.delete_device(&p.tenant(&org).await?, &uuid).await?;
             Ok(json!({ "deleted": uuid }))
+        }
+        DeviceCommand::Pair { org, uuid, pairing_id } => {
+            p.pair_device(&p.tenant(&org).await?, &pairing_id, &uuid).await?;
+            Ok(json!({ "paired": uuid, "pairingId": pairing_id }))
         }
         DeviceCommand::Totp(cmd) => super::totp::run(p, cmd).await,
         DeviceCommand::Push {

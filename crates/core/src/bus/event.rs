@@ -118,9 +118,11 @@ impl RegistryChange {
             | RegistryKind::Feed
             | RegistryKind::Content => Some(self.id.clone()),
             RegistryKind::Data => Some(format!("data:{}", self.id)),
-            RegistryKind::Org | RegistryKind::App | RegistryKind::Client | RegistryKind::Apikey | RegistryKind::User => {
-                None
-            }
+            RegistryKind::Org
+            | RegistryKind::App
+            | RegistryKind::Client
+            | RegistryKind::Apikey
+            | RegistryKind::User => None,
         }
     }
 }

@@ -151,11 +151,18 @@ impl Platform {
         self.principal_of(claims).await
     }
 
-    /// A new session for the principal of a valid, unrestricted token.
+    /// A new session for the principal of a valid, unrestricted token. A
+    /// pairing session that a user has paired since becomes the session of
+    /// the device it was paired to.
     pub async fn refresh(&self, token: &str) -> Result<Session, CoreError> {
         let principal = self.authenticate(token).await?;
         if principal.is_restricted() {
             return Err(invalid_token());
+        }
+        if let Actor::Pairing { id } = principal.actor()
+            && let Some(device) = self.paired_principal(id).await?
+        {
+            return self.session_for(device).await;
         }
         self.session_for(principal).await
     }
@@ -301,12 +308,12 @@ impl Platform {
             kind: principal.actor().kind().to_owned(),
             scopes,
         };
-        let full = self
-            .issue_token(grant(principal.scopes().to_vec()), SESSION_TTL)
-            .await?;
-        let restricted = self
-            .issue_token(grant(vec![RESTRICTED_SCOPE.to_owned()]), SESSION_TTL)
-            .await?;
+        let ttl = match principal.actor() {
+            Actor::Pairing { .. } => super::PAIRING_SESSION_TTL,
+            _ => SESSION_TTL,
+        };
+        let full = self.issue_token(grant(principal.scopes().to_vec()), ttl).await?;
+        let restricted = self.issue_token(grant(vec![RESTRICTED_SCOPE.to_owned()]), ttl).await?;
         Ok(Session {
             token: full.token,
             expires_at_ms: full.expires_at_ms,

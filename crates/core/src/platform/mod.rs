@@ -4,6 +4,7 @@ mod credentials;
 mod devices;
 mod identity;
 mod messages;
+mod pairing;
 mod sms;
 mod tokens;
 
@@ -19,6 +20,7 @@ pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
 pub use identity::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 pub use messages::{IncomingMessage, IngestOutcome, Page};
+pub use pairing::{PAIRING_OFFER_TTL, PAIRING_SESSION_TTL};
 pub use tokens::{IssuedToken, MAX_TOKEN_LEN, TokenClaims, TokenGrant};
 
 /// The platform core: registry, messages, SMS outbox, over one store and one bus.

@@ -209,6 +209,10 @@ pub const TABLES: &[Table] = &[
 /// Tables of a source that are deliberately not copied, and why.
 pub const NOT_COPIED: &[(&str, &str)] = &[
     (
+        "pairings",
+        "pairing offers live minutes; a device being paired while the store moves is paired again",
+    ),
+    (
         "meta",
         "the master-key canary: the target seals its own with the same key when it is opened",
     ),

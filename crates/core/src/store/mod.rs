@@ -1,6 +1,6 @@
 //! The store: one trait per aggregate, one backend per database.
 //!
-//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`] and
+//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`], [`PairingStore`] and
 //! [`StoreLifecycle`]; [`Store`] is all of them, which is what the platform
 //! holds. Each backend implements each trait in the module of that
 //! aggregate. The embedded default is SQLite ([`sqlite::SqliteStore`]).
@@ -273,6 +273,28 @@ pub trait KeyStore: Send + Sync {
     async fn add_signing_key(&self, purpose: &str, generation: i64, secret: &[u8]) -> Result<bool, StoreError>;
 }
 
+/// Pairing offers: a user of an organization pairs a device waiting for
+/// pairing (known by the random id of its pairing session) to one of the
+/// organization's devices.
+#[async_trait::async_trait]
+pub trait PairingStore: Send + Sync {
+    /// Records that pairing session `pairing_id` is device `device_uuid` of
+    /// `tenant`, at `now_ms`, and forgets offers made before
+    /// `expired_before_ms`. `Conflict` when the pairing id is already paired.
+    async fn pair_device(
+        &self,
+        tenant: &Tenant,
+        pairing_id: &str,
+        device_uuid: &str,
+        now_ms: i64,
+        expired_before_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// The organization id and device uuid pairing session `pairing_id` was
+    /// paired to at or after `since_ms`, if any. A credential look-up: the
+    /// caller checks the device still exists in that organization.
+    async fn paired_device(&self, pairing_id: &str, since_ms: i64) -> Result<Option<(i64, String)>, StoreError>;
+}
+
 /// A server key, opened (the store keeps it sealed).
 #[derive(Clone)]
 pub struct SigningKey {
@@ -318,6 +340,9 @@ pub trait StoreLifecycle: Send + Sync {
 /// A whole store: every aggregate on one backend. Tenant-scoped calls take a
 /// [`Tenant`]; the few global ones are credential look-ups (which resolve the
 /// tenant) and the system workers' scans, named as such.
-pub trait Store: RegistryStore + MessageStore + OutboxStore + KeyStore + StoreLifecycle + 'static {}
+pub trait Store:
+    RegistryStore + MessageStore + OutboxStore + KeyStore + PairingStore + StoreLifecycle + 'static
+{
+}
 
-impl<T: RegistryStore + MessageStore + OutboxStore + KeyStore + StoreLifecycle + 'static> Store for T {}
+impl<T: RegistryStore + MessageStore + OutboxStore + KeyStore + PairingStore + StoreLifecycle + 'static> Store for T {}

@@ -264,3 +264,75 @@ async fn bad_bodies_get_errors_in_the_faces_shape_and_the_device_face_keeps_its_
     }
     server.stop().await;
 }
+
+async fn user_token(server: &TestServer, org: &str) -> String {
+    let (status, body) = login(
+        server,
+        &json!({"username": "alice", "password": "correct horse battery", "organization": org}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+async fn pair(server: &TestServer, token: &str, device: &str, pairing_id: &str) -> (StatusCode, Value) {
+    let r = http()
+        .post(server.url(&format!("/api/devices/{device}/pair")))
+        .bearer_auth(token)
+        .json(&json!({ "pairingId": pairing_id }))
+        .send()
+        .await
+        .expect("POST pair");
+    let status = r.status();
+    (status, r.json().await.expect("a JSON body"))
+}
+
+#[tokio::test]
+async fn a_user_pairs_a_waiting_device_which_becomes_that_device_at_its_next_refresh() {
+    let server = server_with_user().await;
+    let device = server.create_device("acme").await;
+    // A second organization with its own user, who must not pair acme's devices.
+    server.create_org("other").await;
+    let other = server.platform().tenant("other").await.expect("org");
+    server
+        .platform()
+        .create_user(&other, "alice", "correct horse battery")
+        .await
+        .expect("user");
+
+    let claims = json!({"uuid": "_", "type": "device", "allowPairing": true});
+    let (status, waiting) = login(&server, &json!({"token": sdk_jwt(claims, "_")})).await;
+    assert_eq!(status, StatusCode::OK, "{waiting}");
+    let pairing_id = waiting["identity"]["uuid"].as_str().expect("pairing id").to_owned();
+    let pairing_token = waiting["token"].as_str().expect("token").to_owned();
+    // A pairing session is short, so the SDK's refresh comes soon.
+    assert!(auth_payload(&waiting) <= now_ms() + 61_000, "{waiting}");
+
+    // Before pairing, a refresh keeps it a pairing session.
+    let (status, body) = refresh(&server, &pairing_token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["identity"]["type"], "pairing", "{body}");
+
+    // Another organization's user cannot pair to acme's device; the pairing
+    // session cannot pair itself; an unknown device is 404.
+    let (status, body) = pair(&server, &user_token(&server, "other").await, &device.uuid, &pairing_id).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = pair(&server, &pairing_token, &device.uuid, &pairing_id).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let acme = user_token(&server, "acme").await;
+    let (status, body) = pair(&server, &acme, "no-such-device", &pairing_id).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    let (status, body) = pair(&server, &acme, &device.uuid, &pairing_id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = pair(&server, &acme, &device.uuid, &pairing_id).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    let (status, paired) = refresh(&server, &pairing_token).await;
+    assert_eq!(status, StatusCode::OK, "{paired}");
+    assert_eq!(paired["identity"]["type"], "device", "{paired}");
+    assert_eq!(paired["identity"]["uuid"], device.uuid.as_str(), "{paired}");
+    assert_eq!(paired["identity"]["organization"], "acme", "{paired}");
+    assert!(auth_payload(&paired) > now_ms() + 600_000, "a full session: {paired}");
+    server.stop().await;
+}

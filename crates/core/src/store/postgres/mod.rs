@@ -44,6 +44,7 @@ mod ingest;
 mod keys;
 mod messages;
 mod outbox;
+mod pairings;
 mod pool;
 mod registry;
 mod schema;

@@ -6,6 +6,7 @@ mod export;
 mod keys;
 mod messages;
 mod outbox;
+mod pairings;
 mod pool;
 mod registry;
 mod schema;

@@ -49,6 +49,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0006_signing_keys.sql"),
         then: None,
     },
+    Migration {
+        sql: include_str!("migrations/0009_pairings.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this binary knows.

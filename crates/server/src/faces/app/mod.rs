@@ -5,6 +5,7 @@
 //! as `body["code"]` and `body["message"]`.
 
 mod auth;
+mod pairing;
 pub mod principal;
 
 use axum::Router;
@@ -26,6 +27,8 @@ pub const PREFIX: &str = "/api";
 
 /// Body limit of routes that take no body.
 const NO_BODY: usize = 1024;
+/// Body limit of `POST /devices/{uuid}/pair`: one pairing id.
+const PAIR_BODY: usize = 1024;
 /// Body limit of `POST /auth/login`: a username, a password and an
 /// organization name, or one login JWT.
 const LOGIN_BODY: usize = 8 * 1024;
@@ -34,7 +37,8 @@ const LOGIN_BODY: usize = 8 * 1024;
 pub fn routes(settings: &Settings) -> Router<AppState> {
     let routes = Router::new()
         .route("/auth/login", limited(post(auth::login), LOGIN_BODY))
-        .route("/auth/token", limited(post(auth::refresh), NO_BODY));
+        .route("/auth/token", limited(post(auth::refresh), NO_BODY))
+        .route("/devices/{uuid}/pair", limited(post(pairing::pair), PAIR_BODY));
     crate::http::face(routes, &settings.http_limits, ERRORS)
 }
 
