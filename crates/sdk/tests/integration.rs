@@ -1,5 +1,9 @@
 //! Integration tests of the device SDK over real sockets.
 
+#[path = "integration/app_auth.rs"]
+mod app_auth;
+#[path = "integration/app_support.rs"]
+mod app_support;
 #[path = "integration/offline.rs"]
 mod offline;
 #[path = "integration/peer.rs"]
@@ -10,7 +14,3 @@ mod raw_mode;
 mod receive;
 #[path = "integration/server.rs"]
 mod server;
-#[path = "integration/app_auth.rs"]
-mod app_auth;
-#[path = "integration/app_support.rs"]
-mod app_support;

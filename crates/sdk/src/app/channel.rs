@@ -102,6 +102,22 @@ impl Channel {
     /// # Ok(()) }
     /// ```
     pub async fn listen(&self, name: &str, timeout: Duration, max_age: Duration) -> Result<Listener> {
+        self.listen_to(Some(name.to_owned()), timeout, max_age).await
+    }
+
+    /// Like [`Channel::listen`], for every event name of the channel.
+    ///
+    /// ```no_run
+    /// # async fn demo(c: thingstead::app::Channel) -> thingstead::app::Result<()> {
+    /// use std::time::Duration;
+    /// let everything = c.listen_all(Duration::from_secs(10), Duration::from_secs(60)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn listen_all(&self, timeout: Duration, max_age: Duration) -> Result<Listener> {
+        self.listen_to(None, timeout, max_age).await
+    }
+
+    async fn listen_to(&self, name: Option<String>, timeout: Duration, max_age: Duration) -> Result<Listener> {
         if self.session.is_stopped() {
             return Err(Error::stopped());
         }

@@ -15,7 +15,7 @@ use super::data::DataCollection;
 use super::document::Document;
 use super::error::{Error, Result};
 use super::http::Http;
-use super::kind::{Content, Device, Experience, Feed, Location, Thing};
+use super::kind::{Content, Device, Experience, Feed, Kind, Location, Thing};
 use super::options::Options;
 use super::realtime::Realtime;
 use super::session::Session;
@@ -157,6 +157,18 @@ impl App {
     /// ```
     pub fn get_channel(&self, name: &str, consumer: bool, system: bool) -> Result<Channel> {
         self.ctx().channel(name, consumer, system)
+    }
+
+    /// The resources of kind `K` (what [`App::devices`] and its siblings
+    /// return).
+    ///
+    /// ```no_run
+    /// # async fn demo(app: thingstead::app::App) -> thingstead::app::Result<()> {
+    /// let feeds = app.collection::<thingstead::app::Feed>().find(&[]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn collection<K: Kind>(&self) -> Collection<K> {
+        Collection::new(self.ctx().clone())
     }
 
     /// Devices.

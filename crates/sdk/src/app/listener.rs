@@ -65,7 +65,8 @@ impl Broadcast {
 #[derive(Debug)]
 pub(crate) struct ListenerShared {
     pub(crate) channel: String,
-    pub(crate) name: String,
+    /// The event name; `None` takes every event of the channel.
+    pub(crate) name: Option<String>,
     max_age: Duration,
     queue: Mutex<VecDeque<(Instant, Broadcast)>>,
     notify: Notify,
@@ -74,7 +75,7 @@ pub(crate) struct ListenerShared {
 }
 
 impl ListenerShared {
-    pub(crate) fn new(channel: String, name: String, max_age: Duration) -> Self {
+    pub(crate) fn new(channel: String, name: Option<String>, max_age: Duration) -> Self {
         Self {
             channel,
             name,

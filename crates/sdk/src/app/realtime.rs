@@ -53,7 +53,7 @@ impl Realtime {
     pub(crate) async fn listen(
         &self,
         channel: String,
-        name: String,
+        name: Option<String>,
         timeout: Duration,
         max_age: Duration,
     ) -> Result<Listener> {
@@ -112,7 +112,7 @@ impl Realtime {
                 .into_iter()
                 .flatten()
                 .filter_map(Weak::upgrade)
-                .filter(|l| l.name == name && !l.cancelled.load(Ordering::Relaxed))
+                .filter(|l| l.name.as_ref().is_none_or(|n| *n == name) && !l.cancelled.load(Ordering::Relaxed))
                 .collect(),
             Err(_) => return,
         };

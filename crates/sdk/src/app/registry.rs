@@ -41,7 +41,11 @@ mod tests {
         let session = |name: &str| {
             let options = Options::new("http://127.0.0.1:9").user(name, "pw", "acme");
             let login = options.validate().unwrap();
-            Arc::new(Session::new(Http::new("http://127.0.0.1:9").unwrap(), login, Duration::from_secs(1)))
+            Arc::new(Session::new(
+                Http::new("http://127.0.0.1:9").unwrap(),
+                login,
+                Duration::from_secs(1),
+            ))
         };
         let (a, b) = (session("a"), session("b"));
         register(&a);

@@ -14,10 +14,16 @@ async fn users_devices_consumer_apps_and_pairing_devices_log_in() {
 
     let user = alice(&server, "acme").await;
     let auth = user.get_auth().await.unwrap();
-    assert_eq!((auth.identity.kind.as_str(), auth.identity.organization.as_str()), ("user", "acme"));
+    assert_eq!(
+        (auth.identity.kind.as_str(), auth.identity.organization.as_str()),
+        ("user", "acme")
+    );
     assert!(auth.expiration > thingstead_now_ms(), "absolute ms");
     assert!(auth.restricted_token.is_some());
-    assert!(user.get_current_device().await.unwrap().is_none(), "users have no current device");
+    assert!(
+        user.get_current_device().await.unwrap().is_none(),
+        "users have no current device"
+    );
 
     let device = App::start(options(&server).device(&acme.device_uuid, &acme.device_secret))
         .await
@@ -89,7 +95,11 @@ async fn refresh_gives_a_new_token_that_works_and_api_errors_carry_code_and_stat
     let second = app.refresh_auth().await.unwrap();
     assert_ne!(first.token, second.token);
     assert_eq!(first.identity, second.identity);
-    assert_eq!(app.get_auth().await.unwrap().token, second.token, "the new token is the current one");
+    assert_eq!(
+        app.get_auth().await.unwrap().token,
+        second.token,
+        "the new token is the current one"
+    );
 
     let err = app.get("/api/no/such/route", &[]).await.unwrap_err();
     match err {
@@ -166,4 +176,44 @@ fn the_blocking_facade_logs_in_and_refuses_to_run_inside_a_runtime() {
     app.stop();
     drop(app);
     rt.block_on(server.stop());
+}
+
+/// The background refresh (after ~75 % of the token's life) is what turns
+/// a waiting pairing device into the paired device: pairing sessions last
+/// 60 s, so without it the device would never learn it was paired.
+#[tokio::test]
+async fn a_pairing_device_becomes_the_paired_device_by_its_automatic_refresh() {
+    let server = TestServer::start().await;
+    let acme = org(&server, "acme").await;
+    let waiting = App::start(options(&server).allow_pairing(true)).await.unwrap();
+    let pairing = waiting.get_auth().await.unwrap();
+    assert_eq!(pairing.identity.kind, "pairing");
+
+    let user = alice(&server, "acme").await;
+    let body = serde_json::json!({ "pairingId": pairing.identity.uuid });
+    user.post(&format!("/api/devices/{}/pair", acme.device_uuid), Some(&body), &[])
+        .await
+        .unwrap();
+
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(70);
+    loop {
+        let auth = waiting.get_auth().await.unwrap();
+        if auth.identity.kind == "device" {
+            assert_eq!(auth.identity.uuid, acme.device_uuid);
+            assert_ne!(auth.token, pairing.token);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never refreshed into the device"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let me = waiting.get_current_device().await;
+    // Device documents arrive with the resources routes; until then only
+    // the identity is checked.
+    if let Ok(Some(me)) = me {
+        assert_eq!(me.uuid(), acme.device_uuid);
+    }
+    server.stop().await;
 }

@@ -18,7 +18,11 @@ pub struct Org {
 pub async fn org(server: &TestServer, name: &str) -> Org {
     server.create_org(name).await;
     let t = server.platform().tenant(name).await.expect("org");
-    server.platform().create_user(&t, "alice", PASSWORD).await.expect("user");
+    server
+        .platform()
+        .create_user(&t, "alice", PASSWORD)
+        .await
+        .expect("user");
     let device = server.create_device(name).await;
     let app = server.platform().create_app(&t, None).await.expect("app");
     Org {
