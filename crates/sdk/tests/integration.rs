@@ -2,6 +2,8 @@
 
 #[path = "integration/app_auth.rs"]
 mod app_auth;
+#[path = "integration/app_channels.rs"]
+mod app_channels;
 #[path = "integration/app_support.rs"]
 mod app_support;
 #[path = "integration/offline.rs"]

@@ -44,3 +44,49 @@ pub async fn alice(server: &TestServer, org: &str) -> App {
         .await
         .expect("alice logs in")
 }
+
+/// A TCP forwarder standing in front of the server (as a load balancer
+/// would), so that clients keep one address while the server restarts on
+/// new ports. Each accepted connection is piped to the current target.
+pub struct Proxy {
+    pub addr: std::net::SocketAddr,
+    target: std::sync::Arc<std::sync::Mutex<std::net::SocketAddr>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    pub async fn start(target: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy addr");
+        let target = std::sync::Arc::new(std::sync::Mutex::new(target));
+        let shared = target.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut down, _)) = listener.accept().await {
+                let to = *shared.lock().expect("target");
+                tokio::spawn(async move {
+                    let connect = tokio::net::TcpStream::connect(to);
+                    if let Ok(Ok(mut up)) = tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
+                        let _ = tokio::io::copy_bidirectional(&mut down, &mut up).await;
+                    }
+                });
+            }
+        });
+        Self { addr, target, task }
+    }
+
+    /// Where new connections go from now on.
+    pub fn retarget(&self, to: std::net::SocketAddr) {
+        *self.target.lock().expect("target") = to;
+    }
+
+    /// `http://PROXY`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
