@@ -103,6 +103,27 @@ impl Env {
         }
     }
 
+    /// Drops the document tables and sets the schema back to before them
+    /// (SQLite 6, PostgreSQL 3), as a store made by an older binary.
+    async fn undo_documents_migration(&self) {
+        let drop = "DROP TABLE document_terms; DROP TABLE documents; DROP TABLE data_items;";
+        match self.backend {
+            Backend::Sqlite => {
+                let conn = rusqlite::Connection::open(self.dir.path().join("thingstead.db")).unwrap();
+                conn.execute_batch(drop).unwrap();
+                conn.pragma_update(None, "user_version", 6).unwrap();
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => {
+                let c = raw_pg(self.url.as_deref().unwrap()).await;
+                c.batch_execute(drop).await.unwrap();
+                c.execute("DELETE FROM schema_version WHERE version >= 4", &[]).await.unwrap();
+            }
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => unreachable!(),
+        }
+    }
+
     /// Everything the database holds, as bytes: SQLite's files (database,
     /// WAL, shm); every row of every PostgreSQL table as text.
     async fn raw(&self) -> Vec<u8> {
@@ -161,6 +182,9 @@ macro_rules! both {
     };
 }
 
+#[path = "store/documents.rs"]
+mod documents;
+
 both!(
     concurrent_writes_are_group_committed_and_all_durable,
     a_failing_write_does_not_spoil_its_batch,
@@ -190,6 +214,7 @@ both!(
     user_login_checks_password_and_organization,
     device_jwt_login_is_signed_with_the_device_secret,
     pairing_login_belongs_to_no_organization,
+    a_device_allowing_pairing_without_valid_credentials_waits_to_be_paired,
     consumer_app_jwt_login_is_signed_with_the_api_key,
     authenticate_gives_the_principal_and_refresh_keeps_it,
     authenticate_stops_at_once_when_the_device_app_or_user_is_deleted,
@@ -1450,6 +1475,29 @@ async fn pairing_login_belongs_to_no_organization(b: Backend) {
     unauthorized(p.login(pairing(false.into(), "_")).await);
     unauthorized(p.login(pairing(serde_json::Value::Null, "_")).await);
     unauthorized(p.login(pairing(true.into(), "not-underscore")).await);
+}
+
+async fn a_device_allowing_pairing_without_valid_credentials_waits_to_be_paired(b: Backend) {
+    use thingstead_core::Actor;
+    let (_env, store, _acme) = store_with_device(b, "acme").await;
+    let p = platform(store);
+    let login = |uuid: &str, allow: serde_json::Value, secret: &str| {
+        thingstead_core::Login::Token(sdk_jwt(
+            serde_json::json!({"uuid": uuid, "type": "device", "allowPairing": allow, "exp": exp_ms_in(30_000)}),
+            secret,
+        ))
+    };
+    for (uuid, secret) in [("d1", "wrong secret"), ("no-such-device", "x")] {
+        let s = p.login(login(uuid, true.into(), secret)).await.unwrap();
+        assert!(
+            matches!(s.principal.actor(), Actor::Pairing { .. }),
+            "{uuid}: {:?}",
+            s.principal
+        );
+        assert!(s.principal.tenant().is_err());
+        unauthorized(p.login(login(uuid, false.into(), secret)).await);
+        unauthorized(p.login(login(uuid, serde_json::Value::Null, secret)).await);
+    }
 }
 
 async fn consumer_app_jwt_login_is_signed_with_the_api_key(b: Backend) {

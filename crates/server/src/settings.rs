@@ -67,6 +67,33 @@ pub struct Settings {
     pub store: StoreSettings,
     /// PROXY protocol headers from trusted load balancers (off by default).
     pub proxy_protocol: ProxyProtocolSettings,
+    /// HTTP JSON feeds (`/api/connectors/feeds/{uuid}/data`): where the server may fetch.
+    pub feeds: FeedSettings,
+}
+
+/// What the server may fetch for an HTTP JSON feed (SSRF limits).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedSettings {
+    /// CIDRs (`10.0.0.0/8`, `127.0.0.1/32`) a feed's URL may resolve into
+    /// besides public addresses. Empty by default: loopback, private,
+    /// link-local, shared and other non-public addresses are refused.
+    /// `THINGSTEAD_FEEDS__ALLOWED_NETWORKS='["10.0.0.0/8"]'`.
+    pub allowed_networks: Vec<String>,
+    /// The whole fetch (connect, request, response) must finish within this, in ms.
+    pub timeout_ms: u64,
+    /// Largest response body accepted from a feed's URL, in bytes.
+    pub max_response_bytes: usize,
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        Self {
+            allowed_networks: Vec::new(),
+            timeout_ms: 5_000,
+            max_response_bytes: 1024 * 1024,
+        }
+    }
 }
 
 /// The store backend.
@@ -276,6 +303,7 @@ impl Default for Settings {
             bus: BusSettings::default(),
             store: StoreSettings::default(),
             proxy_protocol: ProxyProtocolSettings::default(),
+            feeds: FeedSettings::default(),
         }
     }
 }
@@ -458,6 +486,12 @@ impl Settings {
         }
         if let Err(e) = crate::push::parse_networks(&self.push.allowed_networks) {
             return invalid(format!("push.{e}"));
+        }
+        if let Err(e) = crate::push::parse_networks(&self.feeds.allowed_networks) {
+            return invalid(format!("feeds.{e}"));
+        }
+        if self.feeds.timeout_ms == 0 || self.feeds.max_response_bytes == 0 {
+            return invalid("feeds.timeout_ms and feeds.max_response_bytes must be at least 1".into());
         }
         if let Err(e) = crate::proxy_header::TrustedProxies::parse(&self.proxy_protocol.trusted) {
             return invalid(format!("proxy_protocol.{e}"));

@@ -3,6 +3,10 @@
 
 mod integration {
     mod app_auth;
+    mod app_data;
+    mod app_feeds;
+    mod app_resources;
+    mod app_tenancy;
     mod bus;
     pub mod common;
     mod device_protocol;

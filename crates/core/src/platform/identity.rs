@@ -219,13 +219,18 @@ impl Platform {
                 }
                 Ok(Principal::pairing(uuid::Uuid::new_v4().to_string(), Vec::new()))
             }
-            "device" => {
-                let (tenant, device) = self.store.device_by_uuid(&uuid).await?.ok_or_else(denied)?;
-                if !jwt.signed_with(device.secret.as_bytes()) {
-                    return Err(denied());
+            "device" => match self.store.device_by_uuid(&uuid).await? {
+                Some((tenant, device)) if jwt.signed_with(device.secret.as_bytes()) => {
+                    Ok(Principal::of_tenant(tenant, Actor::Device { uuid }, Vec::new()))
                 }
-                Ok(Principal::of_tenant(tenant, Actor::Device { uuid }, Vec::new()))
-            }
+                // A device that allows pairing and has no valid credentials
+                // waits to be paired (the rule; anyone can get a
+                // pairing identity with "_", so this reveals nothing).
+                _ if jwt.claims.allow_pairing == Some(true) => {
+                    Ok(Principal::pairing(uuid::Uuid::new_v4().to_string(), Vec::new()))
+                }
+                _ => Err(denied()),
+            },
             "consumerApp" => {
                 let (tenant, key) = self.store.app_api_key(&uuid).await?.ok_or_else(denied)?;
                 let key = zeroize::Zeroizing::new(key);

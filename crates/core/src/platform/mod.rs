@@ -2,6 +2,8 @@
 
 mod credentials;
 mod devices;
+mod documents;
+mod feeds;
 mod identity;
 mod messages;
 mod pairing;
@@ -18,6 +20,8 @@ use crate::store::Store;
 
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
+pub use documents::Found;
+pub use feeds::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, MAX_MESSAGES};
 pub use identity::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 pub use messages::{IncomingMessage, IngestOutcome, Page};
 pub use pairing::{PAIRING_OFFER_TTL, PAIRING_SESSION_TTL};

@@ -204,6 +204,43 @@ pub const TABLES: &[Table] = &[
         ],
         id_sequence: false,
     },
+    Table {
+        name: "documents",
+        columns: &[
+            col("org_id", Int),
+            col("collection", Text),
+            col("uuid", Text),
+            col("device_uuid", Text),
+            col("unique_name", Text),
+            col("body", Text),
+            col("created_at", Int),
+            col("updated_at", Int),
+        ],
+        id_sequence: false,
+    },
+    Table {
+        name: "document_terms",
+        columns: &[
+            col("org_id", Int),
+            col("collection", Text),
+            col("uuid", Text),
+            col("path", Text),
+            col("value", Text),
+        ],
+        id_sequence: false,
+    },
+    Table {
+        name: "data_items",
+        columns: &[
+            col("org_id", Int),
+            col("grp", Text),
+            col("key", Text),
+            col("value", Text),
+            col("created_at", Int),
+            col("updated_at", Int),
+        ],
+        id_sequence: false,
+    },
 ];
 
 /// Tables of a source that are deliberately not copied, and why.

@@ -1,6 +1,6 @@
 //! The store: one trait per aggregate, one backend per database.
 //!
-//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`], [`PairingStore`] and
+//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`], [`DocumentStore`], [`PairingStore`] and
 //! [`StoreLifecycle`]; [`Store`] is all of them, which is what the platform
 //! holds. Each backend implements each trait in the module of that
 //! aggregate. The embedded default is SQLite ([`sqlite::SqliteStore`]).
@@ -9,12 +9,14 @@
 //! returns only after its transaction committed, and concurrent writes share
 //! transactions.
 
+mod document_query;
 pub mod migrate;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod sealed;
 pub mod sqlite;
 
+use crate::documents::{Collection, DataItem, DataQuery, DocumentQuery, NewDocument};
 use crate::ids::{OrgName, Tenant};
 use crate::records::*;
 
@@ -81,6 +83,13 @@ impl NewDevice {
             created_at: now,
         }
     }
+}
+
+/// The document a registry device gets when it is made without one: `{uuid, name}`.
+pub(crate) fn default_device_document(d: &NewDevice) -> Result<NewDocument, StoreError> {
+    let mut doc = serde_json::Map::new();
+    doc.insert("name".into(), serde_json::Value::String(d.name.clone()));
+    NewDocument::new(Collection::Devices, &d.uuid, doc).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 /// Organizations, identities and their credentials. Tenant-scoped calls
@@ -341,8 +350,50 @@ pub trait StoreLifecycle: Send + Sync {
 /// [`Tenant`]; the few global ones are credential look-ups (which resolve the
 /// tenant) and the system workers' scans, named as such.
 pub trait Store:
-    RegistryStore + MessageStore + OutboxStore + KeyStore + PairingStore + StoreLifecycle + 'static
+    RegistryStore + MessageStore + OutboxStore + KeyStore + DocumentStore + PairingStore + StoreLifecycle + 'static
 {
 }
 
-impl<T: RegistryStore + MessageStore + OutboxStore + KeyStore + PairingStore + StoreLifecycle + 'static> Store for T {}
+impl<T: RegistryStore + MessageStore + OutboxStore + KeyStore + DocumentStore + PairingStore + StoreLifecycle + 'static> Store
+    for T
+{
+}
+
+/// Application-platform documents (WIRE.md B.3) and data items. A device
+/// document is the registry device's: it is created with the device (in the
+/// same transaction) and goes when the device goes.
+#[async_trait::async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// Stores a new document (not of [`Collection::Devices`]); `Conflict`
+    /// when its uuid or its unique name is taken.
+    async fn create_document(&self, tenant: &Tenant, doc: NewDocument) -> Result<(), StoreError>;
+    /// Creates a registry device and its document in one transaction.
+    async fn create_device_document(
+        &self,
+        tenant: &Tenant,
+        device: NewDevice,
+        doc: NewDocument,
+    ) -> Result<DeviceRecord, StoreError>;
+    /// A document's JSON text.
+    async fn document(&self, tenant: &Tenant, collection: Collection, uuid: &str) -> Result<Option<String>, StoreError>;
+    /// One page of the documents matching `query`, and how many match in all.
+    async fn find_documents(
+        &self,
+        tenant: &Tenant,
+        collection: Collection,
+        query: &DocumentQuery,
+    ) -> Result<(Vec<String>, u64), StoreError>;
+    /// Replaces a document (and its terms); a device's registry name
+    /// follows the document's `name`. `NotFound` when it does not exist.
+    async fn update_document(&self, tenant: &Tenant, doc: NewDocument) -> Result<(), StoreError>;
+    /// Deletes a document; for a device, the registry device with it.
+    async fn delete_document(&self, tenant: &Tenant, collection: Collection, uuid: &str) -> Result<(), StoreError>;
+    /// Creates or replaces a data item; `true` when it was created.
+    async fn put_data(&self, tenant: &Tenant, item: DataItem) -> Result<bool, StoreError>;
+    /// Reads a data item.
+    async fn data_item(&self, tenant: &Tenant, group: &str, key: &str) -> Result<Option<DataItem>, StoreError>;
+    /// Deletes a data item.
+    async fn delete_data(&self, tenant: &Tenant, group: &str, key: &str) -> Result<(), StoreError>;
+    /// One page of the data items matching `query` (by group, then key), and how many match.
+    async fn find_data(&self, tenant: &Tenant, query: &DataQuery) -> Result<(Vec<DataItem>, u64), StoreError>;
+}

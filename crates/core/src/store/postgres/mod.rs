@@ -38,6 +38,7 @@ macro_rules! transaction {
     }};
 }
 
+mod documents;
 mod errors;
 mod import;
 mod ingest;

@@ -209,7 +209,7 @@ async fn devices_where<C: GenericClient + Sync>(
 }
 
 /// `devicekey` is stored only as its keyed hash; the secret is sealed.
-pub(crate) async fn create_device<C: GenericClient + Sync>(
+pub(crate) async fn insert_device<C: GenericClient + Sync>(
     c: &C,
     key: &MasterKey,
     t: &Tenant,
@@ -558,7 +558,11 @@ impl RegistryStore for PgStore {
     }
 
     async fn create_device(&self, t: &Tenant, device: NewDevice) -> Result<DeviceRecord, StoreError> {
-        write!(self, |c| super::registry::create_device(c, &self.key, t, device))
+        // Every registry device has its document (`/api/devices`), made in the same transaction.
+        let doc = crate::store::default_device_document(&device)?;
+        transaction!(self, |tx| super::documents::create_device_document(
+            &tx, &self.key, t, device, &doc
+        ))
     }
     async fn list_devices(&self, t: &Tenant) -> Result<Vec<DeviceRecord>, StoreError> {
         read!(self, |c| super::registry::list_devices(c, &self.key, t))

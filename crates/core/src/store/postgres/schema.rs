@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_claims.sql"),
     include_str!("migrations/0003_signing_keys.sql"),
+    include_str!("migrations/0004_documents.sql"),
     include_str!("migrations/0006_pairings.sql"),
 ];
 

@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: WAL, `synchronous=FULL`, migrations at
 //! open, one group-committing writer and a small reader pool.
 
+mod documents;
 mod errors;
 mod export;
 mod keys;

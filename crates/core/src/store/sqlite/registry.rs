@@ -194,8 +194,20 @@ fn devices_where(
     rows.into_iter().map(|d| d.open(key)).collect()
 }
 
-/// `devicekey` is stored only as its keyed hash; the secret is sealed.
+/// Creates a device with its default document (`{uuid, name}`), so every
+/// registry device is also in `/api/devices`.
 pub(crate) fn create_device(
+    c: &Connection,
+    key: &MasterKey,
+    t: &Tenant,
+    d: NewDevice,
+) -> Result<DeviceRecord, StoreError> {
+    let doc = crate::store::default_device_document(&d)?;
+    super::documents::create_device_document(c, key, t, d, &doc)
+}
+
+/// `devicekey` is stored only as its keyed hash; the secret is sealed.
+pub(crate) fn insert_device(
     c: &Connection,
     key: &MasterKey,
     t: &Tenant,

@@ -50,6 +50,10 @@ const MIGRATIONS: &[Migration] = &[
         then: None,
     },
     Migration {
+        sql: include_str!("migrations/0007_documents.sql"),
+        then: None,
+    },
+    Migration {
         sql: include_str!("migrations/0009_pairings.sql"),
         then: None,
     },

@@ -7,6 +7,7 @@
 mod auth;
 mod pairing;
 pub mod principal;
+pub mod resources;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,8 +39,22 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
     let routes = Router::new()
         .route("/auth/login", limited(post(auth::login), LOGIN_BODY))
         .route("/auth/token", limited(post(auth::refresh), NO_BODY))
-        .route("/devices/{uuid}/pair", limited(post(pairing::pair), PAIR_BODY));
-    crate::http::face(routes, &settings.http_limits, ERRORS)
+        .route("/devices/{uuid}/pair", limited(post(pairing::pair), PAIR_BODY))
+        .merge(resources::routes());
+    // Every route above keeps `http_limits.max_body_bytes`; data items
+    // alone take up to a 16 MiB value.
+    let routes = body_limit(routes, settings.http_limits.max_body_bytes)
+        .merge(body_limit(resources::data_routes(), resources::DATA_BODY));
+    let mut limits = settings.http_limits.clone();
+    limits.max_body_bytes = limits.max_body_bytes.max(resources::DATA_BODY);
+    crate::http::face(routes, &limits, ERRORS)
+}
+
+/// The routes of `router` with a body limit of `bytes`.
+fn body_limit(router: Router<AppState>, bytes: usize) -> Router<AppState> {
+    router
+        .layer(DefaultBodyLimit::max(bytes))
+        .layer(RequestBodyLimitLayer::new(bytes))
 }
 
 /// This API's error shape: `{"code", "message", "status"}`.

@@ -1,0 +1,66 @@
+//! The SQL of a document find, the same on both backends but for the
+//! placeholder syntax (`?N` for SQLite, `$N` for PostgreSQL). Each filter
+//! is an `EXISTS` on `document_terms` (served by its `(org_id, collection,
+//! path, value)` index); a sort reads the smallest term at its path.
+//! Parameter 1 is the tenant id, 2 the collection; the rest are texts.
+
+use crate::documents::{Collection, DocumentQuery};
+
+/// The statements of one find.
+pub(crate) struct FindSql {
+    /// `SELECT body ...` with the page.
+    pub(crate) page: String,
+    /// `SELECT count(*) ...`.
+    pub(crate) count: String,
+    /// The text parameters after the tenant id, in order (the collection first).
+    pub(crate) texts: Vec<String>,
+    /// How many of `texts` the count takes (the sort path is the page's only).
+    pub(crate) count_texts: usize,
+}
+
+/// Builds the SQL; `ph(n)` writes placeholder `n` (1-based); `collate` is
+/// appended to sorted text so both backends order bytes alike.
+pub(crate) fn find_sql(
+    collection: Collection,
+    q: &DocumentQuery,
+    ph: fn(usize) -> String,
+    collate: &str,
+) -> FindSql {
+    let mut texts = vec![collection.as_str().to_owned()];
+    let mut filter = format!("d.org_id = {} AND d.collection = {}", ph(1), ph(2));
+    for (path, value) in &q.filters {
+        texts.push(path.clone());
+        let p = ph(texts.len() + 1);
+        texts.push(value.clone());
+        let v = ph(texts.len() + 1);
+        filter.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM document_terms t WHERE t.org_id = d.org_id AND t.collection = d.collection \
+             AND t.path = {p} AND t.value = {v} AND t.uuid = d.uuid)"
+        ));
+    }
+    let count = format!("SELECT count(*) FROM documents d WHERE {filter}");
+    let count_texts = texts.len();
+    let order = match &q.sort {
+        Some(sort) => {
+            texts.push(sort.path.clone());
+            let p = ph(texts.len() + 1);
+            let key = format!(
+                "(SELECT min(t.value{collate}) FROM document_terms t WHERE t.org_id = d.org_id \
+                 AND t.collection = d.collection AND t.uuid = d.uuid AND t.path = {p})"
+            );
+            let dir = if sort.descending { "DESC" } else { "ASC" };
+            format!("{key} IS NULL, {key} {dir}, d.created_at, d.uuid")
+        }
+        None => "d.created_at, d.uuid".to_owned(),
+    };
+    let page = format!(
+        "SELECT d.body FROM documents d WHERE {filter} ORDER BY {order} LIMIT {} OFFSET {}",
+        q.limit, q.skip
+    );
+    FindSql {
+        page,
+        count,
+        texts,
+        count_texts,
+    }
+}
