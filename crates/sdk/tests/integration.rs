@@ -4,6 +4,8 @@
 mod app_auth;
 #[path = "integration/app_channels.rs"]
 mod app_channels;
+#[path = "integration/app_resources.rs"]
+mod app_resources;
 #[path = "integration/app_support.rs"]
 mod app_support;
 #[path = "integration/offline.rs"]

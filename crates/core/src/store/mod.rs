@@ -354,8 +354,8 @@ pub trait Store:
 {
 }
 
-impl<T: RegistryStore + MessageStore + OutboxStore + KeyStore + DocumentStore + PairingStore + StoreLifecycle + 'static> Store
-    for T
+impl<T: RegistryStore + MessageStore + OutboxStore + KeyStore + DocumentStore + PairingStore + StoreLifecycle + 'static>
+    Store for T
 {
 }
 
@@ -375,7 +375,8 @@ pub trait DocumentStore: Send + Sync {
         doc: NewDocument,
     ) -> Result<DeviceRecord, StoreError>;
     /// A document's JSON text.
-    async fn document(&self, tenant: &Tenant, collection: Collection, uuid: &str) -> Result<Option<String>, StoreError>;
+    async fn document(&self, tenant: &Tenant, collection: Collection, uuid: &str)
+    -> Result<Option<String>, StoreError>;
     /// One page of the documents matching `query`, and how many match in all.
     async fn find_documents(
         &self,

@@ -39,6 +39,15 @@ async fn users_devices_consumer_apps_and_pairing_devices_log_in() {
 
     let pairing = App::start(options(&server).allow_pairing(true)).await.unwrap();
     assert_eq!(pairing.get_auth().await.unwrap().identity.kind, "pairing");
+    // A device with a wrong secret but allow_pairing falls back to pairing.
+    let fallback = App::start(
+        options(&server)
+            .device(&acme.device_uuid, "not the secret")
+            .allow_pairing(true),
+    )
+    .await
+    .unwrap();
+    assert_eq!(fallback.get_auth().await.unwrap().identity.kind, "pairing");
     server.stop().await;
 }
 

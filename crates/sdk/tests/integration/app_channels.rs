@@ -143,7 +143,10 @@ async fn listen_fails_with_a_network_error_when_no_subscription_is_confirmed() {
     .await;
     let began = std::time::Instant::now();
     if !app.is_connected() {
-        let err = channel.listen("x", Duration::from_millis(800), MAX_AGE).await.unwrap_err();
+        let err = channel
+            .listen("x", Duration::from_millis(800), MAX_AGE)
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::Network(_)), "{err:?}");
         assert!(began.elapsed() < Duration::from_secs(5), "bounded by the timeout");
     }

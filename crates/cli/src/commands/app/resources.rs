@@ -26,13 +26,23 @@ pub enum ResourceAction {
         filters: Vec<String>,
     },
     /// One document by uuid.
-    Get { uuid: String },
+    Get {
+        #[arg(value_name = "UUID")]
+        id: String,
+    },
     /// Create from a JSON document (or `-` for stdin; none for an empty one).
     Create { document: Option<String> },
     /// Merge the JSON object's fields into the document and save it.
-    Update { uuid: String, fields: String },
+    Update {
+        #[arg(value_name = "UUID")]
+        id: String,
+        fields: String,
+    },
     /// Delete by uuid.
-    Delete { uuid: String },
+    Delete {
+        #[arg(value_name = "UUID")]
+        id: String,
+    },
 }
 
 /// Runs a resource command on kind `K`.
@@ -47,7 +57,7 @@ pub async fn run<K: Kind>(args: ResourceArgs) -> anyhow::Result<()> {
             let docs: Vec<Value> = found.iter().map(|d| d.document().clone()).collect();
             output::list(&docs, found.total, &["uuid", "name", "subtype"])
         }
-        ResourceAction::Get { uuid } => match collection.get(&uuid).await? {
+        ResourceAction::Get { id: uuid } => match collection.get(&uuid).await? {
             Some(doc) => output::one(doc.document()),
             None => Err(anyhow::anyhow!("no {} {uuid}", K::LABEL)),
         },
@@ -55,7 +65,7 @@ pub async fn run<K: Kind>(args: ResourceArgs) -> anyhow::Result<()> {
             let body = document.as_deref().map(output::json_arg).transpose()?;
             output::one(collection.create(body).await?.document())
         }
-        ResourceAction::Update { uuid, fields } => {
+        ResourceAction::Update { id: uuid, fields } => {
             let Value::Object(fields) = output::json_arg(&fields)? else {
                 anyhow::bail!("update takes a JSON object of fields");
             };
@@ -69,7 +79,7 @@ pub async fn run<K: Kind>(args: ResourceArgs) -> anyhow::Result<()> {
             doc.save().await?;
             output::one(doc.document())
         }
-        ResourceAction::Delete { uuid } => {
+        ResourceAction::Delete { id: uuid } => {
             collection.delete(&uuid).await?;
             output::one(&json!({ "deleted": uuid }))
         }
