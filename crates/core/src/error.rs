@@ -16,6 +16,8 @@ pub enum ErrorKind {
     Forbidden,
     /// The store is unavailable (closed, disk full, locked too long).
     Unavailable,
+    /// A body (an upload) is longer than the limit.
+    TooLarge,
     /// A bug or an unexpected failure.
     Internal,
 }
@@ -60,6 +62,8 @@ impl CoreError {
             Self::Store(StoreError::Conflict(_)) => ErrorKind::Conflict,
             Self::Store(StoreError::NotFound(_)) => ErrorKind::NotFound,
             Self::Store(StoreError::Unavailable(_)) => ErrorKind::Unavailable,
+            Self::Store(StoreError::TooLarge { .. }) => ErrorKind::TooLarge,
+            Self::Store(StoreError::Interrupted(_)) => ErrorKind::Invalid,
             Self::Store(_) => ErrorKind::Internal,
         }
     }

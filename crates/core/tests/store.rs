@@ -1717,3 +1717,7 @@ async fn a_paired_session_refreshes_into_the_device_of_its_organization_only(b: 
     let after = p.refresh(&waiting.token).await.unwrap();
     assert_eq!(after.principal.actor(), &Actor::Pairing { id });
 }
+
+/// Blobs, content items and layouts (`tests/store/content.rs`).
+#[path = "store/content.rs"]
+mod content;

@@ -69,6 +69,8 @@ pub struct Settings {
     pub proxy_protocol: ProxyProtocolSettings,
     /// HTTP JSON feeds (`/api/connectors/feeds/{uuid}/data`): where the server may fetch.
     pub feeds: FeedSettings,
+    /// Content files and layout images: upload limits.
+    pub content: ContentSettings,
 }
 
 /// What the server may fetch for an HTTP JSON feed (SSRF limits).
@@ -92,6 +94,32 @@ impl Default for FeedSettings {
             allowed_networks: Vec::new(),
             timeout_ms: 5_000,
             max_response_bytes: 1024 * 1024,
+        }
+    }
+}
+
+
+/// Uploads of content files, their variants and location layout images
+/// (`/api/content/...`, `/api/locations/{uuid}/layout`). These routes
+/// stream their bodies into the store and have their own limits; the rest
+/// of `/api` keeps `http_limits`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContentSettings {
+    /// Largest upload (a file, a variant or a layout image), in bytes;
+    /// larger ones are refused with 413 and nothing is kept.
+    pub max_file_bytes: u64,
+    /// Seconds an upload may take from its first byte to its last (408
+    /// after that, and nothing is kept); the API's other requests keep
+    /// `http_limits.request_timeout_secs`.
+    pub upload_timeout_secs: u64,
+}
+
+impl Default for ContentSettings {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 512 * 1024 * 1024,
+            upload_timeout_secs: 3600,
         }
     }
 }
@@ -304,6 +332,7 @@ impl Default for Settings {
             store: StoreSettings::default(),
             proxy_protocol: ProxyProtocolSettings::default(),
             feeds: FeedSettings::default(),
+            content: ContentSettings::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! [`Platform`]: the one entry point faces use.
 
+mod content;
 mod credentials;
 mod devices;
 mod documents;
@@ -18,6 +19,7 @@ use crate::ids::{OrgName, Tenant};
 use crate::records::OrgRecord;
 use crate::store::Store;
 
+pub use content::{ContentDraft, Download, Upload};
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
 pub use documents::Found;

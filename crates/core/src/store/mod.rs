@@ -1,6 +1,7 @@
 //! The store: one trait per aggregate, one backend per database.
 //!
-//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`], [`DocumentStore`], [`PairingStore`] and
+//! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`],
+//! [`DocumentStore`], [`BlobStore`], [`ContentStore`], [`PairingStore`] and
 //! [`StoreLifecycle`]; [`Store`] is all of them, which is what the platform
 //! holds. Each backend implements each trait in the module of that
 //! aggregate. The embedded default is SQLite ([`sqlite::SqliteStore`]).
@@ -17,8 +18,28 @@ mod sealed;
 pub mod sqlite;
 
 use crate::documents::{Collection, DataItem, DataQuery, DocumentQuery, NewDocument};
+use crate::content::{ContentData, ContentPage, ContentQuery, ContentRecord, NewContent};
 use crate::ids::{OrgName, Tenant};
 use crate::records::*;
+
+/// Chunks of a blob's bytes, in order, as a stream: what a blob is written
+/// from and read as. An error item ends it.
+pub type BlobChunks = futures::stream::BoxStream<'static, Result<bytes::Bytes, StoreError>>;
+
+/// A stored blob being read: its length, and its bytes as chunks (never
+/// whole in memory).
+pub struct BlobReader {
+    /// Bytes in all.
+    pub size: u64,
+    /// The bytes.
+    pub chunks: BlobChunks,
+}
+
+impl std::fmt::Debug for BlobReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobReader").field("size", &self.size).finish_non_exhaustive()
+    }
+}
 
 /// Errors of a store backend.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +63,15 @@ pub enum StoreError {
         /// Newest version this binary knows.
         known: i64,
     },
+    /// A blob was longer than the cap its writer set; nothing was kept.
+    #[error("more than {limit} bytes")]
+    TooLarge {
+        /// The cap, in bytes.
+        limit: u64,
+    },
+    /// The bytes of a blob stopped coming (the client went away); nothing was kept.
+    #[error("upload interrupted: {0}")]
+    Interrupted(String),
     /// Anything else from the backend.
     #[error("store error: {0}")]
     Backend(String),
@@ -334,6 +364,65 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+/// Blobs: byte strings of any length (content files, layout images),
+/// streamed in and out in chunks, never held whole in memory. A blob is
+/// written once under a fresh id and never changed; it belongs to one
+/// tenant. SQLite keeps each blob in a file under the data dir; PostgreSQL
+/// in `blob_chunks` rows, so every node serves every blob.
+#[async_trait::async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Writes blob `id` (letters, digits and `-`; new) from `chunks`, at
+    /// most `max_bytes` long; returns its length. Returns only once the
+    /// blob is durable (fsynced and renamed into place on SQLite, committed
+    /// on PostgreSQL). A blob over the cap fails with
+    /// [`StoreError::TooLarge`], a failing or abandoned stream with
+    /// [`StoreError::Interrupted`] (or the stream's own error); either way,
+    /// and when the caller drops the future, nothing of it is kept.
+    async fn put_blob(&self, tenant: &Tenant, id: &str, chunks: BlobChunks, max_bytes: u64)
+    -> Result<u64, StoreError>;
+    /// The length of blob `id`, if the tenant has it.
+    async fn blob_size(&self, tenant: &Tenant, id: &str) -> Result<Option<u64>, StoreError>;
+    /// Reads blob `id` as chunks, if the tenant has it.
+    async fn read_blob(&self, tenant: &Tenant, id: &str) -> Result<Option<BlobReader>, StoreError>;
+    /// Deletes blob `id`; `false` when the tenant had none.
+    async fn delete_blob(&self, tenant: &Tenant, id: &str) -> Result<bool, StoreError>;
+}
+
+/// Content items and location layouts: the records that name blobs.
+#[async_trait::async_trait]
+pub trait ContentStore: Send + Sync {
+    /// Stores a new item; `Conflict` when its uuid or its path is taken in
+    /// the tenant, `NotFound` when its parent is gone.
+    async fn create_content(&self, tenant: &Tenant, item: NewContent) -> Result<ContentRecord, StoreError>;
+    /// Reads an item.
+    async fn content(&self, tenant: &Tenant, uuid: &str) -> Result<Option<ContentRecord>, StoreError>;
+    /// Reads the item at `path`.
+    async fn content_by_path(&self, tenant: &Tenant, path: &str) -> Result<Option<ContentRecord>, StoreError>;
+    /// Finds items, in path order.
+    async fn find_content(&self, tenant: &Tenant, query: &ContentQuery) -> Result<ContentPage, StoreError>;
+    /// Sets the bytes of an item (`variant` `None`) or of its named variant
+    /// (added when new), in one atomic update; returns the record and the
+    /// blob those bytes replaced, if any (the caller deletes it).
+    /// `NotFound` when the item is gone.
+    async fn set_content_data(
+        &self,
+        tenant: &Tenant,
+        uuid: &str,
+        variant: Option<&str>,
+        data: ContentData,
+    ) -> Result<(ContentRecord, Option<String>), StoreError>;
+    /// Deletes an item and, for a folder, everything under it, in one
+    /// commit; returns the deleted records (whose blobs the caller
+    /// deletes). `NotFound` when the item is gone.
+    async fn delete_content(&self, tenant: &Tenant, uuid: &str) -> Result<Vec<ContentRecord>, StoreError>;
+    /// Sets the layout image of location `location`; returns the blob it
+    /// replaced, if any.
+    async fn set_layout(&self, tenant: &Tenant, location: &str, data: ContentData)
+    -> Result<Option<String>, StoreError>;
+    /// The layout image of a location.
+    async fn layout(&self, tenant: &Tenant, location: &str) -> Result<Option<ContentData>, StoreError>;
+}
+
 /// Health and lifetime of a backend.
 #[async_trait::async_trait]
 pub trait StoreLifecycle: Send + Sync {
@@ -350,12 +439,30 @@ pub trait StoreLifecycle: Send + Sync {
 /// [`Tenant`]; the few global ones are credential look-ups (which resolve the
 /// tenant) and the system workers' scans, named as such.
 pub trait Store:
-    RegistryStore + MessageStore + OutboxStore + KeyStore + DocumentStore + PairingStore + StoreLifecycle + 'static
+    RegistryStore
+    + MessageStore
+    + OutboxStore
+    + KeyStore
+    + DocumentStore
+    + BlobStore
+    + ContentStore
+    + PairingStore
+    + StoreLifecycle
+    + 'static
 {
 }
 
-impl<T: RegistryStore + MessageStore + OutboxStore + KeyStore + DocumentStore + PairingStore + StoreLifecycle + 'static>
-    Store for T
+impl<T: RegistryStore
+    + MessageStore
+    + OutboxStore
+    + KeyStore
+    + DocumentStore
+    + BlobStore
+    + ContentStore
+    + PairingStore
+    + StoreLifecycle
+    + 'static> Store
+    for T
 {
 }
 
@@ -375,8 +482,7 @@ pub trait DocumentStore: Send + Sync {
         doc: NewDocument,
     ) -> Result<DeviceRecord, StoreError>;
     /// A document's JSON text.
-    async fn document(&self, tenant: &Tenant, collection: Collection, uuid: &str)
-    -> Result<Option<String>, StoreError>;
+    async fn document(&self, tenant: &Tenant, collection: Collection, uuid: &str) -> Result<Option<String>, StoreError>;
     /// One page of the documents matching `query`, and how many match in all.
     async fn find_documents(
         &self,

@@ -129,6 +129,7 @@ impl From<CoreError> for ApiError {
             ErrorKind::Unauthorized => ErrorCode::Unauthorized,
             ErrorKind::Forbidden => ErrorCode::Forbidden,
             ErrorKind::Unavailable => ErrorCode::Unavailable,
+            ErrorKind::TooLarge => ErrorCode::PayloadTooLarge,
             ErrorKind::Internal => ErrorCode::Internal,
         };
         if code == ErrorCode::Internal {

@@ -4,7 +4,7 @@ pub mod conn;
 pub mod error;
 mod health;
 pub mod json;
-mod observe;
+pub(crate) mod observe;
 mod per_ip;
 pub mod serve;
 

@@ -38,6 +38,8 @@ macro_rules! transaction {
     }};
 }
 
+mod blobs;
+mod content;
 mod documents;
 mod errors;
 mod import;

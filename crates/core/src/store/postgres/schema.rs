@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_claims.sql"),
     include_str!("migrations/0003_signing_keys.sql"),
     include_str!("migrations/0004_documents.sql"),
+    include_str!("migrations/0005_content.sql"),
     include_str!("migrations/0006_pairings.sql"),
 ];
 

@@ -1,6 +1,8 @@
 //! The embedded SQLite backend: WAL, `synchronous=FULL`, migrations at
 //! open, one group-committing writer and a small reader pool.
 
+mod blobs;
+mod content;
 mod documents;
 mod errors;
 mod export;
@@ -36,7 +38,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The SQLite store of one data directory (`<data-dir>/thingstead.db`).
 pub struct SqliteStore {
-    pool: Pool,
+    pool: Arc<Pool>,
     path: PathBuf,
     key: Arc<MasterKey>,
 }
@@ -55,6 +57,7 @@ impl SqliteStore {
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(errors::backend)?;
         schema::migrate(&mut writer, &key)?;
+        blobs::clean_leftovers(data_dir, &writer)?;
         // SQLite gives the -wal and -shm files the database file's mode;
         // ones left by an older version are made private here.
         for suffix in ["-wal", "-shm"] {
@@ -66,7 +69,7 @@ impl SqliteStore {
             .map(|_| open_conn(&path, OpenFlags::SQLITE_OPEN_READ_WRITE))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
-            pool: Pool::new(writer, readers),
+            pool: Arc::new(Pool::new(writer, readers)),
             path,
             key: Arc::new(key),
         })

@@ -54,6 +54,10 @@ const MIGRATIONS: &[Migration] = &[
         then: None,
     },
     Migration {
+        sql: include_str!("migrations/0008_content.sql"),
+        then: None,
+    },
+    Migration {
         sql: include_str!("migrations/0009_pairings.sql"),
         then: None,
     },

@@ -6,6 +6,7 @@
 
 mod auth;
 mod pairing;
+mod content;
 pub mod principal;
 pub mod resources;
 
@@ -48,6 +49,8 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
     let mut limits = settings.http_limits.clone();
     limits.max_body_bytes = limits.max_body_bytes.max(resources::DATA_BODY);
     crate::http::face(routes, &limits, ERRORS)
+        // With limits of their own (streamed uploads), after the face's.
+        .merge(content::routes(settings))
 }
 
 /// The routes of `router` with a body limit of `bytes`.

@@ -6,7 +6,7 @@ use thingstead_proto::device::ResultCode;
 /// The result code a device hears for a core error of this kind.
 pub(crate) fn result_code(kind: ErrorKind) -> ResultCode {
     match kind {
-        ErrorKind::Invalid => ResultCode::PayloadInvalid,
+        ErrorKind::Invalid | ErrorKind::TooLarge => ResultCode::PayloadInvalid,
         // Unknown key or uuid, bad code, or a device that may not do this:
         // all one answer, so the code tells a guesser nothing more.
         ErrorKind::Unauthorized | ErrorKind::Forbidden | ErrorKind::NotFound => ResultCode::AuthInvalid,
