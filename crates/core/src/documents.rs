@@ -346,9 +346,7 @@ impl DataItem {
 /// Checks a data group or key.
 pub fn check_data_name(what: &str, name: &str) -> Result<(), CoreError> {
     if name.is_empty() || name.len() > MAX_DATA_NAME {
-        return Err(CoreError::Invalid(format!(
-            "a data {what} is 1 to {MAX_DATA_NAME} bytes"
-        )));
+        return Err(CoreError::Invalid(format!("a data {what} is 1 to {MAX_DATA_NAME} bytes")));
     }
     Ok(())
 }

@@ -117,9 +117,7 @@ impl Env {
             Backend::Postgres => {
                 let c = raw_pg(self.url.as_deref().unwrap()).await;
                 c.batch_execute(drop).await.unwrap();
-                c.execute("DELETE FROM schema_version WHERE version >= 4", &[])
-                    .await
-                    .unwrap();
+                c.execute("DELETE FROM schema_version WHERE version >= 4", &[]).await.unwrap();
             }
             #[cfg(not(feature = "postgres"))]
             Backend::Postgres => unreachable!(),

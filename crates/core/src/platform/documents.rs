@@ -251,13 +251,8 @@ impl Platform {
         check_data_name("group", group)?;
         check_data_name("key", key)?;
         self.store.delete_data(tenant, group, key).await?;
-        self.changed(
-            tenant.name(),
-            RegistryKind::Data,
-            &format!("{group}:{key}"),
-            Change::Deleted,
-        )
-        .await;
+        self.changed(tenant.name(), RegistryKind::Data, &format!("{group}:{key}"), Change::Deleted)
+            .await;
         Ok(())
     }
 

@@ -92,12 +92,7 @@ impl Platform {
         Ok(Feed { document, source })
     }
 
-    async fn messages_feed(
-        &self,
-        p: &Principal,
-        feed: &Value,
-        params: &[(String, String)],
-    ) -> Result<Value, CoreError> {
+    async fn messages_feed(&self, p: &Principal, feed: &Value, params: &[(String, String)]) -> Result<Value, CoreError> {
         let tenant = p.tenant()?;
         let device = feed
             .get("device")

@@ -20,7 +20,12 @@ pub(crate) struct FindSql {
 
 /// Builds the SQL; `ph(n)` writes placeholder `n` (1-based); `collate` is
 /// appended to sorted text so both backends order bytes alike.
-pub(crate) fn find_sql(collection: Collection, q: &DocumentQuery, ph: fn(usize) -> String, collate: &str) -> FindSql {
+pub(crate) fn find_sql(
+    collection: Collection,
+    q: &DocumentQuery,
+    ph: fn(usize) -> String,
+    collate: &str,
+) -> FindSql {
     let mut texts = vec![collection.as_str().to_owned()];
     let mut filter = format!("d.org_id = {} AND d.collection = {}", ph(1), ph(2));
     for (path, value) in &q.filters {

@@ -33,12 +33,7 @@ fn uuids(found: &(Vec<String>, u64)) -> Vec<String> {
     found
         .0
         .iter()
-        .map(|b| {
-            serde_json::from_str::<Value>(b).unwrap()["uuid"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+        .map(|b| serde_json::from_str::<Value>(b).unwrap()["uuid"].as_str().unwrap().to_owned())
         .collect()
 }
 
@@ -47,24 +42,12 @@ async fn documents_are_found_by_dotted_paths_any_zone_paged_and_sorted(b: Backen
     let store = env.open().await;
     let t = store.create_org(&org("acme")).await.unwrap();
     let things = [
-        (
-            "t1",
-            json!({"name": "b", "n": 2, "location": {"uuid": "l1", "zones": [{"key": "z1"}, {"key": "z2"}]}}),
-        ),
-        (
-            "t2",
-            json!({"name": "a", "n": 10, "location": {"uuid": "l1", "zones": [{"key": "z2"}]}}),
-        ),
-        (
-            "t3",
-            json!({"name": "c", "ok": true, "location": {"uuid": "l2", "zones": []}}),
-        ),
+        ("t1", json!({"name": "b", "n": 2, "location": {"uuid": "l1", "zones": [{"key": "z1"}, {"key": "z2"}]}})),
+        ("t2", json!({"name": "a", "n": 10, "location": {"uuid": "l1", "zones": [{"key": "z2"}]}})),
+        ("t3", json!({"name": "c", "ok": true, "location": {"uuid": "l2", "zones": []}})),
     ];
     for (uuid, v) in things {
-        store
-            .create_document(&t, doc(Collection::Things, uuid, v))
-            .await
-            .unwrap();
+        store.create_document(&t, doc(Collection::Things, uuid, v)).await.unwrap();
     }
     let find = |q: DocumentQuery| {
         let store = store.clone();
@@ -79,10 +62,7 @@ async fn documents_are_found_by_dotted_paths_any_zone_paged_and_sorted(b: Backen
     assert_eq!(uuids(&find(query(&[("ok", "true")])).await), ["t3"]);
     assert_eq!(uuids(&find(query(&[("name", "zzz")])).await), Vec::<String>::new());
     // Another collection holds none of them.
-    let devices = store
-        .find_documents(&t, Collection::Locations, &query(&[]))
-        .await
-        .unwrap();
+    let devices = store.find_documents(&t, Collection::Locations, &query(&[])).await.unwrap();
     assert_eq!(devices.1, 0);
 
     let sorted = |path: &str, descending| DocumentQuery {
@@ -103,11 +83,7 @@ async fn documents_are_found_by_dotted_paths_any_zone_paged_and_sorted(b: Backen
         ..sorted("name", false)
     })
     .await;
-    assert_eq!(
-        (uuids(&page), page.1),
-        (vec!["t1".to_owned()], 3),
-        "a page, and the total of all matches"
-    );
+    assert_eq!((uuids(&page), page.1), (vec!["t1".to_owned()], 3), "a page, and the total of all matches");
 }
 
 async fn saving_replaces_the_document_and_its_terms(b: Backend) {
@@ -115,44 +91,21 @@ async fn saving_replaces_the_document_and_its_terms(b: Backend) {
     let store = env.open().await;
     let t = store.create_org(&org("acme")).await.unwrap();
     store
-        .create_document(
-            &t,
-            doc(
-                Collection::Locations,
-                "l1",
-                json!({"name": "hq", "zones": [{"key": "a"}]}),
-            ),
-        )
+        .create_document(&t, doc(Collection::Locations, "l1", json!({"name": "hq", "zones": [{"key": "a"}]})))
         .await
         .unwrap();
     store
-        .update_document(
-            &t,
-            doc(
-                Collection::Locations,
-                "l1",
-                json!({"name": "home", "zones": [{"key": "b"}]}),
-            ),
-        )
+        .update_document(&t, doc(Collection::Locations, "l1", json!({"name": "home", "zones": [{"key": "b"}]})))
         .await
         .unwrap();
-    let body: Value =
-        serde_json::from_str(&store.document(&t, Collection::Locations, "l1").await.unwrap().unwrap()).unwrap();
+    let body: Value = serde_json::from_str(&store.document(&t, Collection::Locations, "l1").await.unwrap().unwrap()).unwrap();
     assert_eq!(body, json!({"uuid": "l1", "name": "home", "zones": [{"key": "b"}]}));
-    let old = store
-        .find_documents(&t, Collection::Locations, &query(&[("name", "hq")]))
-        .await
-        .unwrap();
+    let old = store.find_documents(&t, Collection::Locations, &query(&[("name", "hq")])).await.unwrap();
     assert_eq!(old.1, 0, "the old name is no longer a term");
-    let new = store
-        .find_documents(&t, Collection::Locations, &query(&[("zones.key", "b")]))
-        .await
-        .unwrap();
+    let new = store.find_documents(&t, Collection::Locations, &query(&[("zones.key", "b")])).await.unwrap();
     assert_eq!(uuids(&new), ["l1"]);
     assert!(matches!(
-        store
-            .update_document(&t, doc(Collection::Locations, "nope", json!({})))
-            .await,
+        store.update_document(&t, doc(Collection::Locations, "nope", json!({}))).await,
         Err(StoreError::NotFound(_))
     ));
     store.delete_document(&t, Collection::Locations, "l1").await.unwrap();
@@ -161,10 +114,7 @@ async fn saving_replaces_the_document_and_its_terms(b: Backend) {
         store.delete_document(&t, Collection::Locations, "l1").await,
         Err(StoreError::NotFound(_))
     ));
-    let all = store
-        .find_documents(&t, Collection::Locations, &query(&[("zones.key", "b")]))
-        .await
-        .unwrap();
+    let all = store.find_documents(&t, Collection::Locations, &query(&[("zones.key", "b")])).await.unwrap();
     assert_eq!(all.1, 0, "its terms went with it");
 }
 
@@ -175,25 +125,13 @@ async fn experience_names_are_unique_per_organization(b: Backend) {
     let other = store.create_org(&org("other")).await.unwrap();
     let exp = |uuid: &str, name: &str| doc(Collection::Experiences, uuid, json!({ "name": name }));
     store.create_document(&t, exp("e1", "lobby")).await.unwrap();
-    assert!(matches!(
-        store.create_document(&t, exp("e2", "lobby")).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.create_document(&t, exp("e2", "lobby")).await, Err(StoreError::Conflict(_))));
     store.create_document(&other, exp("e3", "lobby")).await.unwrap();
     store.create_document(&t, exp("e2", "hall")).await.unwrap();
-    assert!(matches!(
-        store.update_document(&t, exp("e2", "lobby")).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.update_document(&t, exp("e2", "lobby")).await, Err(StoreError::Conflict(_))));
     // Things may share names.
-    store
-        .create_document(&t, doc(Collection::Things, "t1", json!({"name": "lobby"})))
-        .await
-        .unwrap();
-    store
-        .create_document(&t, doc(Collection::Things, "t2", json!({"name": "lobby"})))
-        .await
-        .unwrap();
+    store.create_document(&t, doc(Collection::Things, "t1", json!({"name": "lobby"}))).await.unwrap();
+    store.create_document(&t, doc(Collection::Things, "t2", json!({"name": "lobby"}))).await.unwrap();
     store.delete_document(&t, Collection::Experiences, "e1").await.unwrap();
     store.create_document(&t, exp("e4", "lobby")).await.unwrap();
 }
@@ -204,23 +142,14 @@ async fn a_device_document_is_the_registry_device(b: Backend) {
     let t = store.create_org(&org("acme")).await.unwrap();
     // Made by the registry (admin CLI): it has its document.
     store.create_device(&t, device("d1", "aaaaaaaa")).await.unwrap();
-    let body: Value =
-        serde_json::from_str(&store.document(&t, Collection::Devices, "d1").await.unwrap().unwrap()).unwrap();
+    let body: Value = serde_json::from_str(&store.document(&t, Collection::Devices, "d1").await.unwrap().unwrap()).unwrap();
     assert_eq!(body, json!({"uuid": "d1", "name": "d1"}));
     // Made through the documents: the registry device exists, with its key.
     store
-        .create_device_document(
-            &t,
-            device("d2", "bbbbbbbb"),
-            doc(Collection::Devices, "d2", json!({"name": "d2", "subtype": "x"})),
-        )
+        .create_device_document(&t, device("d2", "bbbbbbbb"), doc(Collection::Devices, "d2", json!({"name": "d2", "subtype": "x"})))
         .await
         .unwrap();
-    let (_, d2) = store
-        .device_by_key("bbbbbbbb")
-        .await
-        .unwrap()
-        .expect("the devicekey works");
+    let (_, d2) = store.device_by_key("bbbbbbbb").await.unwrap().expect("the devicekey works");
     assert_eq!(d2.uuid, "d2");
     // A key taken: nothing of either is stored.
     let dup = store
@@ -235,10 +164,7 @@ async fn a_device_document_is_the_registry_device(b: Backend) {
         .await
         .unwrap();
     assert_eq!(store.device(&t, "d2").await.unwrap().unwrap().name, "renamed");
-    let found = store
-        .find_documents(&t, Collection::Devices, &query(&[]))
-        .await
-        .unwrap();
+    let found = store.find_documents(&t, Collection::Devices, &query(&[])).await.unwrap();
     assert_eq!(uuids(&found), ["d1", "d2"]);
     // Deleting the document deletes the device; deleting the device, the document.
     store.delete_document(&t, Collection::Devices, "d2").await.unwrap();
@@ -246,12 +172,7 @@ async fn a_device_document_is_the_registry_device(b: Backend) {
     store.delete_device(&t, "d1").await.unwrap();
     assert!(store.document(&t, Collection::Devices, "d1").await.unwrap().is_none());
     // A plain document of the devices collection cannot be made without its device.
-    assert!(
-        store
-            .create_document(&t, doc(Collection::Devices, "d9", json!({})))
-            .await
-            .is_err()
-    );
+    assert!(store.create_document(&t, doc(Collection::Devices, "d9", json!({}))).await.is_err());
 }
 
 async fn data_items_are_created_replaced_found_and_deleted(b: Backend) {
@@ -264,10 +185,7 @@ async fn data_items_are_created_replaced_found_and_deleted(b: Backend) {
     store.put_data(&t, item("g 1", "k2", json!({}))).await.unwrap();
     store.put_data(&t, item("g2", "k", json!({}))).await.unwrap();
     let got = store.data_item(&t, "g 1", "k:1&ü").await.unwrap().unwrap();
-    assert_eq!(
-        got.to_json(),
-        json!({"group": "g 1", "key": "k:1&ü", "value": {"a": 2}})
-    );
+    assert_eq!(got.to_json(), json!({"group": "g 1", "key": "k:1&ü", "value": {"a": 2}}));
     let q = |group: Option<&str>, limit| DataQuery {
         group: group.map(str::to_owned),
         key: None,
@@ -280,10 +198,7 @@ async fn data_items_are_created_replaced_found_and_deleted(b: Backend) {
     assert_eq!(store.find_data(&t, &q(None, 100)).await.unwrap().1, 3);
     store.delete_data(&t, "g 1", "k:1&ü").await.unwrap();
     assert!(store.data_item(&t, "g 1", "k:1&ü").await.unwrap().is_none());
-    assert!(matches!(
-        store.delete_data(&t, "g 1", "k:1&ü").await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(store.delete_data(&t, "g 1", "k:1&ü").await, Err(StoreError::NotFound(_))));
 }
 
 async fn documents_and_data_never_cross_organizations(b: Backend) {
@@ -291,53 +206,21 @@ async fn documents_and_data_never_cross_organizations(b: Backend) {
     let store = env.open().await;
     let a = store.create_org(&org("acme")).await.unwrap();
     let z = store.create_org(&org("zeta")).await.unwrap();
-    store
-        .create_document(&a, doc(Collection::Things, "t1", json!({"name": "x"})))
-        .await
-        .unwrap();
-    store
-        .put_data(&a, DataItem::new("g", "k", &json!({})).unwrap())
-        .await
-        .unwrap();
+    store.create_document(&a, doc(Collection::Things, "t1", json!({"name": "x"}))).await.unwrap();
+    store.put_data(&a, DataItem::new("g", "k", &json!({})).unwrap()).await.unwrap();
     assert!(store.document(&z, Collection::Things, "t1").await.unwrap().is_none());
-    assert_eq!(
-        store
-            .find_documents(&z, Collection::Things, &query(&[("name", "x")]))
-            .await
-            .unwrap()
-            .1,
-        0
-    );
+    assert_eq!(store.find_documents(&z, Collection::Things, &query(&[("name", "x")])).await.unwrap().1, 0);
     assert!(matches!(
-        store
-            .update_document(&z, doc(Collection::Things, "t1", json!({})))
-            .await,
+        store.update_document(&z, doc(Collection::Things, "t1", json!({}))).await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(matches!(
-        store.delete_document(&z, Collection::Things, "t1").await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(store.delete_document(&z, Collection::Things, "t1").await, Err(StoreError::NotFound(_))));
     assert!(store.data_item(&z, "g", "k").await.unwrap().is_none());
-    assert!(matches!(
-        store.delete_data(&z, "g", "k").await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert_eq!(
-        store
-            .find_data(&z, &DataQuery::from_params(&[]).unwrap())
-            .await
-            .unwrap()
-            .1,
-        0
-    );
+    assert!(matches!(store.delete_data(&z, "g", "k").await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.find_data(&z, &DataQuery::from_params(&[]).unwrap()).await.unwrap().1, 0);
     // The same uuid in another organization is another document.
-    store
-        .create_document(&z, doc(Collection::Things, "t1", json!({"name": "y"})))
-        .await
-        .unwrap();
-    let mine: Value =
-        serde_json::from_str(&store.document(&a, Collection::Things, "t1").await.unwrap().unwrap()).unwrap();
+    store.create_document(&z, doc(Collection::Things, "t1", json!({"name": "y"}))).await.unwrap();
+    let mine: Value = serde_json::from_str(&store.document(&a, Collection::Things, "t1").await.unwrap().unwrap()).unwrap();
     assert_eq!(mine["name"], "x");
     // Deleting an organization deletes its documents and data.
     store.delete_org(&a).await.unwrap();
@@ -358,18 +241,8 @@ async fn devices_made_before_the_migration_get_their_document(b: Backend) {
     env.undo_documents_migration().await;
     let store = env.open().await;
     let t = store.tenant(&org("acme")).await.unwrap().unwrap();
-    let body: Value = serde_json::from_str(
-        &store
-            .document(&t, Collection::Devices, "old")
-            .await
-            .unwrap()
-            .expect("migrated"),
-    )
-    .unwrap();
+    let body: Value = serde_json::from_str(&store.document(&t, Collection::Devices, "old").await.unwrap().expect("migrated")).unwrap();
     assert_eq!(body, json!({"uuid": "old", "name": "old"}));
-    let found = store
-        .find_documents(&t, Collection::Devices, &query(&[("name", "old")]))
-        .await
-        .unwrap();
+    let found = store.find_documents(&t, Collection::Devices, &query(&[("name", "old")])).await.unwrap();
     assert_eq!(uuids(&found), ["old"]);
 }

@@ -18,14 +18,7 @@ async fn data_items_are_put_got_found_and_deleted_with_encoded_names() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"group": "my group", "key": "a:b&c/ü", "value": {"x": 1}}));
     call(&server, &token, Method::PUT, path, Some(&json!({"x": 2}))).await;
-    call(
-        &server,
-        &token,
-        Method::PUT,
-        "/api/data/my%20group/other",
-        Some(&json!({})),
-    )
-    .await;
+    call(&server, &token, Method::PUT, "/api/data/my%20group/other", Some(&json!({}))).await;
     call(&server, &token, Method::PUT, "/api/data/elsewhere/k", Some(&json!({}))).await;
     let (_, got) = call(&server, &token, Method::GET, path, None).await;
     assert_eq!(got["value"], json!({"x": 2}));
@@ -40,14 +33,7 @@ async fn data_items_are_put_got_found_and_deleted_with_encoded_names() {
     // A device of the organization reads and writes data.
     let device = server.create_device("acme").await;
     let dtoken = device_token(&server, &device.uuid, &device.secret).await;
-    let (status, _) = call(
-        &server,
-        &dtoken,
-        Method::PUT,
-        "/api/data/dev/k",
-        Some(&json!({"d": true})),
-    )
-    .await;
+    let (status, _) = call(&server, &dtoken, Method::PUT, "/api/data/dev/k", Some(&json!({"d": true}))).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&server, &dtoken, Method::GET, path, None).await;
     assert_eq!(status, StatusCode::OK);
@@ -86,11 +72,7 @@ async fn a_15_mib_value_is_stored_and_a_17_mib_one_refused_while_other_routes_ke
     assert!(status.is_client_error(), "{status}");
     app_error(&body, status);
     let (_, got) = call(&server, &token, Method::GET, "/api/data/g/big", None).await;
-    assert_eq!(
-        got["value"]["blob"].as_str().map(str::len),
-        Some(15 * 1024 * 1024),
-        "the 17 MiB value was not stored"
-    );
+    assert_eq!(got["value"]["blob"].as_str().map(str::len), Some(15 * 1024 * 1024), "the 17 MiB value was not stored");
     // A 2 MiB document elsewhere still gets 413 (http_limits.max_body_bytes).
     let (status, _) = call(&server, &token, Method::POST, "/api/things", Some(&sized(2))).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);

@@ -57,20 +57,10 @@ async fn an_http_feed_is_fetched_with_its_parameters_and_a_dynamic_one_echoes_th
         json!({"name": "weather", "subtype": "thingstead:feed:http", "url": format!("http://{src}/feed")}),
     )
     .await;
-    let (status, data) = call(
-        &server,
-        &token,
-        Method::GET,
-        &format!("/api/connectors/feeds/{plain}/data?city=Z%C3%BCrich&n=2"),
-        None,
-    )
-    .await;
+    let (status, data) = call(&server, &token, Method::GET, &format!("/api/connectors/feeds/{plain}/data?city=Z%C3%BCrich&n=2"), None).await;
     assert_eq!(status, StatusCode::OK, "{data}");
     assert_eq!(data["items"], json!([1, 2]));
-    assert_eq!(
-        data["query"], "city=Z%C3%BCrich&n=2",
-        "parameters passed through: {data}"
-    );
+    assert_eq!(data["query"], "city=Z%C3%BCrich&n=2", "parameters passed through: {data}");
     assert!(data.get("search").is_none());
 
     let dynamic = create_feed(
@@ -79,42 +69,16 @@ async fn an_http_feed_is_fetched_with_its_parameters_and_a_dynamic_one_echoes_th
         json!({"subtype": "thingstead:feed:http", "dataType": "dynamic", "searchValue": "stored", "url": format!("http://{src}/feed")}),
     )
     .await;
-    let (_, data) = call(
-        &server,
-        &token,
-        Method::GET,
-        &format!("/api/connectors/feeds/{dynamic}/data?searchValue=abc"),
-        None,
-    )
-    .await;
+    let (_, data) = call(&server, &token, Method::GET, &format!("/api/connectors/feeds/{dynamic}/data?searchValue=abc"), None).await;
     assert_eq!(data["search"]["search"], "abc", "{data}");
     assert_eq!(data["items"], json!([1, 2]));
-    let (_, data) = call(
-        &server,
-        &token,
-        Method::GET,
-        &format!("/api/connectors/feeds/{dynamic}/data"),
-        None,
-    )
-    .await;
+    let (_, data) = call(&server, &token, Method::GET, &format!("/api/connectors/feeds/{dynamic}/data"), None).await;
     assert_eq!(data["search"]["search"], "stored", "{data}");
 
     // Bounded: an oversized or non-JSON answer is an error, not a crash.
     for path in ["big", "text"] {
-        let feed = create_feed(
-            &server,
-            &token,
-            json!({"subtype": "thingstead:feed:http", "url": format!("http://{src}/{path}")}),
-        )
-        .await;
-        let (status, body) = call(
-            &server,
-            &token,
-            Method::GET,
-            &format!("/api/connectors/feeds/{feed}/data"),
-            None,
-        )
-        .await;
+        let feed = create_feed(&server, &token, json!({"subtype": "thingstead:feed:http", "url": format!("http://{src}/{path}")})).await;
+        let (status, body) = call(&server, &token, Method::GET, &format!("/api/connectors/feeds/{feed}/data"), None).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {body}");
         app_error(&body, status);
     }
@@ -126,21 +90,9 @@ async fn by_default_a_feed_cannot_reach_loopback_or_private_addresses() {
     let src = source().await;
     let server = server(false).await;
     let token = user_token(&server, "acme").await;
-    for url in [
-        format!("http://{src}/feed"),
-        "http://10.0.0.1/x".into(),
-        "http://169.254.169.254/latest".into(),
-        "file:///etc/passwd".into(),
-    ] {
+    for url in [format!("http://{src}/feed"), "http://10.0.0.1/x".into(), "http://169.254.169.254/latest".into(), "file:///etc/passwd".into()] {
         let feed = create_feed(&server, &token, json!({"subtype": "thingstead:feed:http", "url": url})).await;
-        let (status, body) = call(
-            &server,
-            &token,
-            Method::GET,
-            &format!("/api/connectors/feeds/{feed}/data"),
-            None,
-        )
-        .await;
+        let (status, body) = call(&server, &token, Method::GET, &format!("/api/connectors/feeds/{feed}/data"), None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{url}: {body}");
         app_error(&body, status);
     }
@@ -161,14 +113,7 @@ async fn the_messages_feed_answers_a_devices_latest_messages() {
         json!({"subtype": "thingstead:feed:messages", "device": device.uuid}),
     )
     .await;
-    let (status, data) = call(
-        &server,
-        &token,
-        Method::GET,
-        &format!("/api/connectors/feeds/{feed}/data?limit=2"),
-        None,
-    )
-    .await;
+    let (status, data) = call(&server, &token, Method::GET, &format!("/api/connectors/feeds/{feed}/data?limit=2"), None).await;
     assert_eq!(status, StatusCode::OK, "{data}");
     let texts: Vec<&str> = data["messages"]
         .as_array()

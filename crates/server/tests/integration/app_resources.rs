@@ -112,12 +112,7 @@ async fn every_collection_creates_finds_gets_saves_and_deletes() {
     let token = user_token(&server, "acme").await;
     for base in BASES {
         // No body at all: an empty document with a uuid.
-        let r = http()
-            .post(server.url(base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("POST");
+        let r = http().post(server.url(base)).bearer_auth(&token).send().await.expect("POST");
         assert_eq!(r.status(), StatusCode::OK, "{base}");
         let empty: Value = r.json().await.expect("JSON");
         let empty_uuid = empty["uuid"].as_str().expect("a uuid").to_owned();
@@ -150,14 +145,7 @@ async fn every_collection_creates_finds_gets_saves_and_deletes() {
         changed["name"] = json!("renamed");
         changed["extra"] = json!({"deep": [1, 2]});
         changed["uuid"] = json!("another-uuid");
-        let (status, saved) = call(
-            &server,
-            &token,
-            Method::PATCH,
-            &format!("{base}/{uuid}"),
-            Some(&changed),
-        )
-        .await;
+        let (status, saved) = call(&server, &token, Method::PATCH, &format!("{base}/{uuid}"), Some(&changed)).await;
         assert_eq!(status, StatusCode::OK, "{saved}");
         assert_eq!(saved["uuid"], uuid.as_str());
         assert_eq!(saved["name"], "renamed");
@@ -172,14 +160,7 @@ async fn every_collection_creates_finds_gets_saves_and_deletes() {
             assert_eq!(status, StatusCode::NOT_FOUND, "{base}");
             app_error(&body, StatusCode::NOT_FOUND);
         }
-        let (status, body) = call(
-            &server,
-            &token,
-            Method::PATCH,
-            &format!("{base}/{uuid}"),
-            Some(&json!({})),
-        )
-        .await;
+        let (status, body) = call(&server, &token, Method::PATCH, &format!("{base}/{uuid}"), Some(&json!({}))).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     }
     server.stop().await;
@@ -199,11 +180,7 @@ async fn zones_find_devices_and_things_by_location_and_any_zone_key() {
     .await;
     let l = loc["uuid"].as_str().expect("uuid");
     let mut uuids = Vec::new();
-    for (name, zones) in [
-        ("a", json!([{"key": "lobby"}, {"key": "lab"}])),
-        ("b", json!([{"key": "lab"}])),
-        ("c", json!([])),
-    ] {
+    for (name, zones) in [("a", json!([{"key": "lobby"}, {"key": "lab"}])), ("b", json!([{"key": "lab"}])), ("c", json!([]))] {
         let (_, d) = call(
             &server,
             &token,
@@ -225,24 +202,10 @@ async fn zones_find_devices_and_things_by_location_and_any_zone_key() {
         .collect();
     assert_eq!(names, ["b", "a"], "{found}");
     assert_eq!(found["total"], 2);
-    let (_, lobby) = call(
-        &server,
-        &token,
-        Method::GET,
-        &format!("/api/things?location.zones.key=lobby"),
-        None,
-    )
-    .await;
+    let (_, lobby) = call(&server, &token, Method::GET, &format!("/api/things?location.zones.key=lobby"), None).await;
     assert_eq!(lobby["total"], 1);
     assert_eq!(lobby["results"][0]["uuid"], uuids[0].as_str());
-    let (_, page) = call(
-        &server,
-        &token,
-        Method::GET,
-        "/api/things?limit=1&skip=1&sort=name",
-        None,
-    )
-    .await;
+    let (_, page) = call(&server, &token, Method::GET, "/api/things?limit=1&skip=1&sort=name", None).await;
     assert_eq!(page["total"], 3);
     assert_eq!(page["results"].as_array().map(Vec::len), Some(1));
     assert_eq!(page["results"][0]["name"], "b");
@@ -256,23 +219,9 @@ async fn zones_find_devices_and_things_by_location_and_any_zone_key() {
 async fn experience_names_are_unique() {
     let server = server_with_org("acme").await;
     let token = user_token(&server, "acme").await;
-    let (status, _) = call(
-        &server,
-        &token,
-        Method::POST,
-        "/api/experiences",
-        Some(&json!({"name": "lobby"})),
-    )
-    .await;
+    let (status, _) = call(&server, &token, Method::POST, "/api/experiences", Some(&json!({"name": "lobby"}))).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = call(
-        &server,
-        &token,
-        Method::POST,
-        "/api/experiences",
-        Some(&json!({"name": "lobby"})),
-    )
-    .await;
+    let (status, body) = call(&server, &token, Method::POST, "/api/experiences", Some(&json!({"name": "lobby"}))).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     app_error(&body, StatusCode::CONFLICT);
     let (_, found) = call(&server, &token, Method::GET, "/api/experiences?name=lobby", None).await;
@@ -284,14 +233,7 @@ async fn experience_names_are_unique() {
 async fn an_api_device_is_the_registry_device_with_a_working_devicekey() {
     let server = server_with_org("acme").await;
     let token = user_token(&server, "acme").await;
-    let (status, created) = call(
-        &server,
-        &token,
-        Method::POST,
-        "/api/devices",
-        Some(&json!({"name": "kiosk", "subtype": "k"})),
-    )
-    .await;
+    let (status, created) = call(&server, &token, Method::POST, "/api/devices", Some(&json!({"name": "kiosk", "subtype": "k"}))).await;
     assert_eq!(status, StatusCode::OK, "{created}");
     let uuid = created["uuid"].as_str().expect("uuid").to_owned();
     let key = created["devicekey"].as_str().expect("devicekey once").to_owned();
@@ -310,27 +252,13 @@ async fn an_api_device_is_the_registry_device_with_a_working_devicekey() {
     assert!(found.to_string().find(&secret).is_none(), "{found}");
     // A device made by the admin CLI is listed too.
     let admin = server.create_device("acme").await;
-    let (_, found) = call(
-        &server,
-        &token,
-        Method::GET,
-        &format!("/api/devices?name={}", admin.name),
-        None,
-    )
-    .await;
+    let (_, found) = call(&server, &token, Method::GET, &format!("/api/devices?name={}", admin.name), None).await;
     assert_eq!(found["results"][0]["uuid"], admin.uuid.as_str(), "{found}");
     // A device may save its own document, not create, delete or save others.
     let dtoken = device_token(&server, &uuid, &secret).await;
     let mut mine = got.clone();
     mine["location"] = json!({"uuid": "l1"});
-    let (status, _) = call(
-        &server,
-        &dtoken,
-        Method::PATCH,
-        &format!("/api/devices/{uuid}"),
-        Some(&mine),
-    )
-    .await;
+    let (status, _) = call(&server, &dtoken, Method::PATCH, &format!("/api/devices/{uuid}"), Some(&mine)).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&server, &dtoken, Method::GET, "/api/things", None).await;
     assert_eq!(status, StatusCode::OK, "devices read");
@@ -346,24 +274,11 @@ async fn an_api_device_is_the_registry_device_with_a_working_devicekey() {
     // Renaming through the API renames the registry device; deleting deletes it.
     let mut renamed = got.clone();
     renamed["name"] = json!("lobby kiosk");
-    call(
-        &server,
-        &token,
-        Method::PATCH,
-        &format!("/api/devices/{uuid}"),
-        Some(&renamed),
-    )
-    .await;
-    assert_eq!(
-        server.platform().find_device(&uuid).await.expect("device").1.name,
-        "lobby kiosk"
-    );
+    call(&server, &token, Method::PATCH, &format!("/api/devices/{uuid}"), Some(&renamed)).await;
+    assert_eq!(server.platform().find_device(&uuid).await.expect("device").1.name, "lobby kiosk");
     let (status, _) = call(&server, &token, Method::DELETE, &format!("/api/devices/{uuid}"), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        server.platform().find_device(&uuid).await.is_err(),
-        "the registry device is gone"
-    );
+    assert!(server.platform().find_device(&uuid).await.is_err(), "the registry device is gone");
     let reply = send_frame(server.device_tcp, &message_frame(&key, &["t"], "again")).await;
     assert!(!reply.starts_with(b"[0,0]"), "its key no longer works");
     server.stop().await;
@@ -409,16 +324,9 @@ async fn bad_input_gets_json_errors_and_restricted_tokens_do_nothing() {
         .expect("login");
     let auth: Value = r.json().await.expect("JSON");
     let restricted = auth["restrictedToken"].as_str().expect("restricted");
-    for (method, path) in [
-        (Method::GET, "/api/things"),
-        (Method::POST, "/api/things"),
-        (Method::GET, "/api/data?group=g"),
-    ] {
+    for (method, path) in [(Method::GET, "/api/things"), (Method::POST, "/api/things"), (Method::GET, "/api/data?group=g")] {
         let (status, body) = call(&server, restricted, method, path, None).await;
-        assert!(
-            status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED,
-            "{path}: {status} {body}"
-        );
+        assert!(status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED, "{path}: {status} {body}");
         app_error(&body, status);
     }
     server.stop().await;

@@ -15,31 +15,11 @@ async fn every_route_with_another_organizations_token_gets_404_or_403_never_data
     let zeta = user_token(&server, "zeta").await;
 
     let mut records = Vec::new();
-    for base in [
-        "/api/devices",
-        "/api/things",
-        "/api/experiences",
-        "/api/locations",
-        "/api/connectors/feeds",
-    ] {
-        let (_, doc) = call(
-            &server,
-            &acme,
-            Method::POST,
-            base,
-            Some(&json!({"name": "secret-name", "subtype": "thingstead:feed:messages"})),
-        )
-        .await;
+    for base in ["/api/devices", "/api/things", "/api/experiences", "/api/locations", "/api/connectors/feeds"] {
+        let (_, doc) = call(&server, &acme, Method::POST, base, Some(&json!({"name": "secret-name", "subtype": "thingstead:feed:messages"}))).await;
         records.push((base, doc["uuid"].as_str().expect("uuid").to_owned()));
     }
-    call(
-        &server,
-        &acme,
-        Method::PUT,
-        "/api/data/g/k",
-        Some(&json!({"secret": "secret-name"})),
-    )
-    .await;
+    call(&server, &acme, Method::PUT, "/api/data/g/k", Some(&json!({"secret": "secret-name"}))).await;
 
     let mut tried = 0;
     for (base, uuid) in &records {
@@ -50,10 +30,7 @@ async fn every_route_with_another_organizations_token_gets_404_or_403_never_data
             (Method::DELETE, one.clone(), None),
         ] {
             let (status, answer) = call(&server, &zeta, method.clone(), &path, body.as_ref()).await;
-            assert!(
-                status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
-                "{method} {path}: {status}"
-            );
+            assert!(status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN, "{method} {path}: {status}");
             assert!(!answer.to_string().contains("secret-name"), "{answer}");
             tried += 1;
         }
@@ -68,11 +45,7 @@ async fn every_route_with_another_organizations_token_gets_404_or_403_never_data
     let (feeds, feed) = records[4].clone();
     let (status, answer) = call(&server, &zeta, Method::GET, &format!("{feeds}/{feed}/data"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
-    for (method, body) in [
-        (Method::GET, None),
-        (Method::DELETE, None),
-        (Method::PUT, Some(json!({"mine": 1}))),
-    ] {
+    for (method, body) in [(Method::GET, None), (Method::DELETE, None), (Method::PUT, Some(json!({"mine": 1})))] {
         let (status, answer) = call(&server, &zeta, method.clone(), "/api/data/g/k", body.as_ref()).await;
         if method == Method::PUT {
             // zeta's own item of the same name: acme's is untouched.

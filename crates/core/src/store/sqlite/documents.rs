@@ -28,14 +28,8 @@ fn put_terms(c: &Connection, t: &Tenant, doc: &NewDocument) -> Result<(), StoreE
         )
         .map_err(backend)?;
     for term in &doc.terms {
-        s.execute(params![
-            t.id(),
-            doc.collection.as_str(),
-            doc.uuid,
-            term.path,
-            term.value
-        ])
-        .map_err(backend)?;
+        s.execute(params![t.id(), doc.collection.as_str(), doc.uuid, term.path, term.value])
+            .map_err(backend)?;
     }
     Ok(())
 }
@@ -126,12 +120,7 @@ fn placeholder(n: usize) -> String {
     format!("?{n}")
 }
 
-fn find(
-    c: &Connection,
-    t: &Tenant,
-    collection: Collection,
-    q: &DocumentQuery,
-) -> Result<(Vec<String>, u64), StoreError> {
+fn find(c: &Connection, t: &Tenant, collection: Collection, q: &DocumentQuery) -> Result<(Vec<String>, u64), StoreError> {
     let sql = find_sql(collection, q, placeholder, "");
     let values = |texts: &[String]| {
         std::iter::once(rusqlite::types::Value::Integer(t.id()))
@@ -201,8 +190,9 @@ fn find_data(c: &Connection, t: &Tenant, q: &DataQuery) -> Result<(Vec<DataItem>
         .prepare_cached(&format!("SELECT count(*) FROM data_items WHERE {DATA_FILTER}"))
         .and_then(|mut s| s.query_row(params![t.id(), q.group, q.key], |r| r.get(0)))
         .map_err(backend)?;
-    let sql =
-        format!("SELECT grp, key, value FROM data_items WHERE {DATA_FILTER} ORDER BY grp, key LIMIT ?4 OFFSET ?5");
+    let sql = format!(
+        "SELECT grp, key, value FROM data_items WHERE {DATA_FILTER} ORDER BY grp, key LIMIT ?4 OFFSET ?5"
+    );
     let mut s = c.prepare_cached(&sql).map_err(backend)?;
     let items = s
         .query_map(

@@ -4,11 +4,11 @@
 //! character, `/` as `%2F`) and are decoded; each is 1 to 256 bytes. The
 //! value must be a JSON object of at most 16 MiB serialized.
 
-use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::routing::get;
+use axum::Json;
 use serde_json::{Value, json};
 use thingstead_core::documents::{DataQuery, MAX_DATA_VALUE_BYTES};
 
