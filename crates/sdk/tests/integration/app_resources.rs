@@ -241,3 +241,66 @@ async fn a_messages_feed_gives_a_devices_latest_messages_and_raw_calls_work() {
     assert_eq!(app.get(&path, &[]).await.unwrap_err().status(), Some(404));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn content_gives_delivery_urls_with_the_restricted_token_variants_and_children() {
+    let server = TestServer::start().await;
+    org(&server, "acme").await;
+    let app = alice(&server, "acme").await;
+    let folder = app
+        .content()
+        .create(Some(json!({"name": "Städte", "subtype": "scala:content:folder"})))
+        .await
+        .unwrap();
+    assert_eq!(folder.get_url().unwrap(), None, "folders have no URL");
+
+    // Bytes go up as raw bodies (the SDK, like exp-sdk, only reads content).
+    let token = app.get_auth().await.unwrap().token;
+    let http = reqwest::Client::new();
+    let uploaded: serde_json::Value = http
+        .post(server.url("/api/content/upload"))
+        .query(&[("name", "zürich plan.txt"), ("parent", folder.uuid())])
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("hello bytes")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uuid = uploaded["uuid"].as_str().expect("uuid").to_owned();
+    http.put(server.url(&format!("/api/content/{uuid}/variants/small")))
+        .bearer_auth(&token)
+        .body("tiny")
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+
+    let file = app.content().get(&uuid).await.unwrap().expect("file");
+    assert_eq!(file.subtype(), Some("scala:content:file"));
+    assert_eq!(file.variants(), ["small"]);
+    let children = folder.get_children(&[]).await.unwrap();
+    assert_eq!(children.iter().map(|c| c.uuid()).collect::<Vec<_>>(), [uuid.as_str()]);
+
+    // Delivery URLs work without any Authorization header.
+    let url = file.get_url().unwrap().expect("a file has a URL");
+    assert!(url.contains("?_rt="), "{url}");
+    let body = reqwest::get(&url).await.unwrap();
+    assert_eq!(body.status(), 200, "{url}");
+    assert_eq!(body.text().await.unwrap(), "hello bytes");
+    let variant = file.get_variant_url("small").unwrap().expect("variant URL");
+    assert_eq!(reqwest::get(&variant).await.unwrap().text().await.unwrap(), "tiny");
+
+    let link = app
+        .content()
+        .create(Some(
+            json!({"name": "site", "subtype": "scala:content:url", "url": "https://example.org/x"}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(link.get_url().unwrap().as_deref(), Some("https://example.org/x"));
+    server.stop().await;
+}
