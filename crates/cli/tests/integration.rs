@@ -25,6 +25,9 @@ mod migrate;
 #[cfg(feature = "postgres")]
 #[path = "integration/multinode.rs"]
 mod multinode;
+#[cfg(feature = "postgres")]
+#[path = "integration/multinode_realtime.rs"]
+mod multinode_realtime;
 #[path = "integration/postgres.rs"]
 mod postgres;
 #[path = "integration/server.rs"]

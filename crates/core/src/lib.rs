@@ -9,6 +9,7 @@
 pub mod bus;
 pub mod documents;
 pub mod content;
+pub mod channels;
 mod error;
 pub mod identity;
 pub mod ids;
@@ -27,7 +28,7 @@ pub use platform::{
     TotpProvisioned,
 };
 pub use platform::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, Found, MAX_MESSAGES};
-pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, TokenClaims, TokenGrant};
+pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, Responses, TokenClaims, TokenGrant};
 pub use platform::{ContentDraft, Download, Upload};
 pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, PAIRING_OFFER_TTL, PAIRING_SESSION_TTL, SESSION_TTL};
 

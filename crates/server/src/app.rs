@@ -37,6 +37,8 @@ pub struct AppState {
     pub addrs: BoundAddrs,
     /// Open message streams: their limits, and their end at shutdown.
     pub streams: crate::faces::device::api::stream::Streams,
+    /// The socket.io endpoint of this node.
+    pub realtime: crate::realtime::Realtime,
 }
 
 /// The addresses the listeners are bound to; the ready file's content.
@@ -162,7 +164,10 @@ async fn open_as(
         StoreBackend::Postgres => open_postgres(settings).await?,
     };
     let (bus, listener) = open_bus(settings, role).await?;
-    Ok((Platform::new(store, bus), listener))
+    let limits = thingstead_core::channels::BroadcastLimits {
+        max_payload_bytes: settings.realtime.max_payload_bytes,
+    };
+    Ok((Platform::new(store, bus).with_broadcast_limits(limits), listener))
 }
 
 /// The SQLite store of `settings.data_dir`.
@@ -304,7 +309,9 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
         metrics: crate::telemetry::prometheus(),
         addrs,
         streams: crate::faces::device::api::stream::Streams::new(&settings.http_limits, token.clone()),
+        realtime: crate::realtime::Realtime::new(platform.clone(), &settings.realtime),
     };
+    tasks.spawn(state.realtime.clone().run_fanout(token.clone()));
 
     let router = crate::http::router(state);
     let http = tokio::spawn({

@@ -12,6 +12,7 @@ pub mod http;
 pub mod proxy_header;
 pub mod push;
 mod ready;
+pub mod realtime;
 pub mod redact;
 mod retention;
 pub mod settings;

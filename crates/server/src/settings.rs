@@ -16,6 +16,9 @@ use crate::sms::webhook::WebhookSettings;
 mod env_vars;
 mod listen_addr;
 mod load_errors;
+mod realtime;
+
+pub use realtime::RealtimeSettings;
 
 pub use env_vars::SCRIPT_VARIABLES;
 
@@ -71,6 +74,8 @@ pub struct Settings {
     pub feeds: FeedSettings,
     /// Content files and layout images: upload limits.
     pub content: ContentSettings,
+    /// Realtime channels: the socket.io endpoint and broadcasts.
+    pub realtime: RealtimeSettings,
 }
 
 /// What the server may fetch for an HTTP JSON feed (SSRF limits).
@@ -333,6 +338,7 @@ impl Default for Settings {
             proxy_protocol: ProxyProtocolSettings::default(),
             feeds: FeedSettings::default(),
             content: ContentSettings::default(),
+            realtime: RealtimeSettings::default(),
         }
     }
 }
@@ -524,6 +530,9 @@ impl Settings {
         }
         if let Err(e) = crate::proxy_header::TrustedProxies::parse(&self.proxy_protocol.trusted) {
             return invalid(format!("proxy_protocol.{e}"));
+        }
+        if let Err(e) = self.realtime.validate() {
+            return invalid(e);
         }
         if self.push.max_devices == 0 || self.push.deadline_ms == 0 {
             return invalid("push.max_devices and push.deadline_ms must be at least 1".into());

@@ -7,6 +7,7 @@ mod integration {
     mod app_feeds;
     mod app_resources;
     mod app_tenancy;
+    mod app_broadcasts;
     mod bus;
     pub mod common;
     mod device_protocol;
@@ -20,6 +21,9 @@ mod integration {
     mod postgres;
     mod proxy_protocol;
     mod push;
+    mod realtime_clients;
+    mod realtime_eio3;
+    mod realtime_eio4;
     mod retention;
     mod sms_outbox;
     mod sms_providers;

@@ -26,6 +26,28 @@ pub enum BusEvent {
     },
     /// A registry record was created, deleted or changed.
     Registry(RegistryChange),
+    /// A message broadcast on a realtime channel (ephemeral: never stored).
+    Broadcast {
+        /// Organization name (the channel's organization).
+        org: String,
+        /// The broadcast's id (a uuid), which responses name.
+        id: String,
+        /// The channel id, encoded as WIRE.md B.5 says (canonical form).
+        channel: String,
+        /// The event name listeners route on.
+        name: String,
+        /// Any JSON.
+        payload: serde_json::Value,
+    },
+    /// A response to broadcast `id`, for the request collecting them.
+    BroadcastResponse {
+        /// Organization name.
+        org: String,
+        /// The id of the broadcast answered.
+        id: String,
+        /// Any JSON.
+        payload: serde_json::Value,
+    },
 }
 
 /// What kind of registry record changed.
@@ -144,12 +166,15 @@ impl BusEvent {
             Self::MessageStored(m) => &m.org,
             Self::SmsQueued { org, .. } => org,
             Self::Registry(r) => &r.org,
+            Self::Broadcast { org, .. } | Self::BroadcastResponse { org, .. } => org,
         }
     }
 
     /// The subject: `thingstead.<tenant>.message.<device_uuid>`,
-    /// `thingstead.<tenant>.sms.<id>.queued` or
-    /// `thingstead.<tenant>.registry.<kind>.<id>.<created|deleted|updated>`.
+    /// `thingstead.<tenant>.sms.<id>.queued`,
+    /// `thingstead.<tenant>.registry.<kind>.<id>.<created|deleted|updated>`,
+    /// `thingstead.<tenant>.broadcast.<id>` or
+    /// `thingstead.<tenant>.broadcast.<id>.response`.
     /// Tokens that come from input are escaped with [`token`].
     pub fn subject(&self) -> String {
         let tenant = token(self.tenant());
@@ -162,6 +187,8 @@ impl BusEvent {
                 token(&r.id),
                 r.change.as_str()
             ),
+            Self::Broadcast { id, .. } => format!("{ROOT}.{tenant}.broadcast.{}", token(id)),
+            Self::BroadcastResponse { id, .. } => format!("{ROOT}.{tenant}.broadcast.{}.response", token(id)),
         }
     }
 
@@ -189,8 +216,23 @@ impl BusEvent {
 #[serde(tag = "type", content = "data", rename_all = "snake_case", deny_unknown_fields)]
 enum Wire {
     MessageStored(MessageWire),
-    SmsQueued { org: String, id: i64 },
+    SmsQueued {
+        org: String,
+        id: i64,
+    },
     Registry(RegistryChange),
+    Broadcast {
+        org: String,
+        id: String,
+        channel: String,
+        name: String,
+        payload: serde_json::Value,
+    },
+    BroadcastResponse {
+        org: String,
+        id: String,
+        payload: serde_json::Value,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -225,6 +267,20 @@ impl From<BusEvent> for Wire {
             }),
             BusEvent::SmsQueued { org, id } => Wire::SmsQueued { org, id },
             BusEvent::Registry(r) => Wire::Registry(r),
+            BusEvent::Broadcast {
+                org,
+                id,
+                channel,
+                name,
+                payload,
+            } => Wire::Broadcast {
+                org,
+                id,
+                channel,
+                name,
+                payload,
+            },
+            BusEvent::BroadcastResponse { org, id, payload } => Wire::BroadcastResponse { org, id, payload },
         }
     }
 }
@@ -253,6 +309,20 @@ impl TryFrom<Wire> for BusEvent {
             }
             Wire::SmsQueued { org, id } => BusEvent::SmsQueued { org, id },
             Wire::Registry(r) => BusEvent::Registry(r),
+            Wire::Broadcast {
+                org,
+                id,
+                channel,
+                name,
+                payload,
+            } => BusEvent::Broadcast {
+                org,
+                id,
+                channel,
+                name,
+                payload,
+            },
+            Wire::BroadcastResponse { org, id, payload } => BusEvent::BroadcastResponse { org, id, payload },
         })
     }
 }
@@ -290,11 +360,25 @@ mod tests {
                 id: "ann.smith".into(),
                 change: Change::Deleted,
             }),
+            BusEvent::Broadcast {
+                org: "acme".into(),
+                id: "5f1c".into(),
+                channel: "WyJhY21lIiwibXlfY2hhbm5lbCIsMCwwXQ==".into(),
+                name: "fling".into(),
+                payload: serde_json::json!({"appTemplate": {"uuid": "u"}, "ü": [1, null]}),
+            },
+            BusEvent::BroadcastResponse {
+                org: "acme".into(),
+                id: "5f1c".into(),
+                payload: serde_json::json!("pong"),
+            },
         ];
         let subjects = [
             "thingstead.acme.message.0b9e0c1e-2f4b-4e36-9d7a-6a1c0f3c7b11",
             "thingstead.acme.sms.7.queued",
             "thingstead.acme.registry.user.ann%2Esmith.deleted",
+            "thingstead.acme.broadcast.5f1c",
+            "thingstead.acme.broadcast.5f1c.response",
         ];
         for (e, s) in events.iter().zip(subjects) {
             assert_eq!(e.subject(), s);
@@ -305,7 +389,9 @@ mod tests {
 
     #[test]
     fn wire_events_are_parsed_strictly() {
-        let bad: [&[u8]; 5] = [
+        let bad: [&[u8]; 7] = [
+            br#"{"type":"broadcast","data":{"org":"acme","id":"1","channel":"c","payload":1}}"#,
+            br#"{"type":"broadcast_response","data":{"org":"acme","id":"1","payload":1,"x":1}}"#,
             b"{",
             br#"{"type":"sms_queued","data":{"org":"acme","id":1,"extra":1}}"#,
             br#"{"type":"nope","data":{}}"#,

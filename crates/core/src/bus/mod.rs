@@ -11,6 +11,8 @@
 //! | device message stored | `thingstead.<tenant>.message.<device_uuid>` |
 //! | SMS queued | `thingstead.<tenant>.sms.<id>.queued` |
 //! | registry change | `thingstead.<tenant>.registry.<kind>.<id>.<created\|deleted\|updated>` |
+//! | broadcast on a realtime channel | `thingstead.<tenant>.broadcast.<id>` |
+//! | response to a broadcast | `thingstead.<tenant>.broadcast.<id>.response` |
 //!
 //! `<kind>` is `org`, `device`, `app`, `client`, `apikey`, `user`, or one of
 //! the application platform's resources: `thing`, `experience`, `location`,

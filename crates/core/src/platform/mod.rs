@@ -1,6 +1,7 @@
 //! [`Platform`]: the one entry point faces use.
 
 mod content;
+mod broadcasts;
 mod credentials;
 mod devices;
 mod documents;
@@ -20,6 +21,7 @@ use crate::records::OrgRecord;
 use crate::store::Store;
 
 pub use content::{ContentDraft, Download, Upload};
+pub use broadcasts::Responses;
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
 pub use documents::Found;
@@ -35,6 +37,7 @@ pub struct Platform {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     token_keys: Arc<tokens::TokenKeys>,
+    broadcast_limits: crate::channels::BroadcastLimits,
 }
 
 impl Platform {
@@ -44,7 +47,14 @@ impl Platform {
             store,
             bus,
             token_keys: Arc::default(),
+            broadcast_limits: crate::channels::BroadcastLimits::default(),
         }
+    }
+
+    /// This platform with other bounds on broadcasts and responses.
+    pub fn with_broadcast_limits(mut self, limits: crate::channels::BroadcastLimits) -> Self {
+        self.broadcast_limits = limits;
+        self
     }
 
     /// The bus, subscribe only: faces and workers listen; only the core publishes.

@@ -38,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         // `/api/1` above is more specific and keeps its paths; every other
         // `/api/...` path is the application face's.
         .nest(crate::faces::app::PREFIX, crate::faces::app::routes(&state.settings))
+        // `/socket.io/`: long polls and websockets, outside any face's request timeout.
+        .merge(state.realtime.routes())
         .route_layer(middleware::from_fn(observe::record))
         .with_state(state)
 }

@@ -7,6 +7,7 @@
 mod auth;
 mod pairing;
 mod content;
+mod broadcasts;
 pub mod principal;
 pub mod resources;
 
@@ -41,6 +42,14 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
         .route("/auth/login", limited(post(auth::login), LOGIN_BODY))
         .route("/auth/token", limited(post(auth::refresh), NO_BODY))
         .route("/devices/{uuid}/pair", limited(post(pairing::pair), PAIR_BODY))
+        .route(
+            "/networks/current/broadcasts",
+            limited(post(broadcasts::broadcast), broadcast_body(settings)),
+        )
+        .route(
+            "/networks/current/responses",
+            limited(post(broadcasts::respond), broadcast_body(settings)),
+        )
         .merge(resources::routes());
     // Every route above keeps `http_limits.max_body_bytes`; data items
     // alone take up to a 16 MiB value.
@@ -58,6 +67,12 @@ fn body_limit(router: Router<AppState>, bytes: usize) -> Router<AppState> {
     router
         .layer(DefaultBodyLimit::max(bytes))
         .layer(RequestBodyLimitLayer::new(bytes))
+}
+
+/// Body limit of a broadcast or a response: the payload limit, plus room
+/// for the channel id, the name or id, and the JSON around them.
+fn broadcast_body(settings: &Settings) -> usize {
+    settings.realtime.max_payload_bytes + 4096
 }
 
 /// This API's error shape: `{"code", "message", "status"}`.

@@ -1,0 +1,62 @@
+//! Bus → sockets: one bus subscription per node. Each event that delivers
+//! something ([`thingstead_core::channels::delivery`]) is encoded ONCE as
+//! `42["broadcast",{..}]` and written to the queue of every socket in the
+//! channel's room, without waiting: a socket whose queue is full (it stopped
+//! reading) loses this broadcast, counted in
+//! `thingstead_realtime_dropped_total`, and no other socket waits for it.
+
+use std::time::Duration;
+
+use socketioxide::{BroadcastError, SocketIo};
+use thingstead_core::bus::{Events, Filter, RecvError};
+use thingstead_core::channels;
+use tokio_util::sync::CancellationToken;
+
+use super::limits::DROPPED_COUNTER;
+use crate::activity::LogLimiter;
+
+static LAG_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
+
+/// Delivers until `token` is cancelled or the bus closes, then closes
+/// every socket.io connection of this node.
+pub(super) async fn run(io: SocketIo, events: Events, token: CancellationToken) {
+    let mut bus = events.subscribe(Filter::everything());
+    let full = metrics::counter!(DROPPED_COUNTER, "reason" => "queue_full");
+    let closed = metrics::counter!(DROPPED_COUNTER, "reason" => "closed");
+    loop {
+        let event = tokio::select! {
+            _ = token.cancelled() => break,
+            event = bus.recv() => event,
+        };
+        let event = match event {
+            Ok(event) => event,
+            Err(RecvError::Lagged(n)) => {
+                if let Some(held_back) = LAG_LOG.allow() {
+                    tracing::warn!(lost = n, held_back, "realtime fan-out fell behind the bus; events lost");
+                }
+                continue;
+            }
+            Err(RecvError::Closed) => break,
+        };
+        let Some(delivery) = channels::delivery(&event) else {
+            continue;
+        };
+        match io
+            .to(delivery.channel.clone())
+            .emit("broadcast", &delivery.to_json())
+            .await
+        {
+            Ok(()) => {}
+            Err(BroadcastError::Socket(errors)) => {
+                for e in errors {
+                    match e {
+                        socketioxide::SocketError::InternalChannelFull => full.increment(1),
+                        _ => closed.increment(1),
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "broadcast not delivered"),
+        }
+    }
+    io.close().await;
+}

@@ -1,0 +1,120 @@
+//! The socket.io endpoint at `/socket.io/` (WIRE.md B.6, B.7): exp-sdk's
+//! Engine.IO 3 long-polling client and current Engine.IO 4 websocket
+//! clients, served by socketioxide, with `subscribe` → `subscribed` and
+//! `broadcast` events.
+//!
+//! | file | concern |
+//! |---|---|
+//! | [`eio3_polling`] | EIO3 handshakes: token checked (401 when bad), polling payloads re-framed in XHR2 binary framing |
+//! | [`connect`] | the connect middleware: token, connection limits, handlers registered before `40` is sent |
+//! | [`subscribe`] | `subscribe` → join the rooms the caller may use → `subscribed` |
+//! | [`fanout`] | one bus subscription per node: each delivery encoded once, written to every subscribed socket |
+//! | [`limits`] | connection slots (global, per organization), the metrics |
+//!
+//! Rooms are named by the canonical encoded channel id, which is also the
+//! `channel` of every `broadcast` event and what `subscribed` answers.
+//!
+//! # Memory per connection
+//!
+//! socketioxide keeps its own tasks per connection (heartbeat, websocket
+//! reader and writer); this module adds none. What it sets
+//! ([`crate::settings::RealtimeSettings`]): a websocket read buffer of
+//! `ws_read_buffer_bytes` (1 KiB instead of 4 KiB: control frames and
+//! `subscribe` events are small, a larger frame is read in several
+//! chunks), a queue of `queue_packets` packets (64 instead of 128; what a
+//! stalled client can pin is bounded by it), Engine.IO's `maxPayload`
+//! derived from the broadcast payload limit, and a connect timeout that
+//! closes connections that never authenticate.
+
+mod connect;
+mod eio3_polling;
+mod fanout;
+mod limits;
+mod subscribe;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::any;
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::{SocketIo, TransportType};
+use thingstead_core::Platform;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::AppState;
+use crate::settings::RealtimeSettings;
+
+pub use limits::{CONNECTIONS_GAUGE, DROPPED_COUNTER};
+
+/// Where socket.io is served (`/socket.io/`, trailing slash included).
+pub const PATH: &str = "/socket.io";
+
+/// What every socket.io handler shares.
+#[derive(Clone)]
+struct RealtimeState {
+    platform: Platform,
+    settings: Arc<RealtimeSettings>,
+    limits: Arc<limits::ConnectionLimits>,
+}
+
+/// The socket.io server of this node.
+#[derive(Clone)]
+pub struct Realtime {
+    io: SocketIo,
+    layer: SocketIoLayer,
+    platform: Platform,
+}
+
+impl Realtime {
+    /// A socket.io server authenticating with `platform`, bounded by `settings`.
+    pub fn new(platform: Platform, settings: &RealtimeSettings) -> Self {
+        let state = RealtimeState {
+            platform: platform.clone(),
+            settings: Arc::new(settings.clone()),
+            limits: Arc::new(limits::ConnectionLimits::new(settings)),
+        };
+        let engine_max_payload = (settings.max_payload_bytes as u64).saturating_mul(2) + 8192;
+        let (layer, io) = SocketIo::builder()
+            .req_path(PATH)
+            .ping_interval(Duration::from_millis(settings.ping_interval_ms))
+            .ping_timeout(Duration::from_millis(settings.ping_timeout_ms))
+            .connect_timeout(Duration::from_millis(settings.connect_timeout_ms))
+            .max_buffer_size(settings.queue_packets)
+            .max_payload(engine_max_payload)
+            .ws_read_buffer_size(settings.ws_read_buffer_bytes)
+            .transports([TransportType::Polling, TransportType::Websocket])
+            .with_state(state)
+            .build_layer();
+        io.ns("/", connected.with(connect::authenticate));
+        Self { io, layer, platform }
+    }
+
+    /// The `/socket.io/` routes: socketioxide behind the EIO3 adapter.
+    pub fn routes(&self) -> Router<AppState> {
+        Router::new()
+            .route(PATH, any(not_socket_io))
+            .route(&format!("{PATH}/"), any(not_socket_io))
+            .layer(self.layer.clone())
+            .layer(axum::middleware::from_fn_with_state(
+                self.platform.clone(),
+                eio3_polling::adapt,
+            ))
+    }
+
+    /// Delivers the bus's broadcasts to this node's sockets until `token`
+    /// is cancelled, then closes every connection.
+    pub async fn run_fanout(self, token: CancellationToken) {
+        fanout::run(self.io, self.platform.events(), token).await;
+    }
+}
+
+/// The connect handler: everything happened in [`connect::authenticate`].
+async fn connected() {}
+
+/// Reached only by requests socketioxide does not take (it takes every
+/// request under [`PATH`]).
+async fn not_socket_io() -> axum::http::StatusCode {
+    axum::http::StatusCode::NOT_FOUND
+}
