@@ -228,3 +228,33 @@ async fn listeners_recover_across_two_server_restarts_and_keep_their_buffers() {
     assert!(!listening.is_stopped() && !broadcasting.is_stopped());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_saved_resource_announces_update_on_its_system_channel() {
+    let server = TestServer::start().await;
+    org(&server, "acme").await;
+    let app = alice(&server, "acme").await;
+    let mut device = app.devices().create(Some(json!({"name": "pump"}))).await.unwrap();
+    let updates = device
+        .get_channel(false, true)
+        .unwrap()
+        .listen("update", CONFIRM, MAX_AGE)
+        .await
+        .unwrap();
+    device.document_mut()["name"] = json!("pump 2");
+    device.save().await.unwrap();
+    let update = updates.wait(Duration::from_secs(10)).await.unwrap().expect("an update");
+    assert_eq!(update.name, "update");
+    assert_eq!(update.channel, device.get_channel(false, true).unwrap().id().encode());
+
+    let item = app.data().create("g", "k", json!({"v": 1})).await.unwrap();
+    let data_updates = item
+        .get_channel(false, true)
+        .unwrap()
+        .listen("update", CONFIRM, MAX_AGE)
+        .await
+        .unwrap();
+    app.data().create("g", "k", json!({"v": 2})).await.unwrap();
+    assert!(data_updates.wait(Duration::from_secs(10)).await.unwrap().is_some());
+    server.stop().await;
+}
