@@ -246,3 +246,47 @@ async fn resource_commands_create_list_get_update_and_delete() {
     assert_eq!(got["value"]["v"], 1);
     server.kill();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_keeps_printing_across_two_server_restarts() {
+    let env = Env::new();
+    let mut server = server_with_alice(&env);
+    // Restarts keep the HTTP port, as a server behind a stable address does
+    // (the port was picked by the first start, not fixed by the test).
+    let http = server.http.to_string();
+    let listening = spawn_listen(alice(&env, &server, &["listen", "lobby"]));
+    for round in 0..3 {
+        if round > 0 {
+            server.kill();
+            server = env.spawn_server(env.serve_cmd(&["--http", &http, "--device-tcp", "127.0.0.1:0"]));
+        }
+        // Broadcast until the listener, reconnected and resubscribed, prints it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut n = 0;
+        'round: loop {
+            let payload = format!("{round}-{n}");
+            env.run(alice(
+                &env,
+                &server,
+                &["broadcast", "lobby", "tick", &payload, "--timeout", "0"],
+            ))
+            .json();
+            while let Ok(line) = listening.lines.recv_timeout(Duration::from_millis(300)) {
+                let v: Value = serde_json::from_str(&line).unwrap();
+                if v["payload"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with(&format!("{round}-")))
+                {
+                    break 'round;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: listen never printed again"
+            );
+            n += 1;
+        }
+    }
+    drop(listening);
+    server.kill();
+}
