@@ -41,6 +41,8 @@ enum Command {
     /// Read stored messages through the REST API (list, or tail to follow).
     #[command(subcommand)]
     Messages(commands::messages::MessagesCommand),
+    #[command(flatten)]
+    App(commands::app::AppCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -65,6 +67,7 @@ fn main() -> std::process::ExitCode {
             Command::Sms(args) => commands::sms::run(args).await,
             Command::Receive(args) => commands::receive::run(args).await,
             Command::Messages(cmd) => commands::messages::run(cmd).await,
+            Command::App(cmd) => commands::app::run(cmd).await,
         }
     });
     match result {

@@ -3,6 +3,8 @@
 
 #[path = "integration/admin.rs"]
 mod admin;
+#[path = "integration/app.rs"]
+mod app;
 #[cfg(feature = "postgres")]
 #[path = "integration/cluster.rs"]
 mod cluster;

@@ -1,5 +1,7 @@
 //! The Thingstead client SDK.
 //!
+//! - [`app`]: the application side (EXP-compatible): log in, resources,
+//!   realtime channels.
 //! - [`device`]: the device side: send messages and SMS to a Thingstead
 //!   server over the Hologram-compatible TCP protocol, receive
 //!   cloud-to-device messages, buffer messages offline, follow the network.
@@ -13,4 +15,5 @@
 //! # Ok(()) }
 //! ```
 
+pub mod app;
 pub mod device;

@@ -1,5 +1,13 @@
 //! Integration tests of the device SDK over real sockets.
 
+#[path = "integration/app_auth.rs"]
+mod app_auth;
+#[path = "integration/app_channels.rs"]
+mod app_channels;
+#[path = "integration/app_resources.rs"]
+mod app_resources;
+#[path = "integration/app_support.rs"]
+mod app_support;
 #[path = "integration/offline.rs"]
 mod offline;
 #[path = "integration/peer.rs"]

@@ -1,5 +1,6 @@
 //! Subcommands other than `admin`.
 
+pub mod app;
 pub mod config;
 pub mod device_args;
 pub mod messages;

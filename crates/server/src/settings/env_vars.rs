@@ -20,6 +20,15 @@ pub const SCRIPT_VARIABLES: &[&str] = &[
     "DEVICEKEY",
     "TOTP_SECRET",
     "USER_PASSWORD",
+    // The app commands' client credentials (thingstead login, listen, devices...).
+    "CLIENT_URL",
+    "CLIENT_USER",
+    "CLIENT_PASSWORD",
+    "CLIENT_ORG",
+    "CLIENT_UUID",
+    "CLIENT_SECRET",
+    "CLIENT_API_KEY",
+    "CLIENT_PROFILE",
     // The test harness's engines (scripts/test-engines, crates/testkit).
     "NATS_SERVER",
     "PG_BIN",
