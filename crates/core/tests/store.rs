@@ -106,7 +106,17 @@ impl Env {
     /// Drops the document tables and sets the schema back to before them
     /// (SQLite 6, PostgreSQL 3), as a store made by an older binary.
     async fn undo_documents_migration(&self) {
-        let drop = "DROP TABLE document_terms; DROP TABLE documents; DROP TABLE data_items;";
+        // The documents' migration and every one after it (content, pairings).
+        let later = match self.backend {
+            Backend::Sqlite => "DROP TABLE location_layouts; DROP TABLE content_items; DROP TABLE blobs;",
+            Backend::Postgres => {
+                "DROP TABLE location_layouts; DROP TABLE content_items; DROP TABLE blob_chunks; DROP TABLE blobs;"
+            }
+        };
+        let drop = format!(
+            "DROP TABLE pairings; {later} DROP TABLE document_terms; DROP TABLE documents; DROP TABLE data_items;"
+        );
+        let drop = drop.as_str();
         match self.backend {
             Backend::Sqlite => {
                 let conn = rusqlite::Connection::open(self.dir.path().join("thingstead.db")).unwrap();
