@@ -18,8 +18,6 @@
 //! assert_eq!(ChannelId::decode(&id.encode()).unwrap(), id);
 //! ```
 
-use std::fmt::Write as _;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -69,9 +67,9 @@ impl ChannelId {
     pub fn encode(&self) -> String {
         let mut json = String::with_capacity(self.organization.len() + self.name.len() + 16);
         json.push('[');
-        push_python_json_string(&mut json, &self.organization);
+        crate::pyjson::push_str(&mut json, &self.organization);
         json.push(',');
-        push_python_json_string(&mut json, &self.name);
+        crate::pyjson::push_str(&mut json, &self.name);
         json.push(',');
         json.push(if self.system { '1' } else { '0' });
         json.push(',');
@@ -116,31 +114,6 @@ fn flag(value: &serde_json::Value) -> Result<bool, ChannelIdError> {
         },
         _ => Err(ChannelIdError::Shape),
     }
-}
-
-/// Appends `s` as Python's `json.dumps` (with `ensure_ascii`) writes it.
-fn push_python_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='\u{7f}' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    // Writing to a String cannot fail.
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

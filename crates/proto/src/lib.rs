@@ -13,3 +13,4 @@
 pub mod channel;
 pub mod device;
 pub mod engineio;
+mod pyjson;

@@ -1,6 +1,6 @@
 use super::frame::{FrameError, JsonFrame};
-use super::pyjson;
 use super::{DeviceKey, IdempotencyKey, Topic};
+use crate::pyjson;
 
 /// A cloud message authenticated by device key (hologram's `csrpsk`):
 /// `{"k": KEY, "m": META, "t": [TOPICS], "d": DATA}\r\r`.

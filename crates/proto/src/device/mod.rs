@@ -36,7 +36,6 @@ mod frame;
 mod idempotency;
 mod key;
 mod message;
-mod pyjson;
 mod reply;
 mod result_code;
 mod sms;

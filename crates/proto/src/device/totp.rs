@@ -1,6 +1,7 @@
 use super::frame::{FrameError, JsonFrame};
 use super::message::write_body;
-use super::{E164, IdempotencyKey, SMS_MAX_CHARS, Topic, pyjson};
+use super::{E164, IdempotencyKey, SMS_MAX_CHARS, Topic};
+use crate::pyjson;
 
 /// A frame authenticated by a time-based one-time password (RFC 6238:
 /// SHA-1, 30 s steps, 6 digits) instead of a device key. This is

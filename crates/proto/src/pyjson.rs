@@ -1,8 +1,8 @@
 //! JSON written the way Python's default `json.dumps` writes it
 //! (separators `", "` and `": "`, everything outside printable ASCII
 //! escaped as `\uXXXX`), so our frames are byte-identical to
-//! hologram-python's. serde_json has no such formatter, hence these few
-//! lines.
+//! hologram-python's, and channel ids identical to exp-sdk's. serde_json
+//! has no such formatter, hence these few lines.
 
 use std::fmt::Write;
 
@@ -18,7 +18,8 @@ pub(crate) fn push_str(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
+            // Python escapes control characters and non-ASCII; DEL is ASCII.
+            ' '..='\u{7f}' => out.push(c),
             _ => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
