@@ -26,6 +26,7 @@ mod integration {
     mod realtime_clients;
     mod realtime_eio3;
     mod realtime_eio4;
+    mod realtime_eio4_lifecycle;
     mod retention;
     mod sms_outbox;
     mod sms_providers;

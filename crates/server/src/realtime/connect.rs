@@ -65,21 +65,20 @@ pub(super) fn query_token(uri: &axum::http::Uri) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// The connect middleware (see the module docs).
-pub(super) async fn authenticate(
-    socket: SocketRef,
-    TryData(auth): TryData<Value>,
-    State(state): State<RealtimeState>,
-) -> Result<(), Refused> {
+/// Admits a connection whose caller presented `token` (or the principal
+/// of an Engine.IO 3 handshake): the token is valid, the identity may use
+/// channels, and the node and the organization have a free slot. Shared by
+/// socketioxide's connect middleware and [`super::eio4`].
+pub(super) async fn admit(
+    state: &RealtimeState,
+    handshake: Option<Principal>,
+    token: Option<String>,
+) -> Result<Session, Refused> {
     let path = super::PATH;
-    let handshake = socket.req_parts().extensions.get::<HandshakePrincipal>().cloned();
     let principal = match handshake {
-        Some(HandshakePrincipal(p)) => p,
+        Some(p) => p,
         None => {
-            let from_auth = auth
-                .ok()
-                .and_then(|v| v.get("token").and_then(Value::as_str).map(str::to_owned));
-            let Some(token) = from_auth.or_else(|| query_token(&socket.req_parts().uri)) else {
+            let Some(token) = token else {
                 crate::faces::app::principal::refused(path, "socket.io connection without a token");
                 return Err(Refused::NoToken);
             };
@@ -99,7 +98,27 @@ pub(super) async fn authenticate(
             Full::Organization => Refused::OrganizationFull,
         }
     })?;
-    socket.extensions.insert(Arc::new(Session { principal, _slot: slot }));
+    Ok(Session { principal, _slot: slot })
+}
+
+/// The token of a CONNECT payload `{"token": ".."}`, if any.
+pub(super) fn auth_token(auth: Option<&Value>) -> Option<String> {
+    auth.and_then(|v| v.get("token"))
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+/// The connect middleware (see the module docs).
+pub(super) async fn authenticate(
+    socket: SocketRef,
+    TryData(auth): TryData<Value>,
+    State(state): State<RealtimeState>,
+) -> Result<(), Refused> {
+    let handshake = socket.req_parts().extensions.get::<HandshakePrincipal>().cloned();
+    let token = auth_token(auth.ok().as_ref()).or_else(|| query_token(&socket.req_parts().uri));
+    let session = admit(&state, handshake.map(|HandshakePrincipal(p)| p), token).await?;
+    socket.extensions.insert(Arc::new(session));
     socket.on("subscribe", super::subscribe::subscribe);
     socket.on_disconnect(disconnected);
     Ok(())

@@ -1,4 +1,5 @@
-//! Bus → sockets: one bus subscription per node. Each event that delivers
+//! Bus → sockets: one bus subscription per node, delivering to both kinds
+//! of connection (socketioxide's rooms and [`Hub`]'s). Each event that delivers
 //! something ([`thingstead_core::channels::delivery`]) is encoded ONCE as
 //! `42["broadcast",{..}]` and written to the queue of every socket in the
 //! channel's room, without waiting: a socket whose queue is full (it stopped
@@ -7,11 +8,15 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use socketioxide::{BroadcastError, SocketIo};
 use thingstead_core::bus::{Events, Filter, RecvError};
 use thingstead_core::channels;
+use thingstead_proto::engineio::SocketIoPacket;
 use tokio_util::sync::CancellationToken;
 
+use super::eio4::hub::Hub;
 use super::limits::DROPPED_COUNTER;
 use crate::activity::LogLimiter;
 
@@ -19,7 +24,7 @@ static LAG_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 
 /// Delivers until `token` is cancelled or the bus closes, then closes
 /// every socket.io connection of this node.
-pub(super) async fn run(io: SocketIo, events: Events, token: CancellationToken) {
+pub(super) async fn run(io: SocketIo, hub: Arc<Hub>, events: Events, token: CancellationToken) {
     let mut bus = events.subscribe(Filter::everything());
     let full = metrics::counter!(DROPPED_COUNTER, "reason" => "queue_full");
     let closed = metrics::counter!(DROPPED_COUNTER, "reason" => "closed");
@@ -41,11 +46,16 @@ pub(super) async fn run(io: SocketIo, events: Events, token: CancellationToken) 
         let Some(delivery) = channels::delivery(&event) else {
             continue;
         };
-        match io
-            .to(delivery.channel.clone())
-            .emit("broadcast", &delivery.to_json())
-            .await
-        {
+        let json = delivery.to_json();
+        if hub.has_room(&delivery.channel) {
+            let frame = SocketIoPacket::event("broadcast", vec![json.clone()])
+                .to_engineio()
+                .encode();
+            let done = hub.deliver(&delivery.channel, &frame.into());
+            full.increment(done.full as u64);
+            closed.increment(done.closed as u64);
+        }
+        match io.to(delivery.channel.clone()).emit("broadcast", &json).await {
             Ok(()) => {}
             Err(BroadcastError::Socket(errors)) => {
                 for e in errors {
@@ -58,5 +68,6 @@ pub(super) async fn run(io: SocketIo, events: Events, token: CancellationToken) 
             Err(e) => tracing::debug!(error = %e, "broadcast not delivered"),
         }
     }
+    hub.close();
     io.close().await;
 }

@@ -5,6 +5,7 @@
 //!
 //! | file | concern |
 //! |---|---|
+//! | `eio4/` | Engine.IO 4 websocket connections, served without socketioxide (memory per connection) |
 //! | `eio3_polling.rs` | EIO3 handshakes: token checked (401 when bad), polling payloads re-framed in XHR2 binary framing |
 //! | `connect.rs` | the connect middleware: token, connection limits, handlers registered before `40` is sent |
 //! | `subscribe.rs` | `subscribe` → join the rooms the caller may use → `subscribed` |
@@ -28,6 +29,7 @@
 
 mod connect;
 mod eio3_polling;
+mod eio4;
 mod fanout;
 mod limits;
 mod subscribe;
@@ -59,12 +61,19 @@ struct RealtimeState {
     limits: Arc<limits::ConnectionLimits>,
 }
 
+/// Engine.IO's `maxPayload`: room for the largest broadcast payload,
+/// escaped, plus its envelope.
+fn engine_max_payload(settings: &RealtimeSettings) -> u64 {
+    (settings.max_payload_bytes as u64).saturating_mul(2) + 8192
+}
+
 /// The socket.io server of this node.
 #[derive(Clone)]
 pub struct Realtime {
     io: SocketIo,
     layer: SocketIoLayer,
     platform: Platform,
+    eio4: eio4::Eio4,
 }
 
 impl Realtime {
@@ -75,7 +84,7 @@ impl Realtime {
             settings: Arc::new(settings.clone()),
             limits: Arc::new(limits::ConnectionLimits::new(settings)),
         };
-        let engine_max_payload = (settings.max_payload_bytes as u64).saturating_mul(2) + 8192;
+        let engine_max_payload = engine_max_payload(settings);
         let (layer, io) = SocketIo::builder()
             .req_path(PATH)
             .ping_interval(Duration::from_millis(settings.ping_interval_ms))
@@ -85,13 +94,23 @@ impl Realtime {
             .max_payload(engine_max_payload)
             .ws_read_buffer_size(settings.ws_read_buffer_bytes)
             .transports([TransportType::Polling, TransportType::Websocket])
-            .with_state(state)
+            .with_state(state.clone())
             .build_layer();
         io.ns("/", connected.with(connect::authenticate));
-        Self { io, layer, platform }
+        let eio4 = eio4::Eio4 {
+            state,
+            hub: Arc::default(),
+        };
+        Self {
+            io,
+            layer,
+            platform,
+            eio4,
+        }
     }
 
-    /// The `/socket.io/` routes: socketioxide behind the EIO3 adapter.
+    /// The `/socket.io/` routes: Engine.IO 4 websocket opens served by
+    /// [`eio4`], everything else by socketioxide behind the EIO3 adapter.
     pub fn routes(&self) -> Router<AppState> {
         Router::new()
             .route(PATH, any(not_socket_io))
@@ -101,12 +120,13 @@ impl Realtime {
                 self.platform.clone(),
                 eio3_polling::adapt,
             ))
+            .layer(axum::middleware::from_fn_with_state(self.eio4.clone(), eio4::intercept))
     }
 
     /// Delivers the bus's broadcasts to this node's sockets until `token`
     /// is cancelled, then closes every connection.
     pub async fn run_fanout(self, token: CancellationToken) {
-        fanout::run(self.io, self.platform.events(), token).await;
+        fanout::run(self.io, self.eio4.hub, self.platform.events(), token).await;
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use socketioxide::extract::{SocketRef, State, TryData};
+use thingstead_core::Principal;
 use thingstead_proto::channel::{ChannelId, MAX_ENCODED_LEN};
 
 use super::RealtimeState;
@@ -16,7 +17,7 @@ use super::connect::Session;
 
 /// The ids of a `subscribe` event: its argument `[ids]` (or the ids
 /// themselves, however socketioxide unpacked a single argument).
-fn requested(args: Value) -> Vec<String> {
+pub(super) fn requested(args: Value) -> Vec<String> {
     let list = match args {
         Value::Array(items) if items.len() == 1 && items[0].is_array() => match items.into_iter().next() {
             Some(Value::Array(inner)) => inner,
@@ -34,34 +35,56 @@ fn requested(args: Value) -> Vec<String> {
         .collect()
 }
 
+/// What one `subscribe` grants: `accepted` (the answer, canonical ids) and
+/// `join` (those of them the connection is not in yet).
+pub(super) struct Granted {
+    pub(super) accepted: Vec<String>,
+    pub(super) join: Vec<String>,
+}
+
+/// Decides a `subscribe` of `principal` with arguments `args` for a
+/// connection already in `current` rooms: ids that do not decode, that the
+/// caller may not use, or that would take it past
+/// `realtime.max_subscriptions_per_socket` are left out.
+pub(super) fn grant(state: &RealtimeState, principal: &Principal, args: Value, current: &[String]) -> Granted {
+    let max = state.settings.max_subscriptions_per_socket;
+    let mut joined = current.len();
+    let mut granted = Granted {
+        accepted: Vec::new(),
+        join: Vec::new(),
+    };
+    for id in requested(args).into_iter().take(max) {
+        let Ok(channel) = ChannelId::decode(&id) else { continue };
+        if !state.platform.may_subscribe(principal, &channel) {
+            continue;
+        }
+        let room = channel.encode();
+        if granted.accepted.contains(&room) {
+            continue;
+        }
+        if !current.contains(&room) {
+            if joined >= max {
+                continue;
+            }
+            granted.join.push(room.clone());
+            joined += 1;
+        }
+        granted.accepted.push(room);
+    }
+    granted
+}
+
 /// The `subscribe` handler.
 pub(super) async fn subscribe(socket: SocketRef, TryData(args): TryData<Value>, State(state): State<RealtimeState>) {
     let Some(session) = socket.extensions.get::<Arc<Session>>() else {
         return;
     };
-    let max = state.settings.max_subscriptions_per_socket;
-    let mut joined = socket.rooms().len();
-    let mut accepted: Vec<String> = Vec::new();
-    for id in requested(args.unwrap_or(Value::Null)).into_iter().take(max) {
-        let Ok(channel) = ChannelId::decode(&id) else { continue };
-        if !state.platform.may_subscribe(&session.principal, &channel) {
-            continue;
-        }
-        let room = channel.encode();
-        if accepted.contains(&room) {
-            continue;
-        }
-        let already = socket.rooms().iter().any(|r| *r == room);
-        if !already {
-            if joined >= max {
-                continue;
-            }
-            socket.join(room.clone());
-            joined += 1;
-        }
-        accepted.push(room);
+    let current: Vec<String> = socket.rooms().into_iter().map(|r| r.to_string()).collect();
+    let granted = grant(&state, &session.principal, args.unwrap_or(Value::Null), &current);
+    for room in granted.join {
+        socket.join(room);
     }
-    if let Err(e) = socket.emit("subscribed", &accepted) {
+    if let Err(e) = socket.emit("subscribed", &granted.accepted) {
         tracing::debug!(error = %e, "could not answer subscribe");
     }
 }

@@ -237,6 +237,37 @@ impl Eio4 {
         }
     }
 
+    /// Reads for `duration`, answering PINGs; how many it answered.
+    pub async fn answer_pings_for(&mut self, duration: Duration) -> usize {
+        let mut answered = 0;
+        let deadline = tokio::time::Instant::now() + duration;
+        while let Ok(msg) = tokio::time::timeout_at(deadline, self.ws.next()).await {
+            match msg {
+                Some(Ok(Message::Text(t))) if t.as_str() == "2" => {
+                    self.send("3").await;
+                    answered += 1;
+                }
+                Some(Ok(_)) => {}
+                _ => break,
+            }
+        }
+        answered
+    }
+
+    /// Reads without answering PINGs: whether the server closed the
+    /// connection within `within`.
+    pub async fn read_until_closed_without_pong(&mut self, within: Duration) -> bool {
+        let reading = async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        };
+        tokio::time::timeout(within, reading).await.is_ok()
+    }
+
     /// The next socket.io event (name, first argument).
     pub async fn next_event(&mut self) -> (String, Value) {
         loop {
