@@ -8,6 +8,8 @@ mod app_channels;
 mod app_resources;
 #[path = "integration/app_support.rs"]
 mod app_support;
+#[path = "integration/app_tls.rs"]
+mod app_tls;
 #[path = "integration/offline.rs"]
 mod offline;
 #[path = "integration/peer.rs"]

@@ -8,12 +8,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use super::error::{Error, Result};
+use super::tls::TlsConfig;
 
 /// An HTTP client bound to one server.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
     client: reqwest::Client,
     host: String,
+    tls: TlsConfig,
 }
 
 /// The parts of a call.
@@ -27,15 +29,23 @@ pub(crate) struct Call<'a> {
 }
 
 impl Http {
-    pub(crate) fn new(host: &str) -> Result<Self> {
+    /// A client of `host` trusting `tls`'s roots (see [`super::tls`]).
+    pub(crate) fn new(host: &str, tls: TlsConfig) -> Result<Self> {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            .use_preconfigured_tls((*tls).clone())
             .build()
             .map_err(|e| Error::Runtime(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
             client,
             host: host.to_owned(),
+            tls,
         })
+    }
+
+    /// The TLS configuration, for the realtime websocket.
+    pub(crate) fn tls(&self) -> &TlsConfig {
+        &self.tls
     }
 
     /// The server's base URL (`http://host:port`).

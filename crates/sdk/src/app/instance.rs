@@ -64,7 +64,11 @@ impl App {
     /// ```
     pub async fn start(options: Options) -> Result<Self> {
         let login = options.validate()?;
-        let session = Arc::new(Session::new(Http::new(&options.host)?, login, options.api_timeout));
+        let session = Arc::new(Session::new(
+            Http::new(&options.host, super::tls::config(&options.root_certificates)?)?,
+            login,
+            options.api_timeout,
+        ));
         session.login().await?;
         super::registry::register(&session);
         tokio::spawn(session.clone().keep_fresh());

@@ -47,6 +47,7 @@ mod registry;
 mod relations;
 mod session;
 mod socket;
+mod tls;
 mod zone;
 
 pub use auth::{Auth, Identity};

@@ -31,6 +31,7 @@ pub struct Options {
     allow_pairing: bool,
     pub(crate) enable_network: bool,
     pub(crate) api_timeout: Duration,
+    pub(crate) root_certificates: Vec<Vec<u8>>,
 }
 
 /// Who logs in, as decided by [`Options::validate`].
@@ -105,6 +106,7 @@ impl Options {
             allow_pairing: false,
             enable_network: true,
             api_timeout: DEFAULT_API_TIMEOUT,
+            root_certificates: Vec::new(),
         }
     }
 
@@ -229,6 +231,21 @@ impl Options {
     /// ```
     pub fn api_timeout(mut self, v: Duration) -> Self {
         self.api_timeout = v;
+        self
+    }
+
+    /// Also trust the CA certificate(s) in `pem` for an `https://` host,
+    /// beside the public roots: for a server behind a private CA. It
+    /// applies to the API calls and to the realtime websocket (`wss://`)
+    /// alike. A PEM without a certificate makes `App::start` fail with
+    /// [`Error::Runtime`].
+    ///
+    /// ```
+    /// let pem = b"-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n".to_vec();
+    /// let o = thingstead::app::Options::new("https://iot.example").root_certificate_pem(pem);
+    /// ```
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
         self
     }
 

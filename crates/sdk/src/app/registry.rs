@@ -42,7 +42,7 @@ mod tests {
             let options = Options::new("http://127.0.0.1:9").user(name, "pw", "acme");
             let login = options.validate().unwrap();
             Arc::new(Session::new(
-                Http::new("http://127.0.0.1:9").unwrap(),
+                Http::new("http://127.0.0.1:9", crate::app::tls::config(&[]).unwrap()).unwrap(),
                 login,
                 Duration::from_secs(1),
             ))

@@ -96,7 +96,12 @@ async fn connection(
         .max_frame_size(Some(MAX_MESSAGE));
     let (mut ws, _) = tokio::time::timeout(
         CONNECT_TIMEOUT,
-        tokio_tungstenite::connect_async_with_config(url, Some(config), false),
+        tokio_tungstenite::connect_async_tls_with_config(
+            url,
+            Some(config),
+            false,
+            Some(tokio_tungstenite::Connector::Rustls(session.http.tls().clone())),
+        ),
     )
     .await
     .map_err(|_| Error::Network("websocket handshake timed out".into()))?
@@ -218,19 +223,18 @@ fn silence_of(open: &str) -> Duration {
     }
 }
 
-/// `ws://host/socket.io/?EIO=4&transport=websocket&token=TOKEN`.
+/// `ws://host/socket.io/?EIO=4&transport=websocket&token=TOKEN`, or
+/// `wss://` for an `https://` host.
 fn socket_url(host: &str, token: &str) -> Result<String> {
-    let rest = if let Some(rest) = host.strip_prefix("http://") {
-        rest
-    } else if host.starts_with("https://") {
-        return Err(Error::Runtime(
-            "realtime over https (wss://) is not supported by this build of the SDK".into(),
-        ));
+    let (scheme, rest) = if let Some(rest) = host.strip_prefix("http://") {
+        ("ws", rest)
+    } else if let Some(rest) = host.strip_prefix("https://") {
+        ("wss", rest)
     } else {
         return Err(Error::Runtime(format!("not an http URL: {host}")));
     };
     Ok(format!(
-        "ws://{rest}/socket.io/?EIO=4&transport=websocket&token={}",
+        "{scheme}://{rest}/socket.io/?EIO=4&transport=websocket&token={}",
         super::http::quote_path(token)
     ))
 }
