@@ -48,7 +48,7 @@ mod tests {
     #[test]
     fn a_pem_without_certificates_is_refused_with_a_clear_error() {
         assert!(config(&[]).is_ok());
-        let err = config(&[b"not a certificate".to_vec()]).err().expect("refused");
+        let err = config(&[b"not a certificate".to_vec()]).expect_err("refused");
         assert!(err.to_string().contains("no CERTIFICATE"), "{err}");
     }
 }

@@ -166,11 +166,9 @@ where
                     Some(Ok(_)) => continue, // websocket ping/pong: tungstenite answers
                 };
                 match packet {
-                    Packet::Pong(_) => {
-                        if owed_pong {
-                            owed_pong = false;
-                            timer.as_mut().reset(Instant::now() + interval);
-                        }
+                    Packet::Pong(_) if owed_pong => {
+                        owed_pong = false;
+                        timer.as_mut().reset(Instant::now() + interval);
                     }
                     Packet::Close => return End::ClientLeft,
                     Packet::Message(data) => match SocketIoPacket::parse(&data) {
