@@ -1,14 +1,14 @@
 //! The socket.io endpoint at `/socket.io/` (WIRE.md B.6, B.7): exp-sdk's
-//! Engine.IO 3 long-polling client and current Engine.IO 4 websocket
-//! clients, served by socketioxide, with `subscribe` → `subscribed` and
-//! `broadcast` events.
+//! Engine.IO 3 long-polling client (served by socketioxide) and current
+//! Engine.IO 4 websocket clients (served by `eio4`), with `subscribe` →
+//! `subscribed` and `broadcast` events; rooms are shared by both kinds.
 //!
 //! | file | concern |
 //! |---|---|
 //! | `eio4/` | Engine.IO 4 websocket connections, served without socketioxide (memory per connection) |
 //! | `eio3_polling.rs` | EIO3 handshakes: token checked (401 when bad), polling payloads re-framed in XHR2 binary framing |
-//! | `connect.rs` | the connect middleware: token, connection limits, handlers registered before `40` is sent |
-//! | `subscribe.rs` | `subscribe` → join the rooms the caller may use → `subscribed` |
+//! | `connect.rs` | admission (token, connection limits), shared; socketioxide's connect middleware, handlers registered before `40` is sent |
+//! | `subscribe.rs` | `subscribe` → the rooms the caller may use (shared) → `subscribed` |
 //! | `fanout.rs` | one bus subscription per node: each delivery encoded once, written to every subscribed socket |
 //! | `limits.rs` | connection slots (global, per organization), the metrics |
 //!
@@ -17,15 +17,16 @@
 //!
 //! # Memory per connection
 //!
-//! socketioxide keeps its own tasks per connection (heartbeat, websocket
-//! reader and writer); this module adds none. What it sets
-//! ([`crate::settings::RealtimeSettings`]): a websocket read buffer of
-//! `ws_read_buffer_bytes` (1 KiB instead of 4 KiB: control frames and
-//! `subscribe` events are small, a larger frame is read in several
-//! chunks), a queue of `queue_packets` packets (64 instead of 128; what a
-//! stalled client can pin is bounded by it), Engine.IO's `maxPayload`
-//! derived from the broadcast payload limit, and a connect timeout that
-//! closes connections that never authenticate.
+//! Engine.IO 4 websocket clients (the SDK, the CLI, current socket.io
+//! clients) are served by `eio4`: one task per connection, a websocket
+//! read buffer of `ws_read_buffer_bytes`, a queue of `queue_packets`
+//! frames, each broadcast encoded once (BENCHMARKS.md §5 has the bytes
+//! per idle connection). The Engine.IO 3 polling clients (exp-sdk) and
+//! Engine.IO 4 polling clients go to socketioxide, which keeps its own
+//! tasks per connection; for those this module sets the same read buffer
+//! and queue length ([`crate::settings::RealtimeSettings`]), Engine.IO's
+//! `maxPayload` derived from the broadcast payload limit, and a connect
+//! timeout that closes connections that never authenticate.
 
 mod connect;
 mod eio3_polling;
@@ -110,7 +111,7 @@ impl Realtime {
     }
 
     /// The `/socket.io/` routes: Engine.IO 4 websocket opens served by
-    /// [`eio4`], everything else by socketioxide behind the EIO3 adapter.
+    /// `eio4`, everything else by socketioxide behind the EIO3 adapter.
     pub fn routes(&self) -> Router<AppState> {
         Router::new()
             .route(PATH, any(not_socket_io))
