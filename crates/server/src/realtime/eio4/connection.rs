@@ -232,11 +232,27 @@ where
         }
         ws.flush().await
     };
-    match tokio::time::timeout(write_timeout, write).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(End::Io),
-        Err(_) => Err(End::WriteTimeout),
-    }
+    bounded(write, write_timeout).await
+}
+
+/// Runs a write, closing the connection (`WriteTimeout`) when the client
+/// does not take it within `limit`. The timer is armed only when the write
+/// cannot finish at once (the socket buffer is full): most writes finish
+/// in their first poll, and a timer per delivery would cost every
+/// connection a timer-wheel entry per broadcast.
+async fn bounded<F>(write: F, limit: Duration) -> Result<(), End>
+where
+    F: std::future::Future<Output = Result<(), tokio_tungstenite::tungstenite::Error>>,
+{
+    tokio::pin!(write);
+    let result = match futures::poll!(write.as_mut()) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => match tokio::time::timeout(limit, write).await {
+            Ok(result) => result,
+            Err(_) => return Err(End::WriteTimeout),
+        },
+    };
+    result.map_err(|_| End::Io)
 }
 
 /// Writes one packet now.
@@ -244,11 +260,7 @@ async fn write_one<S>(ws: &mut Ws<S>, text: String, write_timeout: Duration) -> 
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match tokio::time::timeout(write_timeout, ws.send(Message::Text(text.into()))).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(End::Io),
-        Err(_) => Err(End::WriteTimeout),
-    }
+    bounded(ws.send(Message::Text(text.into())), write_timeout).await
 }
 
 /// The next Engine.IO packet of the client (before CONNECT).
