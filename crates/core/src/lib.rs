@@ -16,6 +16,7 @@ pub mod ids;
 pub mod master_key;
 mod platform;
 pub mod records;
+pub mod scopes;
 pub mod secrets;
 pub mod store;
 mod totp;
@@ -30,6 +31,7 @@ pub use platform::{
 };
 pub use platform::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, Found, MAX_MESSAGES};
 pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, Responses, TokenClaims, TokenGrant};
+pub use platform::{CLIENT_TOKEN_TTL, ClientToken, MAX_CLIENT_ID, MAX_CLIENT_SECRET, MAX_REQUESTED_SCOPES, OAuthError};
 pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, PAIRING_OFFER_TTL, PAIRING_SESSION_TTL, SESSION_TTL};
 
 /// Milliseconds since the Unix epoch, by the server clock.

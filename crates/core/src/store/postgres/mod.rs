@@ -48,6 +48,7 @@ mod keys;
 mod messages;
 mod outbox;
 mod pairings;
+mod revocations;
 mod pool;
 mod registry;
 mod schema;

@@ -10,6 +10,7 @@ mod keys;
 mod messages;
 mod outbox;
 mod pairings;
+mod revocations;
 mod pool;
 mod registry;
 mod schema;
