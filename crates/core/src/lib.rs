@@ -24,6 +24,7 @@ mod totp;
 pub use error::{CoreError, ErrorKind};
 pub use identity::{Actor, Login, Principal, RESTRICTED_SCOPE, Session};
 pub use ids::{OrgName, Tenant};
+pub use platform::{CLIENT_TOKEN_TTL, ClientToken, MAX_CLIENT_ID, MAX_CLIENT_SECRET, MAX_REQUESTED_SCOPES, OAuthError};
 pub use platform::{ContentDraft, Download, Upload};
 pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,
@@ -31,7 +32,6 @@ pub use platform::{
 };
 pub use platform::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, Found, MAX_MESSAGES};
 pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, Responses, TokenClaims, TokenGrant};
-pub use platform::{CLIENT_TOKEN_TTL, ClientToken, MAX_CLIENT_ID, MAX_CLIENT_SECRET, MAX_REQUESTED_SCOPES, OAuthError};
 pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, PAIRING_OFFER_TTL, PAIRING_SESSION_TTL, SESSION_TTL};
 
 /// Milliseconds since the Unix epoch, by the server clock.

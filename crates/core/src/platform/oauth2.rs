@@ -178,9 +178,8 @@ impl Platform {
             Err(e) if e.kind() == ErrorKind::Unauthorized => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        let theirs = claims.kind == CLIENT_KIND
-            && claims.sub == client.client_id
-            && claims.tid == Some(client.tenant.id());
+        let theirs =
+            claims.kind == CLIENT_KIND && claims.sub == client.client_id && claims.tid == Some(client.tenant.id());
         let Some(jti) = claims.jti.as_deref().filter(|_| theirs) else {
             return Err(OAuthError::InvalidRequest(
                 "the token was not issued to this client".into(),

@@ -65,7 +65,10 @@ async fn revocations_are_idempotent_and_expired_ones_are_pruned(b: Backend) {
     assert!(store.token_revoked("live").await.unwrap());
     // A revocation prunes what expired before it.
     store.revoke_token(&acme, "old3", now + 5, now).await.unwrap();
-    store.revoke_token(&acme, "new", now + 120_000, now + 60_001).await.unwrap();
+    store
+        .revoke_token(&acme, "new", now + 120_000, now + 60_001)
+        .await
+        .unwrap();
     assert!(!store.token_revoked("live").await.unwrap());
     assert!(!store.token_revoked("old3").await.unwrap());
     assert!(store.token_revoked("new").await.unwrap());
@@ -135,7 +138,10 @@ async fn client_credentials_grant_the_requested_scopes_only(b: Backend) {
     assert!(!principal.allows(Need::write(Resource::Categories)));
     assert!(!principal.allows(Need::write(Resource::Email)));
 
-    let narrow = p.issue_client_token(id, secret, &s(&["category.read"]), HOUR).await.unwrap();
+    let narrow = p
+        .issue_client_token(id, secret, &s(&["category.read"]), HOUR)
+        .await
+        .unwrap();
     assert_eq!(narrow.scopes, ["category.read"]);
     let principal = p.authenticate(&narrow.access_token).await.unwrap();
     assert!(!principal.allows(Need::read(Resource::Things)));

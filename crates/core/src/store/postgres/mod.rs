@@ -48,9 +48,9 @@ mod keys;
 mod messages;
 mod outbox;
 mod pairings;
-mod revocations;
 mod pool;
 mod registry;
+mod revocations;
 mod schema;
 mod tls;
 

@@ -10,9 +10,9 @@ mod keys;
 mod messages;
 mod outbox;
 mod pairings;
-mod revocations;
 mod pool;
 mod registry;
+mod revocations;
 mod schema;
 
 use std::path::{Path, PathBuf};
