@@ -92,14 +92,14 @@ impl Need {
 
     /// Whether holding `scope` grants this.
     pub fn granted_by(self, scope: &str) -> bool {
-        match (self.resource, self.access, scope) {
-            (Resource::Things, _, THING) => true,
-            (Resource::Things, Access::Read, THING_READ) => true,
-            (Resource::Categories, _, CATEGORY) => true,
-            (Resource::Categories, Access::Read, CATEGORY_READ) => true,
-            (Resource::Email, _, EMAIL) => true,
-            _ => false,
-        }
+        matches!(
+            (self.resource, self.access, scope),
+            (Resource::Things, _, THING)
+                | (Resource::Things, Access::Read, THING_READ)
+                | (Resource::Categories, _, CATEGORY)
+                | (Resource::Categories, Access::Read, CATEGORY_READ)
+                | (Resource::Email, _, EMAIL)
+        )
     }
 
     /// The scopes that grant this, for an error message.

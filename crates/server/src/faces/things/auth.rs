@@ -1,7 +1,7 @@
 //! Who calls `/spaces/{space}/...`, and whether they may.
 //!
 //! Every request under `/spaces/{space}/` is authenticated before its
-//! route runs ([`authenticate_space`], a layer of the whole face): the
+//! route runs (a layer of the whole face): the
 //! bearer token (an OAuth2 client token from `/oauth2/token`, or a token
 //! of the application face's login) must be valid, unexpired and not
 //! revoked (401 otherwise), and its organization must be `{space}` (403
