@@ -66,7 +66,10 @@ pub fn space_routes(state: &AppState) -> Router<AppState> {
 }
 
 /// `routes` with the face's request timeout and a body limit of `body_bytes`.
-fn limits(routes: Router<AppState>, settings: &Settings, body_bytes: usize) -> Router<AppState> {
+fn limits<S>(routes: Router<S>, settings: &Settings, body_bytes: usize) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     routes
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -74,4 +77,41 @@ fn limits(routes: Router<AppState>, settings: &Settings, body_bytes: usize) -> R
         ))
         .layer(DefaultBodyLimit::max(body_bytes))
         .layer(RequestBodyLimitLayer::new(body_bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::extract::Request;
+    use axum::routing::get;
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_slow_request_is_answered_408_in_time_with_paging_on_lists() {
+        async fn slow() -> &'static str {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            "late"
+        }
+        let mut settings = Settings::default();
+        settings.things.request_timeout_ms = 100;
+        let routes = Router::new()
+            .route("/list", paginated(get(slow)))
+            .route("/one", get(slow))
+            .fallback(crate::http::observe::not_found);
+        let app = limits(routes, &settings, 1024).layer(middleware::from_fn(error::render_errors));
+        for (path, paged) in [("/list", true), ("/one", false)] {
+            let started = std::time::Instant::now();
+            let req = Request::get(path).body(Body::empty()).expect("request");
+            let response = app.clone().oneshot(req).await.expect("infallible");
+            assert!(started.elapsed() < Duration::from_secs(3), "{path}");
+            assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT, "{path}");
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.expect("body");
+            let body: Value = serde_json::from_slice(&bytes).expect("JSON");
+            assert_eq!(body["error"]["status"], 408, "{body}");
+            assert_eq!(body.get("paging").is_some(), paged, "{path}: {body}");
+        }
+    }
 }
