@@ -16,6 +16,7 @@ pub mod ids;
 pub mod master_key;
 mod platform;
 pub mod records;
+pub mod scopes;
 pub mod secrets;
 pub mod store;
 mod totp;
@@ -23,6 +24,7 @@ mod totp;
 pub use error::{CoreError, ErrorKind};
 pub use identity::{Actor, Login, Principal, RESTRICTED_SCOPE, Session};
 pub use ids::{OrgName, Tenant};
+pub use platform::{CLIENT_TOKEN_TTL, ClientToken, MAX_CLIENT_ID, MAX_CLIENT_SECRET, MAX_REQUESTED_SCOPES, OAuthError};
 pub use platform::{ContentDraft, Download, Upload};
 pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,

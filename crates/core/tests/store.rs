@@ -106,7 +106,7 @@ impl Env {
     /// Drops the document tables and sets the schema back to before them
     /// (SQLite 6, PostgreSQL 3), as a store made by an older binary.
     async fn undo_documents_migration(&self) {
-        // The documents' migration and every one after it (content, pairings).
+        // The documents' migration and every one after it (content, pairings, token revocations).
         let later = match self.backend {
             Backend::Sqlite => "DROP TABLE location_layouts; DROP TABLE content_items; DROP TABLE blobs;",
             Backend::Postgres => {
@@ -114,7 +114,7 @@ impl Env {
             }
         };
         let drop = format!(
-            "DROP TABLE pairings; {later} DROP TABLE document_terms; DROP TABLE documents; DROP TABLE data_items;"
+            "DROP TABLE token_revocations; DROP TABLE pairings; {later} DROP TABLE document_terms; DROP TABLE documents; DROP TABLE data_items;"
         );
         let drop = drop.as_str();
         match self.backend {
@@ -196,6 +196,8 @@ macro_rules! both {
 
 #[path = "store/documents.rs"]
 mod documents;
+#[path = "store/revocations.rs"]
+mod revocations;
 
 both!(
     concurrent_writes_are_group_committed_and_all_durable,

@@ -17,8 +17,10 @@ mod env_vars;
 mod listen_addr;
 mod load_errors;
 mod realtime;
+mod things;
 
 pub use realtime::RealtimeSettings;
+pub use things::ThingsSettings;
 
 pub use env_vars::SCRIPT_VARIABLES;
 
@@ -76,6 +78,8 @@ pub struct Settings {
     pub content: ContentSettings,
     /// Realtime channels: the socket.io endpoint and broadcasts.
     pub realtime: RealtimeSettings,
+    /// The things API (`/oauth2`, `/spaces`): token lifetime, request timeout.
+    pub things: ThingsSettings,
 }
 
 /// What the server may fetch for an HTTP JSON feed (SSRF limits).
@@ -338,6 +342,7 @@ impl Default for Settings {
             feeds: FeedSettings::default(),
             content: ContentSettings::default(),
             realtime: RealtimeSettings::default(),
+            things: ThingsSettings::default(),
         }
     }
 }
@@ -531,6 +536,9 @@ impl Settings {
             return invalid(format!("proxy_protocol.{e}"));
         }
         if let Err(e) = self.realtime.validate() {
+            return invalid(e);
+        }
+        if let Err(e) = self.things.validate() {
             return invalid(e);
         }
         if self.push.max_devices == 0 || self.push.deadline_ms == 0 {

@@ -31,4 +31,5 @@ mod integration {
     mod sms_outbox;
     mod sms_providers;
     mod stream;
+    mod things_oauth2;
 }

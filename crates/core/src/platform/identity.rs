@@ -14,8 +14,10 @@
 //! argon2 verification, so timing does not tell either.
 //!
 //! [`Platform::authenticate`] caches nothing: it reads the actor's record on
-//! every call (one read for devices and apps; tenant + record for users and
-//! clients; none for pairing), so deleting an actor revokes its tokens at once.
+//! every call (one read for devices, apps and clients; tenant + record for
+//! users; none for pairing), so deleting an actor revokes its tokens at once.
+//! A token carrying an id (`jti`: OAuth2 client tokens) is also checked
+//! against the revoked tokens (`oauth2.rs`).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -148,6 +150,7 @@ impl Platform {
     /// its actor still exists in the token's organization.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, CoreError> {
         let claims = self.verify_token(token).await?;
+        self.check_not_revoked(&claims).await?;
         self.principal_of(claims).await
     }
 
@@ -276,19 +279,14 @@ impl Platform {
                 }
                 Ok(Principal::of_tenant(tenant, Actor::User { username: sub }, scopes))
             }
-            "client" => {
-                let tenant = self.token_tenant(&org, tid).await?;
-                if !self
-                    .store
-                    .list_clients(&tenant)
-                    .await?
-                    .iter()
-                    .any(|c| c.client_id == sub)
-                {
-                    return Err(invalid_token());
-                }
-                Ok(Principal::of_tenant(tenant, Actor::Client { client_id: sub }, scopes))
-            }
+            "client" => match self.store.oauth_client(&sub).await? {
+                Some(client) if same_org(&client.tenant) => Ok(Principal::of_tenant(
+                    client.tenant,
+                    Actor::Client { client_id: sub },
+                    scopes,
+                )),
+                _ => Err(invalid_token()),
+            },
             _ => Err(invalid_token()),
         }
     }

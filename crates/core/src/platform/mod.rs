@@ -8,6 +8,7 @@ mod documents;
 mod feeds;
 mod identity;
 mod messages;
+mod oauth2;
 mod pairing;
 mod sms;
 mod tokens;
@@ -28,6 +29,7 @@ pub use documents::Found;
 pub use feeds::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, MAX_MESSAGES};
 pub use identity::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 pub use messages::{IncomingMessage, IngestOutcome, Page};
+pub use oauth2::{CLIENT_TOKEN_TTL, ClientToken, MAX_CLIENT_ID, MAX_CLIENT_SECRET, MAX_REQUESTED_SCOPES, OAuthError};
 pub use pairing::{PAIRING_OFFER_TTL, PAIRING_SESSION_TTL};
 pub use tokens::{IssuedToken, MAX_TOKEN_LEN, TokenClaims, TokenGrant};
 
@@ -37,6 +39,7 @@ pub struct Platform {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     token_keys: Arc<tokens::TokenKeys>,
+    revoked: Arc<oauth2::RevokedTokens>,
     broadcast_limits: crate::channels::BroadcastLimits,
 }
 
@@ -47,6 +50,7 @@ impl Platform {
             store,
             bus,
             token_keys: Arc::default(),
+            revoked: Arc::default(),
             broadcast_limits: crate::channels::BroadcastLimits::default(),
         }
     }

@@ -66,6 +66,10 @@ pub struct TokenClaims {
     pub iat: i64,
     /// Expires at (epoch seconds).
     pub exp: i64,
+    /// The token's random id, for tokens that can be revoked (OAuth2
+    /// client tokens); see [`Platform::revoke_client_token`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
 }
 
 /// A signed token and when it expires.
@@ -132,6 +136,16 @@ impl Platform {
 
     /// Signs a token for `grant`, valid for `ttl`.
     pub async fn issue_token(&self, grant: TokenGrant, ttl: Duration) -> Result<IssuedToken, CoreError> {
+        self.sign_token(grant, ttl, None).await
+    }
+
+    /// Signs a token for `grant`, valid for `ttl`, with the id `jti` when given.
+    pub(crate) async fn sign_token(
+        &self,
+        grant: TokenGrant,
+        ttl: Duration,
+        jti: Option<String>,
+    ) -> Result<IssuedToken, CoreError> {
         let key = self.signing_key().await?;
         let now_ms = crate::now_ms();
         let ttl_secs = i64::try_from(ttl.as_secs()).map_err(internal)?;
@@ -143,6 +157,7 @@ impl Platform {
             scopes: grant.scopes,
             iat: now_ms / 1000,
             exp: now_ms / 1000 + ttl_secs,
+            jti,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(key.kid());

@@ -281,6 +281,17 @@ pub const TABLES: &[Table] = &[
         ],
         id_sequence: false,
     },
+    // Copied: a token revoked before the move must stay refused after it.
+    Table {
+        name: "token_revocations",
+        columns: &[
+            col("jti", Text),
+            col("org_id", Int),
+            col("expires_at", Int),
+            col("revoked_at", Int),
+        ],
+        id_sequence: false,
+    },
 ];
 
 /// The table whose rows each come with bytes ([`RowSource::blob`]).

@@ -1,8 +1,8 @@
 //! The store: one trait per aggregate, one backend per database.
 //!
 //! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`],
-//! [`DocumentStore`], [`BlobStore`], [`ContentStore`], [`PairingStore`] and
-//! [`StoreLifecycle`]; [`Store`] is all of them, which is what the platform
+//! [`DocumentStore`], [`BlobStore`], [`ContentStore`], [`PairingStore`],
+//! [`OAuthStore`] and [`StoreLifecycle`]; [`Store`] is all of them, which is what the platform
 //! holds. Each backend implements each trait in the module of that
 //! aggregate. The embedded default is SQLite ([`sqlite::SqliteStore`]).
 //! Nothing in the traits is backend-specific, and one test suite runs on
@@ -336,6 +336,51 @@ pub trait PairingStore: Send + Sync {
     async fn paired_device(&self, pairing_id: &str, since_ms: i64) -> Result<Option<(i64, String)>, StoreError>;
 }
 
+/// An OAuth2 client's credentials, from a credential look-up.
+#[derive(Clone)]
+pub struct OAuthClientCredentials {
+    /// Its organization.
+    pub tenant: Tenant,
+    /// The client id.
+    pub client_id: String,
+    /// SHA-256 of its secret, hex ([`crate::secrets::token_hash`]).
+    pub secret_hash: String,
+    /// The scopes it may be granted.
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for OAuthClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClientCredentials")
+            .field("tenant", &self.tenant)
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// OAuth2 (RFC 6749 client credentials, RFC 7009 revocation): the client
+/// credential look-up of the token endpoint, and revoked tokens. A
+/// revocation is kept by the token's random id (`jti`) until the token
+/// would have expired anyway, in the store, so every node refuses a token
+/// revoked on any node.
+#[async_trait::async_trait]
+pub trait OAuthStore: Send + Sync {
+    /// Credential look-up: the OAuth2 client `client_id` of any
+    /// organization, with its secret hash and allowed scopes.
+    async fn oauth_client(&self, client_id: &str) -> Result<Option<OAuthClientCredentials>, StoreError>;
+    /// Records that the token `jti` of `tenant`, which expires at
+    /// `expires_at_ms`, is revoked (again: nothing changes), and deletes up
+    /// to a few revocations whose tokens expired before `now_ms`.
+    async fn revoke_token(&self, tenant: &Tenant, jti: &str, expires_at_ms: i64, now_ms: i64)
+    -> Result<(), StoreError>;
+    /// Credential look-up: whether the token `jti` is revoked.
+    async fn token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
+    /// Deletes up to `limit` revocations of tokens that expired before
+    /// `now_ms` (a token past its expiry is refused anyway); returns how many.
+    async fn prune_token_revocations(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError>;
+}
+
 /// A server key, opened (the store keeps it sealed).
 #[derive(Clone)]
 pub struct SigningKey {
@@ -452,6 +497,7 @@ pub trait Store:
     + BlobStore
     + ContentStore
     + PairingStore
+    + OAuthStore
     + StoreLifecycle
     + 'static
 {
@@ -466,6 +512,7 @@ impl<
         + BlobStore
         + ContentStore
         + PairingStore
+        + OAuthStore
         + StoreLifecycle
         + 'static,
 > Store for T

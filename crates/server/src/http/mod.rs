@@ -38,6 +38,15 @@ pub fn router(state: AppState) -> Router {
         // `/api/1` above is more specific and keeps its paths; every other
         // `/api/...` path is the application face's.
         .nest(crate::faces::app::PREFIX, crate::faces::app::routes(&state.settings))
+        // The things API: OAuth2 and `/spaces/{space}/...`.
+        .nest(
+            crate::faces::things::OAUTH2_PREFIX,
+            crate::faces::things::oauth2_routes(&state.settings),
+        )
+        .nest(
+            crate::faces::things::SPACES_PREFIX,
+            crate::faces::things::space_routes(&state),
+        )
         // `/socket.io/`: long polls and websockets, outside any face's request timeout.
         .merge(state.realtime.routes())
         .route_layer(middleware::from_fn(observe::record))

@@ -50,6 +50,7 @@ mod outbox;
 mod pairings;
 mod pool;
 mod registry;
+mod revocations;
 mod schema;
 mod tls;
 

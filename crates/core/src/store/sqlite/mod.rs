@@ -12,6 +12,7 @@ mod outbox;
 mod pairings;
 mod pool;
 mod registry;
+mod revocations;
 mod schema;
 
 use std::path::{Path, PathBuf};

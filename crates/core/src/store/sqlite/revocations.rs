@@ -1,0 +1,96 @@
+//! OAuth2 SQL: the client credential look-up and revoked tokens.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::SqliteStore;
+use super::errors::backend;
+use crate::ids::{OrgName, Tenant};
+use crate::store::{OAuthClientCredentials, OAuthStore, StoreError};
+
+/// Expired revocations deleted at each revocation.
+const PRUNE_ON_REVOKE: u32 = 100;
+
+fn oauth_client(c: &Connection, client_id: &str) -> Result<Option<OAuthClientCredentials>, StoreError> {
+    let row = c
+        .prepare_cached(
+            "SELECT o.id, o.name, k.secret_hash, k.scopes FROM oauth_clients k JOIN orgs o ON o.id = k.org_id \
+             WHERE k.client_id = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([client_id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(backend)?;
+    let Some((org_id, org, secret_hash, scopes)) = row else {
+        return Ok(None);
+    };
+    let name = OrgName::parse(&org).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let scopes = serde_json::from_str(&scopes).map_err(|e| StoreError::Backend(format!("client scopes: {e}")))?;
+    Ok(Some(OAuthClientCredentials {
+        tenant: Tenant::from_store(org_id, name),
+        client_id: client_id.to_owned(),
+        secret_hash,
+        scopes,
+    }))
+}
+
+fn prune(c: &Connection, now: i64, limit: u32) -> Result<u64, StoreError> {
+    c.prepare_cached(
+        "DELETE FROM token_revocations WHERE jti IN \
+         (SELECT jti FROM token_revocations WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2)",
+    )
+    .and_then(|mut s| s.execute(params![now, limit]))
+    .map(|n| n as u64)
+    .map_err(backend)
+}
+
+fn revoke(c: &Connection, t: &Tenant, jti: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
+    prune(c, now, PRUNE_ON_REVOKE)?;
+    c.prepare_cached(
+        "INSERT INTO token_revocations (jti, org_id, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (jti) DO NOTHING",
+    )
+    .and_then(|mut s| s.execute(params![jti, t.id(), expires_at, now]))
+    .map(drop)
+    .map_err(backend)
+}
+
+fn revoked(c: &Connection, jti: &str) -> Result<bool, StoreError> {
+    c.prepare_cached("SELECT 1 FROM token_revocations WHERE jti = ?1")
+        .and_then(|mut s| s.exists([jti]))
+        .map_err(backend)
+}
+
+#[async_trait::async_trait]
+impl OAuthStore for SqliteStore {
+    async fn oauth_client(&self, client_id: &str) -> Result<Option<OAuthClientCredentials>, StoreError> {
+        let id = client_id.to_owned();
+        self.pool.read(move |c| oauth_client(c, &id)).await
+    }
+    async fn revoke_token(
+        &self,
+        tenant: &Tenant,
+        jti: &str,
+        expires_at_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let (t, jti) = (tenant.clone(), jti.to_owned());
+        self.pool
+            .write(move |c| revoke(c, &t, &jti, expires_at_ms, now_ms))
+            .await
+    }
+    async fn token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let jti = jti.to_owned();
+        self.pool.read(move |c| revoked(c, &jti)).await
+    }
+    async fn prune_token_revocations(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError> {
+        self.pool.write(move |c| prune(c, now_ms, limit)).await
+    }
+}

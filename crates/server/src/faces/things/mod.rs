@@ -1,0 +1,117 @@
+//! The things API of the IoT Studio client (iots 0.5.0, WIRE.md A):
+//! OAuth2 at `/oauth2` ([`oauth2`]) and the spaces at `/spaces/{space}`.
+//!
+//! Every request under `/spaces/{space}/` is authenticated first
+//! ([`auth`]: 401 without a valid token, 403 for another space); a route
+//! takes the [`SpaceCaller`] and checks the scope of its operation with
+//! [`SpaceCaller::require`]. Errors have the IoT Studio shape
+//! ([`error`]: `{"error": {"status", "message"}}`), also for unknown
+//! routes (404), methods (405), oversized bodies (413) and the timeout
+//! (408: every response starts within `things.request_timeout_ms`, below
+//! the client's 3 s). List routes wrap their GET in [`paginated`] so that
+//! their errors carry `paging` too.
+//!
+//! Resource routes are added in [`space_routes`], one module per resource
+//! (`things.rs`, `categories.rs`, ...), each route declared as
+//! `/{space}/<resource>...`.
+
+pub mod auth;
+pub mod error;
+pub mod oauth2;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::post;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use auth::SpaceCaller;
+pub use error::paginated;
+
+use crate::app::AppState;
+use crate::settings::Settings;
+
+/// Where the OAuth2 endpoints are nested.
+pub const OAUTH2_PREFIX: &str = "/oauth2";
+/// Where the spaces are nested.
+pub const SPACES_PREFIX: &str = "/spaces";
+
+/// `POST /oauth2/token` and `POST /oauth2/revoke`, with RFC 6749 errors.
+pub fn oauth2_routes(settings: &Settings) -> Router<AppState> {
+    let routes = Router::new()
+        .route("/token", post(oauth2::token))
+        .route("/revoke", post(oauth2::revoke))
+        .fallback(crate::http::observe::not_found);
+    limits(routes, settings, oauth2::OAUTH2_BODY).layer(middleware::from_fn_with_state(
+        oauth2::ERRORS,
+        crate::http::observe::render_errors,
+    ))
+}
+
+/// The `/spaces` routes: every request to a space authenticated, every
+/// error in the IoT Studio shape.
+pub fn space_routes(state: &AppState) -> Router<AppState> {
+    // The resource routes go here, before the layers: `.route("/{space}/things", ...)`.
+    let routes = Router::new()
+        .fallback(crate::http::observe::not_found)
+        // After the routes and the fallback: it covers them all, so an
+        // unknown route of a space answers 404 only to that space's callers.
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate_space));
+    limits(routes, &state.settings, state.settings.http_limits.max_body_bytes)
+        .layer(middleware::from_fn(error::render_errors))
+}
+
+/// `routes` with the face's request timeout and a body limit of `body_bytes`.
+fn limits<S>(routes: Router<S>, settings: &Settings, body_bytes: usize) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    routes
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(settings.things.request_timeout_ms),
+        ))
+        .layer(DefaultBodyLimit::max(body_bytes))
+        .layer(RequestBodyLimitLayer::new(body_bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::extract::Request;
+    use axum::routing::get;
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_slow_request_is_answered_408_in_time_with_paging_on_lists() {
+        async fn slow() -> &'static str {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            "late"
+        }
+        let mut settings = Settings::default();
+        settings.things.request_timeout_ms = 100;
+        let routes = Router::new()
+            .route("/list", paginated(get(slow)))
+            .route("/one", get(slow))
+            .fallback(crate::http::observe::not_found);
+        let app = limits(routes, &settings, 1024).layer(middleware::from_fn(error::render_errors));
+        for (path, paged) in [("/list", true), ("/one", false)] {
+            let started = std::time::Instant::now();
+            let req = Request::get(path).body(Body::empty()).expect("request");
+            let response = app.clone().oneshot(req).await.expect("infallible");
+            assert!(started.elapsed() < Duration::from_secs(3), "{path}");
+            assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT, "{path}");
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.expect("body");
+            let body: Value = serde_json::from_slice(&bytes).expect("JSON");
+            assert_eq!(body["error"]["status"], 408, "{body}");
+            assert_eq!(body.get("paging").is_some(), paged, "{path}: {body}");
+        }
+    }
+}
