@@ -9,7 +9,10 @@ mod feeds;
 mod identity;
 mod messages;
 mod pairing;
+mod retention;
 mod sms;
+mod thing_actions;
+mod thing_events;
 mod tokens;
 
 use std::sync::Arc;
@@ -29,6 +32,7 @@ pub use feeds::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, MA
 pub use identity::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 pub use messages::{IncomingMessage, IngestOutcome, Page};
 pub use pairing::{PAIRING_OFFER_TTL, PAIRING_SESSION_TTL};
+pub use retention::{RETENTION_BATCH, RetentionSweep};
 pub use tokens::{IssuedToken, MAX_TOKEN_LEN, TokenClaims, TokenGrant};
 
 /// The platform core: registry, messages, SMS outbox, over one store and one bus.

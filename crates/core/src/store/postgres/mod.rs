@@ -50,7 +50,10 @@ mod outbox;
 mod pairings;
 mod pool;
 mod registry;
+mod retention;
 mod schema;
+mod thing_actions;
+mod thing_events;
 mod tls;
 
 use std::sync::Arc;

@@ -12,7 +12,10 @@ mod outbox;
 mod pairings;
 mod pool;
 mod registry;
+mod retention;
 mod schema;
+mod thing_actions;
+mod thing_events;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
