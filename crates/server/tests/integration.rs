@@ -29,5 +29,6 @@ mod integration {
     mod retention;
     mod sms_outbox;
     mod sms_providers;
+    mod space_retention;
     mod stream;
 }
