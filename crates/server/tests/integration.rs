@@ -31,4 +31,5 @@ mod integration {
     mod sms_providers;
     mod space_retention;
     mod stream;
+    mod thing_activity_realtime;
 }
