@@ -9,10 +9,10 @@
 //! actions and events run newest first, so new rows land before the first
 //! page and the keys only decrease).
 //!
-//! The cursor a client sees is [`encode`]d from the key of the last row of
+//! The cursor a client sees is encoded (`encode`) from the key of the last row of
 //! a page: base64url (no padding) of the JSON `[scope, key]`. It is opaque to
 //! clients but not secret; the scope names the list it belongs to (a
-//! cursor of the actions list is refused by the events list). [`decode`]
+//! cursor of the actions list is refused by the events list). `decode`
 //! turns it back into the key, or fails with [`CoreError::Invalid`] for a
 //! cursor that is too long, not base64url, not JSON of the right shape or
 //! of another scope: a client never makes the server panic or loop with a
