@@ -6,8 +6,9 @@
 //! The sweep (called by the server's retention task, on one node at a
 //! time) visits only spaces with a limit, and for each runs every
 //! [`Pruner`] of [`PRUNERS`] whose limit is set. Deletes are idempotent and
-//! bounded ([`RETENTION_BATCH`] rows per statement), so a sweep never holds
-//! the writer for long and a sweep cut short is finished by the next.
+//! bounded ([`RETENTION_BATCH`] rows per statement, at most 50 statements
+//! per space and kind of record in one sweep), so a sweep never holds the
+//! writer for long, and what one sweep leaves the next one removes.
 
 use futures::future::BoxFuture;
 
@@ -19,6 +20,10 @@ use crate::things_activity::{SpaceRetention, SpaceRetentionChange};
 
 /// Most rows one retention statement deletes.
 pub const RETENTION_BATCH: u32 = 2000;
+/// Most statements one sweep runs per space and kind of record: a large
+/// backlog is worked off over several sweeps, so a sweep (and a shutdown
+/// waiting for it) stays short.
+const MAX_BATCHES_PER_SWEEP: u32 = 50;
 /// Milliseconds per day of retention.
 const DAY_MS: i64 = 86_400_000;
 
@@ -114,15 +119,16 @@ impl Platform {
     /// ms), in batches of [`RETENTION_BATCH`]; returns how many.
     async fn prune_thing_events(&self, tenant: &Tenant, before: i64) -> Result<u64, CoreError> {
         let mut deleted = 0;
-        loop {
+        for _ in 0..MAX_BATCHES_PER_SWEEP {
             let n = self
                 .store
                 .delete_thing_events_before(tenant, before, RETENTION_BATCH)
                 .await?;
             deleted += n;
             if n < u64::from(RETENTION_BATCH) {
-                return Ok(deleted);
+                break;
             }
         }
+        Ok(deleted)
     }
 }
