@@ -76,16 +76,18 @@ async fn list<C: GenericClient + Sync>(
     rows.iter().map(record).collect()
 }
 
-async fn get<C: GenericClient + Sync>(
+/// `DELETE ... RETURNING` of one action by its key.
+async fn delete_one<C: GenericClient + Sync>(
     c: &C,
-    sql_head: &str,
     t: &Tenant,
     thing: &str,
     name: &str,
     id: &str,
 ) -> Result<Option<ThingAction>, StoreError> {
-    let sql =
-        format!("{sql_head} WHERE action_id = $1 AND org_id = $2 AND thing_uid = $3 AND name = $4 RETURNING {COLUMNS}");
+    let sql = format!(
+        "DELETE FROM thing_actions WHERE action_id = $1 AND org_id = $2 AND thing_uid = $3 AND name = $4 \
+         RETURNING {COLUMNS}"
+    );
     let rows = query(c, &sql, &[&id, &t.id(), &thing, &name]).await.map_err(backend)?;
     first(rows)
 }
@@ -168,7 +170,7 @@ impl ThingActionStore for PgStore {
         name: &str,
         id: &str,
     ) -> Result<Option<ThingAction>, StoreError> {
-        write!(self, |c| get(c, "DELETE FROM thing_actions", t, thing, name, id))
+        write!(self, |c| delete_one(c, t, thing, name, id))
     }
     async fn delete_thing_actions(&self, t: &Tenant, thing: &str) -> Result<u64, StoreError> {
         write!(self, |c| async move {
