@@ -3,6 +3,8 @@
 
 #[path = "integration/admin.rs"]
 mod admin;
+#[path = "integration/admin_space.rs"]
+mod admin_space;
 #[path = "integration/app.rs"]
 mod app;
 #[cfg(feature = "postgres")]

@@ -26,6 +26,8 @@
 //! | [`BusEvent::Broadcast`] | as broadcast | as broadcast | as broadcast |
 //! | [`BusEvent::MessageStored`] | `[org, device uuid, 0, 0]` | `message` | `{"topics": [..], "data": <text>, "received_at": <epoch ms>}` |
 //! | [`BusEvent::Registry`] with a [channel name](RegistryChange::channel_name) | `[org, name, 1, 0]` (system) | `update` | `{"id": <record id>, "kind": "device"\|"thing"\|..., "change": "created"\|"updated"\|"deleted"}` |
+//! | [`BusEvent::ThingAction`] | `[org, thing uid, 1, 0]` (system) | `update` | `{"id": <action id>, "kind": "action", "change", "thing", "name", "status", "input", "output", "timeRequested", "timeCompleted"}` |
+//! | [`BusEvent::ThingEvent`] | `[org, thing uid, 1, 0]` (system) | `update` | `{"id": <event id>, "kind": "event", "change", "thing", "name", "data", "timestamp"}` |
 //!
 //! A device message's `data` is its payload as text when the bytes are
 //! UTF-8, else their standard base64 (with `=` padding) — the same bytes a
@@ -38,7 +40,7 @@ use thingstead_proto::channel::ChannelId;
 use crate::CoreError;
 use crate::bus::{BusEvent, RegistryChange};
 use crate::identity::{Actor, Principal};
-use crate::records::MessageRecord;
+use crate::records::{MessageRecord, rfc3339};
 
 /// The longest broadcast name, in bytes.
 pub const MAX_NAME_LEN: usize = 256;
@@ -139,6 +141,35 @@ pub fn delivery(event: &BusEvent) -> Option<Delivery> {
         }
         BusEvent::MessageStored(m) => Some(message_delivery(m)),
         BusEvent::Registry(change) => update_delivery(change),
+        BusEvent::ThingAction { org, change, action } => Some(thing_delivery(
+            org,
+            &action.thing,
+            json!({
+                "id": action.id,
+                "kind": "action",
+                "change": change,
+                "thing": action.thing,
+                "name": action.name,
+                "status": action.status,
+                "input": action.input,
+                "output": action.output,
+                "timeRequested": rfc3339::format(action.time_requested),
+                "timeCompleted": action.time_completed.map(rfc3339::format),
+            }),
+        )),
+        BusEvent::ThingEvent { org, change, event } => Some(thing_delivery(
+            org,
+            &event.thing,
+            json!({
+                "id": event.id,
+                "kind": "event",
+                "change": change,
+                "thing": event.thing,
+                "name": event.name,
+                "data": event.data,
+                "timestamp": rfc3339::format(event.timestamp),
+            }),
+        )),
         _ => None,
     }
 }
@@ -169,6 +200,17 @@ fn update_delivery(change: &RegistryChange) -> Option<Delivery> {
         name: "update".into(),
         payload: json!({ "id": change.id, "kind": payload["kind"], "change": payload["change"] }),
     })
+}
+
+/// An action or event of a thing, as `update` on the thing's system channel.
+fn thing_delivery(org: &str, thing: &str, payload: Value) -> Delivery {
+    Delivery {
+        org: org.to_owned(),
+        id: new_id(),
+        channel: ChannelId::new(org, thing, true, false).encode(),
+        name: "update".into(),
+        payload,
+    }
 }
 
 /// A new broadcast id.
@@ -221,6 +263,56 @@ mod tests {
         assert_eq!(d.name, "update");
         assert_eq!(d.payload, json!({"id": "g:k", "kind": "data", "change": "updated"}));
         assert!(delivery(&change(RegistryKind::User, "ann")).is_none());
+    }
+
+    #[test]
+    fn thing_actions_and_events_become_updates_on_the_things_system_channel() {
+        use crate::things_activity::{ThingAction, ThingEvent};
+        let action = ThingAction {
+            id: "a1".into(),
+            seq: 1,
+            thing: "lamp".into(),
+            name: "fade".into(),
+            input: Some(json!(3)),
+            status: "completed".into(),
+            output: None,
+            time_requested: 0,
+            time_completed: Some(1_000),
+        };
+        let d = delivery(&BusEvent::ThingAction {
+            org: "acme".into(),
+            change: Change::Updated,
+            action,
+        })
+        .unwrap();
+        assert_eq!(d.channel, ChannelId::new("acme", "lamp", true, false).encode());
+        assert_eq!(d.name, "update");
+        assert_eq!(
+            d.payload,
+            json!({"id": "a1", "kind": "action", "change": "updated", "thing": "lamp", "name": "fade",
+                   "status": "completed", "input": 3, "output": null,
+                   "timeRequested": "1970-01-01T00:00:00.000Z", "timeCompleted": "1970-01-01T00:00:01.000Z"})
+        );
+        let event = ThingEvent {
+            id: "e1".into(),
+            seq: 2,
+            thing: "lamp".into(),
+            name: "clicked".into(),
+            data: json!({"n": 1}),
+            timestamp: 0,
+        };
+        let d = delivery(&BusEvent::ThingEvent {
+            org: "acme".into(),
+            change: Change::Created,
+            event,
+        })
+        .unwrap();
+        assert_eq!(d.channel, ChannelId::new("acme", "lamp", true, false).encode());
+        assert_eq!(
+            d.payload,
+            json!({"id": "e1", "kind": "event", "change": "created", "thing": "lamp", "name": "clicked",
+                   "data": {"n": 1}, "timestamp": "1970-01-01T00:00:00.000Z"})
+        );
     }
 
     #[test]

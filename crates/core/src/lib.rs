@@ -14,11 +14,13 @@ mod error;
 pub mod identity;
 pub mod ids;
 pub mod master_key;
+pub mod paging;
 mod platform;
 pub mod records;
 pub mod scopes;
 pub mod secrets;
 pub mod store;
+pub mod things_activity;
 mod totp;
 
 pub use error::{CoreError, ErrorKind};
@@ -33,6 +35,7 @@ pub use platform::{
 pub use platform::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, Found, MAX_MESSAGES};
 pub use platform::{IssuedToken, MAX_TOKEN_LEN, Page, Platform, Responses, TokenClaims, TokenGrant};
 pub use platform::{MAX_LOGIN_JWT_AHEAD_MS, PAIRING_OFFER_TTL, PAIRING_SESSION_TTL, SESSION_TTL};
+pub use platform::{RETENTION_BATCH, RetentionSweep};
 
 /// Milliseconds since the Unix epoch, by the server clock.
 pub fn now_ms() -> i64 {

@@ -114,7 +114,8 @@ impl Env {
             }
         };
         let drop = format!(
-            "DROP TABLE token_revocations; DROP TABLE pairings; {later} DROP TABLE document_terms; DROP TABLE documents; DROP TABLE data_items;"
+            "DROP TABLE token_revocations; DROP TABLE thing_actions; DROP TABLE thing_events; DROP TABLE space_retention; \
+             DROP TABLE pairings; {later} DROP TABLE document_terms; DROP TABLE documents; DROP TABLE data_items;"
         );
         let drop = drop.as_str();
         match self.backend {
@@ -1733,3 +1734,7 @@ async fn a_paired_session_refreshes_into_the_device_of_its_organization_only(b: 
 /// Blobs, content items and layouts (`tests/store/content.rs`).
 #[path = "store/content.rs"]
 mod content;
+
+/// Actions and events of things, paging, space retention (`tests/store/thing_actions_events.rs`).
+#[path = "store/thing_actions_events.rs"]
+mod thing_actions_events;

@@ -1,4 +1,6 @@
-//! Enforces per-organization message retention in the background. Nodes
+//! Enforces per-organization retention in the background: messages
+//! (`admin org retention`), and the events and property history of spaces
+//! (`admin space retention`). Every node runs this task. Nodes
 //! sharing one store (PostgreSQL) sweep one at a time: a node sweeps only
 //! while it holds the store lease [`LEASE`], which it renews each tick and
 //! which outlives two ticks, so a dead node's turn passes to another.
@@ -38,6 +40,16 @@ pub(crate) async fn run(platform: Platform, interval_secs: u64, node: Option<Arc
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "retention removed old messages"),
             Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
+        // Spaces' limits on events and property history (`admin space retention`).
+        match platform.enforce_space_retention().await {
+            Ok(s) if s == thingstead_core::RetentionSweep::default() => {}
+            Ok(s) => tracing::info!(
+                events = s.events,
+                history = s.history,
+                "retention removed old events and property history"
+            ),
+            Err(e) => tracing::warn!(error = %e, "space retention sweep failed"),
         }
     }
 }

@@ -30,6 +30,8 @@ mod integration {
     mod retention;
     mod sms_outbox;
     mod sms_providers;
+    mod space_retention;
     mod stream;
     mod things_oauth2;
+    mod thing_activity_realtime;
 }

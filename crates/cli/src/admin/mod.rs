@@ -10,6 +10,7 @@ mod master_key;
 mod migrate;
 mod org;
 mod password;
+mod space;
 mod token_key;
 mod totp;
 mod user;
@@ -52,6 +53,9 @@ pub enum AdminCommand {
     TokenKey(token_key::TokenKeyCommand),
     /// Copy the embedded store of --data-dir into an empty PostgreSQL database.
     Migrate(migrate::MigrateArgs),
+    /// Spaces (organizations as the things API calls them): retention.
+    #[command(subcommand)]
+    Space(space::SpaceCommand),
 }
 
 /// Runs an admin command and prints its JSON result.
@@ -94,6 +98,7 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::MasterKey(c) => master_key::run(c),
         AdminCommand::TokenKey(c) => token_key::run(&platform, c).await,
         AdminCommand::Migrate(args) => migrate::run(global, args).await,
+        AdminCommand::Space(c) => space::run(&platform, c).await,
     };
     platform.close().await;
     println!("{}", serde_json::to_string_pretty(&result?)?);

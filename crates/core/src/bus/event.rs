@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::subject::{ROOT, token};
 use crate::ids::OrgName;
 use crate::records::MessageRecord;
+use crate::things_activity::{ThingAction, ThingEvent};
 
 /// An event on the bus. On the wire (NATS, `bus.sock`) it is JSON:
 /// `{"type": "sms_queued", "data": {"org": "acme", "id": 7}}`.
@@ -47,6 +48,24 @@ pub enum BusEvent {
         id: String,
         /// Any JSON.
         payload: serde_json::Value,
+    },
+    /// An action of a thing was requested (created), updated or deleted.
+    ThingAction {
+        /// Organization name (the space).
+        org: String,
+        /// What happened.
+        change: Change,
+        /// The action as stored after the change (as it was, for a delete).
+        action: ThingAction,
+    },
+    /// An event of a thing was recorded (created) or deleted.
+    ThingEvent {
+        /// Organization name (the space).
+        org: String,
+        /// What happened.
+        change: Change,
+        /// The event.
+        event: ThingEvent,
     },
 }
 
@@ -167,6 +186,7 @@ impl BusEvent {
             Self::SmsQueued { org, .. } => org,
             Self::Registry(r) => &r.org,
             Self::Broadcast { org, .. } | Self::BroadcastResponse { org, .. } => org,
+            Self::ThingAction { org, .. } | Self::ThingEvent { org, .. } => org,
         }
     }
 
@@ -174,7 +194,9 @@ impl BusEvent {
     /// `thingstead.<tenant>.sms.<id>.queued`,
     /// `thingstead.<tenant>.registry.<kind>.<id>.<created|deleted|updated>`,
     /// `thingstead.<tenant>.broadcast.<id>` or
-    /// `thingstead.<tenant>.broadcast.<id>.response`.
+    /// `thingstead.<tenant>.broadcast.<id>.response`,
+    /// `thingstead.<tenant>.thing.<uid>.action.<name>.<id>.<created|updated|deleted>` or
+    /// `thingstead.<tenant>.thing.<uid>.event.<name>.<id>.<created|deleted>`.
     /// Tokens that come from input are escaped with [`token`].
     pub fn subject(&self) -> String {
         let tenant = token(self.tenant());
@@ -189,6 +211,20 @@ impl BusEvent {
             ),
             Self::Broadcast { id, .. } => format!("{ROOT}.{tenant}.broadcast.{}", token(id)),
             Self::BroadcastResponse { id, .. } => format!("{ROOT}.{tenant}.broadcast.{}.response", token(id)),
+            Self::ThingAction { change, action, .. } => format!(
+                "{ROOT}.{tenant}.thing.{}.action.{}.{}.{}",
+                token(&action.thing),
+                token(&action.name),
+                token(&action.id),
+                change.as_str()
+            ),
+            Self::ThingEvent { change, event, .. } => format!(
+                "{ROOT}.{tenant}.thing.{}.event.{}.{}.{}",
+                token(&event.thing),
+                token(&event.name),
+                token(&event.id),
+                change.as_str()
+            ),
         }
     }
 
@@ -232,6 +268,16 @@ enum Wire {
         org: String,
         id: String,
         payload: serde_json::Value,
+    },
+    ThingAction {
+        org: String,
+        change: Change,
+        action: ThingAction,
+    },
+    ThingEvent {
+        org: String,
+        change: Change,
+        event: ThingEvent,
     },
 }
 
@@ -281,6 +327,8 @@ impl From<BusEvent> for Wire {
                 payload,
             },
             BusEvent::BroadcastResponse { org, id, payload } => Wire::BroadcastResponse { org, id, payload },
+            BusEvent::ThingAction { org, change, action } => Wire::ThingAction { org, change, action },
+            BusEvent::ThingEvent { org, change, event } => Wire::ThingEvent { org, change, event },
         }
     }
 }
@@ -323,6 +371,8 @@ impl TryFrom<Wire> for BusEvent {
                 payload,
             },
             Wire::BroadcastResponse { org, id, payload } => BusEvent::BroadcastResponse { org, id, payload },
+            Wire::ThingAction { org, change, action } => BusEvent::ThingAction { org, change, action },
+            Wire::ThingEvent { org, change, event } => BusEvent::ThingEvent { org, change, event },
         })
     }
 }
@@ -372,6 +422,33 @@ mod tests {
                 id: "5f1c".into(),
                 payload: serde_json::json!("pong"),
             },
+            BusEvent::ThingAction {
+                org: "acme".into(),
+                change: Change::Updated,
+                action: ThingAction {
+                    id: "a1".into(),
+                    seq: 3,
+                    thing: "lamp.1".into(),
+                    name: "fade".into(),
+                    input: Some(serde_json::json!({"to": 0})),
+                    status: "completed".into(),
+                    output: None,
+                    time_requested: 1,
+                    time_completed: Some(2),
+                },
+            },
+            BusEvent::ThingEvent {
+                org: "acme".into(),
+                change: Change::Created,
+                event: ThingEvent {
+                    id: "e1".into(),
+                    seq: 4,
+                    thing: "lamp-1".into(),
+                    name: "overheat".into(),
+                    data: serde_json::Value::Null,
+                    timestamp: 5,
+                },
+            },
         ];
         let subjects = [
             "thingstead.acme.message.0b9e0c1e-2f4b-4e36-9d7a-6a1c0f3c7b11",
@@ -379,6 +456,8 @@ mod tests {
             "thingstead.acme.registry.user.ann%2Esmith.deleted",
             "thingstead.acme.broadcast.5f1c",
             "thingstead.acme.broadcast.5f1c.response",
+            "thingstead.acme.thing.lamp%2E1.action.fade.a1.updated",
+            "thingstead.acme.thing.lamp-1.event.overheat.e1.created",
         ];
         for (e, s) in events.iter().zip(subjects) {
             assert_eq!(e.subject(), s);

@@ -10,7 +10,10 @@ mod identity;
 mod messages;
 mod oauth2;
 mod pairing;
+mod retention;
 mod sms;
+mod thing_actions;
+mod thing_events;
 mod tokens;
 
 use std::sync::Arc;
@@ -31,6 +34,7 @@ pub use identity::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 pub use messages::{IncomingMessage, IngestOutcome, Page};
 pub use oauth2::{CLIENT_TOKEN_TTL, ClientToken, MAX_CLIENT_ID, MAX_CLIENT_SECRET, MAX_REQUESTED_SCOPES, OAuthError};
 pub use pairing::{PAIRING_OFFER_TTL, PAIRING_SESSION_TTL};
+pub use retention::{RETENTION_BATCH, RetentionSweep};
 pub use tokens::{IssuedToken, MAX_TOKEN_LEN, TokenClaims, TokenGrant};
 
 /// The platform core: registry, messages, SMS outbox, over one store and one bus.

@@ -292,6 +292,45 @@ pub const TABLES: &[Table] = &[
         ],
         id_sequence: false,
     },
+    Table {
+        name: "thing_actions",
+        columns: &[
+            col("id", Int),
+            col("action_id", Text),
+            col("org_id", Int),
+            col("thing_uid", Text),
+            col("name", Text),
+            col("input", Text),
+            col("status", Text),
+            col("output", Text),
+            col("requested_at", Int),
+            col("completed_at", Int),
+        ],
+        id_sequence: true,
+    },
+    Table {
+        name: "thing_events",
+        columns: &[
+            col("id", Int),
+            col("event_id", Text),
+            col("org_id", Int),
+            col("thing_uid", Text),
+            col("name", Text),
+            col("data", Text),
+            col("at", Int),
+        ],
+        id_sequence: true,
+    },
+    Table {
+        name: "space_retention",
+        columns: &[
+            col("org_id", Int),
+            col("history_days", Int),
+            col("events_days", Int),
+            col("updated_at", Int),
+        ],
+        id_sequence: false,
+    },
 ];
 
 /// The table whose rows each come with bytes ([`RowSource::blob`]).

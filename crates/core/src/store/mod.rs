@@ -2,7 +2,8 @@
 //!
 //! The traits are [`RegistryStore`], [`MessageStore`], [`OutboxStore`], [`KeyStore`],
 //! [`DocumentStore`], [`BlobStore`], [`ContentStore`], [`PairingStore`],
-//! [`OAuthStore`] and [`StoreLifecycle`]; [`Store`] is all of them, which is what the platform
+//! [`OAuthStore`], [`ThingActionStore`], [`ThingEventStore`], [`SpaceRetentionStore`] and
+//! [`StoreLifecycle`]; [`Store`] is all of them, which is what the platform
 //! holds. Each backend implements each trait in the module of that
 //! aggregate. The embedded default is SQLite ([`sqlite::SqliteStore`]).
 //! Nothing in the traits is backend-specific, and one test suite runs on
@@ -21,6 +22,9 @@ use crate::content::{ContentData, ContentPage, ContentQuery, ContentRecord, NewC
 use crate::documents::{Collection, DataItem, DataQuery, DocumentQuery, NewDocument};
 use crate::ids::{OrgName, Tenant};
 use crate::records::*;
+use crate::things_activity::{
+    NewThingAction, NewThingEvent, SpaceRetention, SpaceRetentionChange, ThingAction, ThingActionUpdate, ThingEvent,
+};
 
 /// Chunks of a blob's bytes, in order, as a stream: what a blob is written
 /// from and read as. An error item ends it.
@@ -498,6 +502,9 @@ pub trait Store:
     + ContentStore
     + PairingStore
     + OAuthStore
+    + ThingActionStore
+    + ThingEventStore
+    + SpaceRetentionStore
     + StoreLifecycle
     + 'static
 {
@@ -513,6 +520,9 @@ impl<
         + ContentStore
         + PairingStore
         + OAuthStore
+        + ThingActionStore
+        + ThingEventStore
+        + SpaceRetentionStore
         + StoreLifecycle
         + 'static,
 > Store for T
@@ -557,4 +567,110 @@ pub trait DocumentStore: Send + Sync {
     async fn delete_data(&self, tenant: &Tenant, group: &str, key: &str) -> Result<(), StoreError>;
     /// One page of the data items matching `query` (by group, then key), and how many match.
     async fn find_data(&self, tenant: &Tenant, query: &DataQuery) -> Result<(Vec<DataItem>, u64), StoreError>;
+}
+
+/// Actions requested of things ([`crate::things_activity`]), keyed by
+/// tenant, thing uid, action name and id. Rows are not tied to a stored
+/// thing: callers check the thing exists. Lists run newest first (by
+/// descending [`ThingAction::seq`]).
+#[async_trait::async_trait]
+pub trait ThingActionStore: Send + Sync {
+    /// Stores a new action (status `pending`).
+    async fn create_thing_action(&self, tenant: &Tenant, action: NewThingAction) -> Result<ThingAction, StoreError>;
+    /// Reads action `id` of action `name` of thing `thing`.
+    async fn thing_action(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: &str,
+        id: &str,
+    ) -> Result<Option<ThingAction>, StoreError>;
+    /// Up to `limit` actions of `thing` (of action `name` only, when given)
+    /// whose `seq` is below `before_seq` (all when `None`), newest first.
+    async fn list_thing_actions(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ThingAction>, StoreError>;
+    /// Applies `update` at `now_ms` in one atomic statement (see
+    /// [`crate::things_activity`] for `time_completed`); the action as
+    /// updated, `None` when there is no such action.
+    async fn update_thing_action(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: &str,
+        id: &str,
+        update: ThingActionUpdate,
+        now_ms: i64,
+    ) -> Result<Option<ThingAction>, StoreError>;
+    /// Deletes an action; the action deleted, `None` when there was none.
+    async fn delete_thing_action(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: &str,
+        id: &str,
+    ) -> Result<Option<ThingAction>, StoreError>;
+    /// Deletes every action of `thing` (a thing that is deleted); how many.
+    async fn delete_thing_actions(&self, tenant: &Tenant, thing: &str) -> Result<u64, StoreError>;
+}
+
+/// Events of things ([`crate::things_activity`]), keyed like actions.
+/// Lists run newest first (by descending [`ThingEvent::seq`]).
+#[async_trait::async_trait]
+pub trait ThingEventStore: Send + Sync {
+    /// Stores a new event.
+    async fn create_thing_event(&self, tenant: &Tenant, event: NewThingEvent) -> Result<ThingEvent, StoreError>;
+    /// Reads event `id` of event `name` of thing `thing`.
+    async fn thing_event(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: &str,
+        id: &str,
+    ) -> Result<Option<ThingEvent>, StoreError>;
+    /// Up to `limit` events of `thing` (of event `name` only, when given)
+    /// whose `seq` is below `before_seq` (all when `None`), newest first.
+    async fn list_thing_events(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ThingEvent>, StoreError>;
+    /// Deletes an event; the event deleted, `None` when there was none.
+    async fn delete_thing_event(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: &str,
+        id: &str,
+    ) -> Result<Option<ThingEvent>, StoreError>;
+    /// Deletes every event of `thing` (a thing that is deleted); how many.
+    async fn delete_thing_events(&self, tenant: &Tenant, thing: &str) -> Result<u64, StoreError>;
+    /// Retention: deletes up to `limit` of the tenant's events that
+    /// happened before `cutoff_ms`, oldest first; returns how many. Bounded
+    /// so a sweep never holds the writer for long; idempotent.
+    async fn delete_thing_events_before(&self, tenant: &Tenant, cutoff_ms: i64, limit: u32) -> Result<u64, StoreError>;
+}
+
+/// Per-space retention of property history and events, shared by every node.
+#[async_trait::async_trait]
+pub trait SpaceRetentionStore: Send + Sync {
+    /// Applies `change` atomically (at `now_ms`); returns the retention now in force.
+    async fn update_space_retention(
+        &self,
+        tenant: &Tenant,
+        change: SpaceRetentionChange,
+        now_ms: i64,
+    ) -> Result<SpaceRetention, StoreError>;
+    /// A space's retention (unlimited when never set).
+    async fn space_retention(&self, tenant: &Tenant) -> Result<SpaceRetention, StoreError>;
+    /// System worker scan: every space with at least one limit, by organization id.
+    async fn limited_spaces(&self) -> Result<Vec<(Tenant, SpaceRetention)>, StoreError>;
 }

@@ -51,7 +51,10 @@ mod pairings;
 mod pool;
 mod registry;
 mod revocations;
+mod retention;
 mod schema;
+mod thing_actions;
+mod thing_events;
 mod tls;
 
 use std::sync::Arc;

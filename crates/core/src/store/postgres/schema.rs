@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_content.sql"),
     include_str!("migrations/0006_pairings.sql"),
     include_str!("migrations/0008_token_revocations.sql"),
+    include_str!("migrations/0009_thing_actions_events.sql"),
 ];
 
 /// The newest schema version this binary knows.

@@ -13,7 +13,10 @@ mod pairings;
 mod pool;
 mod registry;
 mod revocations;
+mod retention;
 mod schema;
+mod thing_actions;
+mod thing_events;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -65,6 +65,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0011_token_revocations.sql"),
         then: None,
     },
+    Migration {
+        sql: include_str!("migrations/0012_thing_actions_events.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -1,0 +1,186 @@
+//! Thing actions SQL.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+use super::PgStore;
+use super::errors::{backend, map};
+use super::pool::{execute, query};
+use crate::ids::Tenant;
+use crate::store::{StoreError, ThingActionStore};
+use crate::things_activity::{NewThingAction, PENDING, ThingAction, ThingActionUpdate, stored_value};
+
+const COLUMNS: &str = "id, action_id, thing_uid, name, input, status, output, requested_at, completed_at";
+
+fn record(r: &Row) -> Result<ThingAction, StoreError> {
+    let input: Option<String> = r.get(4);
+    let output: Option<String> = r.get(6);
+    Ok(ThingAction {
+        seq: r.get(0),
+        id: r.get(1),
+        thing: r.get(2),
+        name: r.get(3),
+        input: input.as_deref().map(stored_value).transpose()?,
+        status: r.get(5),
+        output: output.as_deref().map(stored_value).transpose()?,
+        time_requested: r.get(7),
+        time_completed: r.get(8),
+    })
+}
+
+fn first(rows: Vec<Row>) -> Result<Option<ThingAction>, StoreError> {
+    rows.first().map(record).transpose()
+}
+
+async fn create<C: GenericClient + Sync>(c: &C, t: &Tenant, a: &NewThingAction) -> Result<ThingAction, StoreError> {
+    let sql = format!(
+        "INSERT INTO thing_actions (action_id, org_id, thing_uid, name, input, status, requested_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    );
+    let rows = query(
+        c,
+        &sql,
+        &[&a.id, &t.id(), &a.thing, &a.name, &a.input, &PENDING, &a.requested_at],
+    )
+    .await
+    .map_err(|e| map(e, &format!("action {}", a.id)))?;
+    first(rows)?.ok_or_else(|| StoreError::Backend("INSERT returned no row".into()))
+}
+
+async fn list<C: GenericClient + Sync>(
+    c: &C,
+    t: &Tenant,
+    thing: &str,
+    name: Option<&str>,
+    before: i64,
+    limit: u32,
+) -> Result<Vec<ThingAction>, StoreError> {
+    let limit = i64::from(limit);
+    let rows = match name {
+        Some(name) => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM thing_actions WHERE org_id = $1 AND thing_uid = $2 AND name = $3 \
+                 AND id < $4 ORDER BY id DESC LIMIT $5"
+            );
+            query(c, &sql, &[&t.id(), &thing, &name, &before, &limit]).await
+        }
+        None => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM thing_actions WHERE org_id = $1 AND thing_uid = $2 \
+                 AND id < $3 ORDER BY id DESC LIMIT $4"
+            );
+            query(c, &sql, &[&t.id(), &thing, &before, &limit]).await
+        }
+    }
+    .map_err(backend)?;
+    rows.iter().map(record).collect()
+}
+
+/// `DELETE ... RETURNING` of one action by its key.
+async fn delete_one<C: GenericClient + Sync>(
+    c: &C,
+    t: &Tenant,
+    thing: &str,
+    name: &str,
+    id: &str,
+) -> Result<Option<ThingAction>, StoreError> {
+    let sql = format!(
+        "DELETE FROM thing_actions WHERE action_id = $1 AND org_id = $2 AND thing_uid = $3 AND name = $4 \
+         RETURNING {COLUMNS}"
+    );
+    let rows = query(c, &sql, &[&id, &t.id(), &thing, &name]).await.map_err(backend)?;
+    first(rows)
+}
+
+async fn read_one<C: GenericClient + Sync>(
+    c: &C,
+    t: &Tenant,
+    thing: &str,
+    name: &str,
+    id: &str,
+) -> Result<Option<ThingAction>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM thing_actions WHERE action_id = $1 AND org_id = $2 AND thing_uid = $3 AND name = $4"
+    );
+    let rows = query(c, &sql, &[&id, &t.id(), &thing, &name]).await.map_err(backend)?;
+    first(rows)
+}
+
+/// One statement: SET expressions read the row as it was, so the status
+/// comparison sees the old status.
+async fn update<C: GenericClient + Sync>(
+    c: &C,
+    t: &Tenant,
+    key: (&str, &str, &str),
+    u: &ThingActionUpdate,
+    now: i64,
+) -> Result<Option<ThingAction>, StoreError> {
+    let sql = format!(
+        "UPDATE thing_actions SET status = COALESCE($5::TEXT, status), output = COALESCE($6::TEXT, output), \
+         completed_at = CASE WHEN $5::TEXT IS NULL OR $5::TEXT = status THEN completed_at \
+         WHEN $5::TEXT IN ('completed', 'failed') THEN $7::BIGINT ELSE NULL END \
+         WHERE org_id = $1 AND thing_uid = $2 AND name = $3 AND action_id = $4 RETURNING {COLUMNS}"
+    );
+    let rows = query(c, &sql, &[&t.id(), &key.0, &key.1, &key.2, &u.status, &u.output, &now])
+        .await
+        .map_err(backend)?;
+    first(rows)
+}
+
+#[async_trait::async_trait]
+impl ThingActionStore for PgStore {
+    async fn create_thing_action(&self, t: &Tenant, action: NewThingAction) -> Result<ThingAction, StoreError> {
+        write!(self, |c| create(c, t, &action))
+    }
+    async fn thing_action(
+        &self,
+        t: &Tenant,
+        thing: &str,
+        name: &str,
+        id: &str,
+    ) -> Result<Option<ThingAction>, StoreError> {
+        read!(self, |c| read_one(c, t, thing, name, id))
+    }
+    async fn list_thing_actions(
+        &self,
+        t: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ThingAction>, StoreError> {
+        let before = before_seq.unwrap_or(i64::MAX);
+        read!(self, |c| list(c, t, thing, name, before, limit))
+    }
+    async fn update_thing_action(
+        &self,
+        t: &Tenant,
+        thing: &str,
+        name: &str,
+        id: &str,
+        update_: ThingActionUpdate,
+        now_ms: i64,
+    ) -> Result<Option<ThingAction>, StoreError> {
+        write!(self, |c| update(c, t, (thing, name, id), &update_, now_ms))
+    }
+    async fn delete_thing_action(
+        &self,
+        t: &Tenant,
+        thing: &str,
+        name: &str,
+        id: &str,
+    ) -> Result<Option<ThingAction>, StoreError> {
+        write!(self, |c| delete_one(c, t, thing, name, id))
+    }
+    async fn delete_thing_actions(&self, t: &Tenant, thing: &str) -> Result<u64, StoreError> {
+        write!(self, |c| async move {
+            execute(
+                c,
+                "DELETE FROM thing_actions WHERE org_id = $1 AND thing_uid = $2",
+                &[&t.id(), &thing],
+            )
+            .await
+            .map_err(backend)
+        })
+    }
+}
