@@ -18,11 +18,13 @@ mod platform;
 pub mod records;
 pub mod secrets;
 pub mod store;
+pub mod things;
 mod totp;
 
 pub use error::{CoreError, ErrorKind};
 pub use identity::{Actor, Login, Principal, RESTRICTED_SCOPE, Session};
 pub use ids::{OrgName, Tenant};
+pub use platform::{CategoryPage, MAX_DELETE, MAX_PATCH_ITEMS, ThingPage};
 pub use platform::{ContentDraft, Download, Upload};
 pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,

@@ -196,6 +196,8 @@ macro_rules! both {
 
 #[path = "store/documents.rs"]
 mod documents;
+#[path = "store/things.rs"]
+mod things;
 
 both!(
     concurrent_writes_are_group_committed_and_all_durable,

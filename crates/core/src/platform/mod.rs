@@ -1,6 +1,7 @@
 //! [`Platform`]: the one entry point faces use.
 
 mod broadcasts;
+mod categories;
 mod content;
 mod credentials;
 mod devices;
@@ -10,6 +11,8 @@ mod identity;
 mod messages;
 mod pairing;
 mod sms;
+mod thing_properties;
+mod things;
 mod tokens;
 
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use crate::records::OrgRecord;
 use crate::store::Store;
 
 pub use broadcasts::Responses;
+pub use categories::CategoryPage;
 pub use content::{ContentDraft, Download, Upload};
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
@@ -29,6 +33,7 @@ pub use feeds::{DEFAULT_MESSAGES, FEED_HTTP, FEED_MESSAGES, Feed, FeedSource, MA
 pub use identity::{MAX_LOGIN_JWT_AHEAD_MS, SESSION_TTL};
 pub use messages::{IncomingMessage, IngestOutcome, Page};
 pub use pairing::{PAIRING_OFFER_TTL, PAIRING_SESSION_TTL};
+pub use things::{MAX_DELETE, MAX_PATCH_ITEMS, ThingPage};
 pub use tokens::{IssuedToken, MAX_TOKEN_LEN, TokenClaims, TokenGrant};
 
 /// The platform core: registry, messages, SMS outbox, over one store and one bus.

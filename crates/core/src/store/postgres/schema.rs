@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_documents.sql"),
     include_str!("migrations/0005_content.sql"),
     include_str!("migrations/0006_pairings.sql"),
+    include_str!("migrations/0007_things.sql"),
 ];
 
 /// The newest schema version this binary knows.

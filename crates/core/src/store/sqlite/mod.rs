@@ -13,6 +13,8 @@ mod pairings;
 mod pool;
 mod registry;
 mod schema;
+mod thing_history;
+mod things;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -61,6 +61,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0009_pairings.sql"),
         then: None,
     },
+    Migration {
+        sql: include_str!("migrations/0010_things.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this binary knows.

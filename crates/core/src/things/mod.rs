@@ -1,0 +1,53 @@
+//! Things of the things API (WIRE.md A.3–A.5, issue 9): W3C WoT Thing
+//! Descriptions, categories, current property values and their history.
+//! Pure rules here (shapes, validation, filters, cursors, times); the
+//! operations are on [`crate::Platform`] and the SQL in the store
+//! ([`crate::store::ThingStore`]).
+//!
+//! # One record
+//!
+//! A thing is the application platform's `/api/things` document (the
+//! `documents` row of collection `things`): its uid is the document's
+//! `uuid`, its `title` the document's `name`. The other TD members live in
+//! the document body under their TD names (`description`, `@context`,
+//! `@type`, `properties`, `actions`, `events`, `links`, `model`,
+//! `categories`) with `client_id` of the OAuth2 client that created it, so
+//! `/api/things` reads, renames and deletes the same record, and its search
+//! terms serve the TD filters (`title`, `@type`, `model`, `links.*`,
+//! `category[]`). Members the application platform stored that are not TD
+//! members (`location`, ...) survive a replace through the things API. The
+//! record's `created_at`/`updated_at` are `created`/`modified`.
+//!
+//! Current property values are not in the body but in `thing_status`
+//! (one row per property, with the value's number or text beside its JSON
+//! for filters and sorting), so a property write touches neither the
+//! document nor its search terms; the Thing view composes `status` from it.
+//! The history is `thing_history`, keyed `(org, thing, at, property)`. Both
+//! go with the thing (foreign keys, `ON DELETE CASCADE`), whichever face
+//! deletes it.
+//!
+//! # The property write path
+//!
+//! A write ([`crate::Platform::update_properties`]) reads the thing on a
+//! reader connection and validates the values against its schemas there
+//! (off the single SQLite writer), then commits in one transaction: a check
+//! that the document is still the one validated against (else it reads and
+//! validates again), an upsert of each current value and, unless
+//! `update_history=false`, one history row per value. Statements are cached
+//! prepared statements; PostgreSQL writes all values of a call with one
+//! statement per table (`unnest` arrays), and SQLite group-commits
+//! concurrent writes into shared transactions. The caller hears "stored"
+//! only after the commit; then the bus carries a thing `updated` event.
+
+pub mod cursor;
+pub mod filters;
+pub mod history;
+pub mod model;
+pub mod schema;
+pub mod time;
+
+pub use cursor::{DEFAULT_LIMIT, KeyKind, KeyValue, MAX_LIMIT};
+pub use filters::{PropertyFilter, PropertyOp, SortKey, ThingFilter, ThingQuery};
+pub use history::{HistoryDelete, HistoryPage, HistoryPoint, HistoryQuery, HistoryRow, HistorySpec};
+pub use model::{Category, CategoryDraft, StoredThing, Thing, ThingModel};
+pub use time::AtRange;

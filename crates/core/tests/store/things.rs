@@ -1,0 +1,908 @@
+//! Things of the things API (categories, thing documents, property values
+//! and history) on every backend, through the platform.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use thingstead_core::bus::{BusEvent, Change, Filter, RegistryKind};
+use thingstead_core::documents::{Collection, NewDocument};
+use thingstead_core::store::Store;
+use thingstead_core::things::{HistoryDelete, HistoryQuery, ThingFilter, ThingQuery};
+use thingstead_core::{CoreError, ErrorKind, Platform, Tenant};
+
+use super::{Backend, Env, org};
+
+both!(
+    categories_follow_the_name_rule_are_unique_paged_renamed_and_deleted,
+    a_thing_is_one_record_with_its_application_platform_document,
+    invalid_things_and_unknown_categories_are_refused,
+    a_failing_patch_changes_nothing_and_multi_patch_reports_each_item,
+    status_always_equals_the_last_writes,
+    property_writes_are_validated_against_their_schemas,
+    another_organizations_things_are_never_visible,
+    paging_terminates_without_duplicates_under_concurrent_inserts,
+    every_filter_and_sort_selects_what_it_says,
+    deleting_by_filter_refuses_an_empty_filter,
+    history_ranges_groups_pages_deletes_and_prunes,
+    every_change_is_published_after_commit,
+);
+
+struct Fixture {
+    _env: Env,
+    store: Arc<dyn Store>,
+    p: Platform,
+    t: Tenant,
+}
+
+async fn fixture(b: Backend) -> Fixture {
+    let env = Env::new(b).await;
+    let store = env.open().await;
+    let t = store.create_org(&org("acme")).await.unwrap();
+    let p = super::platform(store.clone());
+    Fixture { _env: env, store, p, t }
+}
+
+fn kind(r: Result<impl std::fmt::Debug, CoreError>) -> ErrorKind {
+    r.expect_err("an error").kind()
+}
+
+fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+fn sensor(title: &str) -> Value {
+    json!({
+        "title": title,
+        "@type": ["Sensor"],
+        "properties": {
+            "temperature": {"type": "number", "minimum": -50, "maximum": 100},
+            "mode": {"type": "string", "enum": ["eco", "boost", "off"]},
+            "label": {"type": "string"},
+            "on": {"type": "boolean"},
+        },
+    })
+}
+
+fn uids(page: &[thingstead_core::things::Thing]) -> Vec<String> {
+    page.iter().map(|t| t.uid.clone()).collect()
+}
+
+async fn categories_follow_the_name_rule_are_unique_paged_renamed_and_deleted(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let c = p
+        .create_category(
+            t,
+            &json!({"name": "Sensors", "description": "all", "model": {"name": "m", "version": "1"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.to_json()["model"], json!({"name": "m", "version": "1"}));
+    assert!(c.to_json()["created"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        kind(p.create_category(t, &json!({"name": "Sensors"})).await),
+        ErrorKind::Conflict
+    );
+    for bad in [
+        json!({"name": "no spaces"}),
+        json!({"name": "x".repeat(27)}),
+        json!({"description": "x"}),
+    ] {
+        assert_eq!(kind(p.create_category(t, &bad).await), ErrorKind::Invalid, "{bad}");
+    }
+    for i in 0..5 {
+        p.create_category(t, &json!({"name": format!("c{i}")})).await.unwrap();
+    }
+    // Paged by name with an opaque cursor.
+    let mut seen = Vec::new();
+    let mut cursor = None::<String>;
+    loop {
+        let mut q = pairs(&[("limit", "2")]);
+        if let Some(c) = &cursor {
+            q.push(("next_cursor".into(), c.clone()));
+        }
+        let page = p.list_categories(t, &q).await.unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.iter().map(|c| c.name.clone()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["Sensors", "c0", "c1", "c2", "c3", "c4"]);
+    assert_eq!(
+        kind(p.list_categories(t, &pairs(&[("next_cursor", "nope")])).await),
+        ErrorKind::Invalid
+    );
+
+    // Renaming moves the things in it; deleting leaves them outside.
+    let mut thing = sensor("s1");
+    thing["categories"] = json!(["Sensors", "c0"]);
+    let s1 = p.create_thing(t, &thing, None).await.unwrap();
+    let renamed = p
+        .update_category(t, "Sensors", &json!({"name": "Meters", "description": "renamed"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.description.as_deref()),
+        ("Meters", Some("renamed"))
+    );
+    assert_eq!(kind(p.category(t, "Sensors").await), ErrorKind::NotFound);
+    let mut cats = p.thing(t, &s1.uid).await.unwrap().categories();
+    cats.sort();
+    assert_eq!(cats, ["Meters", "c0"]);
+    let in_meters = ThingQuery::from_pairs(&pairs(&[("category[]", "Meters")])).unwrap();
+    assert_eq!(
+        uids(&p.list_things(t, &in_meters).await.unwrap().items),
+        [s1.uid.clone()]
+    );
+    assert_eq!(
+        kind(p.update_category(t, "c1", &json!({"name": "c2"})).await),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(p.update_category(t, "nope", &json!({"name": "x"})).await),
+        ErrorKind::NotFound
+    );
+    p.delete_category(t, "Meters").await.unwrap();
+    assert_eq!(p.thing(t, &s1.uid).await.unwrap().categories(), ["c0"]);
+    assert!(p.list_things(t, &in_meters).await.unwrap().items.is_empty());
+    assert_eq!(kind(p.delete_category(t, "Meters").await), ErrorKind::NotFound);
+}
+
+async fn a_thing_is_one_record_with_its_application_platform_document(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t, store) = (&f.p, &f.t, &f.store);
+    // Made here, read, renamed and deleted as an /api/things document.
+    let thing = p.create_thing(t, &sensor("Boiler"), Some("client-1")).await.unwrap();
+    p.update_property(t, &thing.uid, "temperature", &json!(21.5), true)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_str(
+        &store
+            .document(t, Collection::Things, &thing.uid)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (body["uuid"].as_str(), body["name"].as_str()),
+        (Some(thing.uid.as_str()), Some("Boiler"))
+    );
+    let mut doc = body.as_object().unwrap().clone();
+    doc.insert("name".into(), json!("Renamed"));
+    doc.insert("location".into(), json!({"uuid": "l1"}));
+    store
+        .update_document(t, NewDocument::new(Collection::Things, &thing.uid, doc).unwrap())
+        .await
+        .unwrap();
+    let read = p.thing(t, &thing.uid).await.unwrap();
+    assert_eq!(read.title(), Some("Renamed"));
+    assert_eq!(
+        read.status["temperature"],
+        json!(21.5),
+        "values survive a document save"
+    );
+    let shown = read.to_json("https://h/spaces/acme/things/x");
+    assert_eq!(shown["client_id"], "client-1");
+    assert_eq!(shown["uid"], json!(thing.uid));
+    // A replace through the things API keeps what the application platform stored.
+    p.replace_thing(t, &thing.uid, &sensor("Again")).await.unwrap();
+    let body: Value = serde_json::from_str(
+        &store
+            .document(t, Collection::Things, &thing.uid)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (body["name"].as_str(), &body["location"]),
+        (Some("Again"), &json!({"uuid": "l1"}))
+    );
+    store.delete_document(t, Collection::Things, &thing.uid).await.unwrap();
+    assert_eq!(kind(p.thing(t, &thing.uid).await), ErrorKind::NotFound);
+    assert_eq!(
+        kind(p.property_history(t, &thing.uid, None, &HistoryQuery::default()).await),
+        ErrorKind::NotFound
+    );
+
+    // Made as a document, read, renamed and deleted here.
+    let Value::Object(doc) = json!({"name": "Lamp", "location": {"uuid": "l2"}}) else {
+        unreachable!()
+    };
+    store
+        .create_document(t, NewDocument::new(Collection::Things, "lamp-1", doc).unwrap())
+        .await
+        .unwrap();
+    let lamp = p.thing(t, "lamp-1").await.unwrap();
+    assert_eq!(lamp.title(), Some("Lamp"));
+    assert!(lamp.status.is_empty() && lamp.categories().is_empty());
+    p.patch_thing(
+        t,
+        "lamp-1",
+        &json!([{"op": "replace", "path": "/title", "value": "Lamp 2"}]),
+    )
+    .await
+    .unwrap();
+    let body: Value =
+        serde_json::from_str(&store.document(t, Collection::Things, "lamp-1").await.unwrap().unwrap()).unwrap();
+    assert_eq!(body["name"], "Lamp 2");
+    assert_eq!(body["location"], json!({"uuid": "l2"}));
+    p.delete_thing(t, "lamp-1").await.unwrap();
+    assert!(store.document(t, Collection::Things, "lamp-1").await.unwrap().is_none());
+    assert_eq!(kind(p.delete_thing(t, "lamp-1").await), ErrorKind::NotFound);
+}
+
+async fn invalid_things_and_unknown_categories_are_refused(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    for bad in [
+        json!("x"),
+        json!({"title": 5}),
+        json!({"properties": {"t": {"type": "float"}}}),
+        json!({"actions": {"a": {"input": {"type": "string", "pattern": "x"}}}}),
+        json!({"uid": "has space"}),
+    ] {
+        assert_eq!(kind(p.create_thing(t, &bad, None).await), ErrorKind::Invalid, "{bad}");
+    }
+    let err = p
+        .create_thing(t, &json!({"title": "x", "categories": ["Ghosts"]}), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(err.to_string().contains("Ghosts"), "{err}");
+    // A given uid is kept, and taken once.
+    let a = p
+        .create_thing(
+            t,
+            &json!({"uid": "my-thing", "title": "a", "field_context": null}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.uid, "my-thing");
+    assert_eq!(
+        kind(p.create_thing(t, &json!({"uid": "my-thing"}), None).await),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(p.replace_thing(t, "my-thing", &json!({"categories": ["Ghosts"]})).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(kind(p.replace_thing(t, "nope", &json!({})).await), ErrorKind::NotFound);
+}
+
+async fn a_failing_patch_changes_nothing_and_multi_patch_reports_each_item(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let a = p.create_thing(t, &sensor("A"), None).await.unwrap();
+    let before = p.thing(t, &a.uid).await.unwrap();
+    let failing = [
+        // The first op would apply; the test fails: nothing changes.
+        json!([{"op": "replace", "path": "/title", "value": "Z"}, {"op": "test", "path": "/title", "value": "nope"}]),
+        json!([{"op": "remove", "path": "/missing"}]),
+        json!([{"op": "replace", "path": "/properties/temperature/type", "value": "float"}]),
+        json!({"op": "replace"}),
+    ];
+    for patch in failing {
+        assert_eq!(
+            kind(p.patch_thing(t, &a.uid, &patch).await),
+            ErrorKind::Invalid,
+            "{patch}"
+        );
+        assert_eq!(p.thing(t, &a.uid).await.unwrap(), before, "{patch} changed nothing");
+    }
+    let patched = p
+        .patch_thing(
+            t,
+            &a.uid,
+            &json!([{"op": "add", "path": "/description", "value": "d"}, {"op": "remove", "path": "/properties/mode"}]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.body["description"], "d");
+    assert!(!patched.has_property("mode"));
+    let b2 = p.create_thing(t, &sensor("B"), None).await.unwrap();
+    let results = p
+        .patch_things(
+            t,
+            &json!([
+                {"id": a.uid, "patch": [{"op": "replace", "path": "/description", "value": "x"}]},
+                {"id": "nope", "patch": []},
+                {"id": b2.uid, "patch": [{"op": "test", "path": "/title", "value": "wrong"}]},
+                {"id": b2.uid, "patch": [{"op": "replace", "path": "/title", "value": "B2"}]},
+            ]),
+        )
+        .await
+        .unwrap();
+    let failed: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_err())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(failed, [1, 2]);
+    assert_eq!(p.thing(t, &a.uid).await.unwrap().body["description"], "x");
+    assert_eq!(p.thing(t, &b2.uid).await.unwrap().title(), Some("B2"));
+}
+
+async fn status_always_equals_the_last_writes(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let s = p.create_thing(t, &sensor("S"), None).await.unwrap();
+    assert_eq!(p.property(t, &s.uid, "temperature").await.unwrap(), Value::Null);
+    let writers: Vec<_> = (0..40)
+        .map(|i| {
+            let (p, t, uid) = (p.clone(), t.clone(), s.uid.clone());
+            tokio::spawn(async move {
+                p.update_properties(&t, &uid, &json!({"temperature": i, "label": format!("w{i}")}), true)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    p.update_properties(t, &s.uid, &json!({"temperature": 42.5, "mode": "eco"}), true)
+        .await
+        .unwrap();
+    let status = p.properties(t, &s.uid).await.unwrap();
+    assert_eq!(status["temperature"], json!(42.5));
+    assert_eq!(status["mode"], "eco");
+    assert!(status["label"].as_str().unwrap().starts_with('w'));
+    assert_eq!(
+        p.thing(t, &s.uid).await.unwrap().status,
+        status,
+        "status on the thing is the current values"
+    );
+    // Without history, the value changes but no point is added.
+    let before = p
+        .property_history(
+            t,
+            &s.uid,
+            Some("temperature"),
+            &HistoryQuery {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        p.update_property(t, &s.uid, "temperature", &json!(1), false)
+            .await
+            .unwrap(),
+        json!(1)
+    );
+    assert_eq!(p.property(t, &s.uid, "temperature").await.unwrap(), json!(1));
+    let after = p
+        .property_history(
+            t,
+            &s.uid,
+            Some("temperature"),
+            &HistoryQuery {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(before.items.len(), after.items.len());
+    assert!(!after.items.is_empty());
+    // A property the TD stops declaring has no current value any more.
+    p.patch_thing(t, &s.uid, &json!([{"op": "remove", "path": "/properties/mode"}]))
+        .await
+        .unwrap();
+    assert!(!p.properties(t, &s.uid).await.unwrap().contains_key("mode"));
+    p.patch_thing(
+        t,
+        &s.uid,
+        &json!([{"op": "add", "path": "/properties/mode", "value": {"type": "string"}}]),
+    )
+    .await
+    .unwrap();
+    assert!(
+        !p.properties(t, &s.uid).await.unwrap().contains_key("mode"),
+        "not resurrected"
+    );
+}
+
+async fn property_writes_are_validated_against_their_schemas(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let s = p.create_thing(t, &sensor("S"), None).await.unwrap();
+    p.update_properties(t, &s.uid, &json!({"temperature": 20}), true)
+        .await
+        .unwrap();
+    for bad in [
+        json!({"temperature": 101}),
+        json!({"temperature": "hot"}),
+        json!({"mode": "turbo"}),
+        json!({"on": 1}),
+        // One bad value: nothing of the call is written.
+        json!({"label": "fine", "temperature": -51}),
+        json!({"unknown": 1}),
+        json!([1]),
+        json!({}),
+    ] {
+        assert_eq!(
+            kind(p.update_properties(t, &s.uid, &bad, true).await),
+            ErrorKind::Invalid,
+            "{bad}"
+        );
+    }
+    let status = p.properties(t, &s.uid).await.unwrap();
+    assert_eq!(status, *json!({"temperature": 20}).as_object().unwrap());
+    assert_eq!(kind(p.property(t, &s.uid, "unknown").await), ErrorKind::NotFound);
+    assert_eq!(
+        kind(p.update_properties(t, "nope", &json!({"temperature": 1}), true).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(
+            p.add_property_history(
+                t,
+                &s.uid,
+                None,
+                &json!({"at": "2022-01-01T00:00:00Z", "properties": {"temperature": 500}})
+            )
+            .await
+        ),
+        ErrorKind::Invalid
+    );
+}
+
+async fn another_organizations_things_are_never_visible(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let other = f.store.create_org(&org("globex")).await.unwrap();
+    let mine = p.create_thing(t, &sensor("mine"), None).await.unwrap();
+    p.update_property(t, &mine.uid, "temperature", &json!(3), true)
+        .await
+        .unwrap();
+    p.create_category(t, &json!({"name": "Mine"})).await.unwrap();
+    let u = &mine.uid;
+    assert_eq!(kind(p.thing(&other, u).await), ErrorKind::NotFound);
+    assert_eq!(
+        kind(p.replace_thing(&other, u, &sensor("x")).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(kind(p.patch_thing(&other, u, &json!([])).await), ErrorKind::NotFound);
+    assert_eq!(kind(p.delete_thing(&other, u).await), ErrorKind::NotFound);
+    assert_eq!(kind(p.properties(&other, u).await), ErrorKind::NotFound);
+    assert_eq!(
+        kind(p.update_properties(&other, u, &json!({"temperature": 1}), true).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(p.property_history(&other, u, None, &HistoryQuery::default()).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(
+            p.delete_property_history(&other, u, None, &HistoryDelete::default())
+                .await
+        ),
+        ErrorKind::NotFound
+    );
+    assert_eq!(kind(p.category(&other, "Mine").await), ErrorKind::NotFound);
+    assert!(
+        p.list_things(&other, &ThingQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(p.list_categories(&other, &[]).await.unwrap().items.is_empty());
+    let all = ThingQuery::from_pairs(&pairs(&[("thingID[]", u)])).unwrap();
+    assert!(p.delete_things(&other, &all.filter).await.unwrap().is_empty());
+    assert_eq!(p.prune_property_history(&other, i64::MAX).await.unwrap(), 0);
+    // Another organization may make a category of the same name, and a thing with the same uid.
+    p.create_category(&other, &json!({"name": "Mine"})).await.unwrap();
+    p.create_thing(&other, &json!({"uid": "shared", "title": "o"}), None)
+        .await
+        .unwrap();
+    p.create_thing(t, &json!({"uid": "shared", "title": "m"}), None)
+        .await
+        .unwrap();
+    assert_eq!(p.thing(t, "shared").await.unwrap().title(), Some("m"));
+    assert_eq!(p.thing(t, u).await.unwrap().status["temperature"], json!(3));
+}
+
+async fn paging_terminates_without_duplicates_under_concurrent_inserts(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    for i in 0..25 {
+        let th = p
+            .create_thing(t, &sensor(&format!("t{:02}", i % 7)), None)
+            .await
+            .unwrap();
+        if i % 3 != 0 {
+            p.update_property(t, &th.uid, "temperature", &json!(i % 5), false)
+                .await
+                .unwrap();
+        }
+    }
+    for sort in [
+        "",
+        "-title",
+        "status.temperature",
+        "-status.temperature,title",
+        "modified",
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        let mut inserted = 0;
+        loop {
+            let mut q = pairs(&[("limit", "4"), ("sort", sort)]);
+            if let Some(c) = &cursor {
+                q.push(("next_cursor".into(), c.clone()));
+            }
+            let page = p.list_things(t, &ThingQuery::from_pairs(&q).unwrap()).await.unwrap();
+            pages += 1;
+            assert!(pages < 100, "paging with sort {sort:?} does not terminate");
+            seen.extend(uids(&page.items));
+            // Things arrive between pages.
+            if inserted < 3 {
+                p.create_thing(t, &sensor("t00"), None).await.unwrap();
+                inserted += 1;
+            }
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len(), "no duplicates with sort {sort:?}");
+        let total = p
+            .list_things(
+                t,
+                &ThingQuery {
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .items
+            .len();
+        assert!(
+            seen.len() >= total - 3 && seen.len() <= total,
+            "sort {sort:?}: {} of {total}",
+            seen.len()
+        );
+    }
+    // An ordered list is in order.
+    let q = ThingQuery::from_pairs(&pairs(&[("limit", "1000"), ("sort", "-title")])).unwrap();
+    let titles: Vec<String> = p
+        .list_things(t, &q)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|t| t.title().unwrap().to_owned())
+        .collect();
+    let mut sorted = titles.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(titles, sorted);
+    let q = ThingQuery::from_pairs(&pairs(&[("limit", "1000"), ("sort", "status.temperature")])).unwrap();
+    let temps: Vec<Value> = p
+        .list_things(t, &q)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|t| t.status.get("temperature").cloned().unwrap_or(Value::Null))
+        .collect();
+    let numbers: Vec<f64> = temps.iter().map_while(Value::as_f64).collect();
+    assert!(numbers.windows(2).all(|w| w[0] <= w[1]), "{temps:?}");
+    assert!(
+        temps[numbers.len()..].iter().all(Value::is_null),
+        "things without the value come last: {temps:?}"
+    );
+}
+
+async fn every_filter_and_sort_selects_what_it_says(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    p.create_category(t, &json!({"name": "Kitchen"})).await.unwrap();
+    p.create_category(t, &json!({"name": "Garden"})).await.unwrap();
+    let mk = |title: &str, temp: Value, mode: &str, cats: Value, extra: Value| {
+        let mut td = sensor(title);
+        td["categories"] = cats;
+        if let Value::Object(e) = extra {
+            for (k, v) in e {
+                td[k] = v;
+            }
+        }
+        (td, temp, mode.to_owned())
+    };
+    let specs = [
+        mk(
+            "a",
+            json!(5),
+            "eco",
+            json!(["Kitchen"]),
+            json!({"model": {"name": "m1", "version": "1"}, "links": [{"href": "https://a", "rel": "manual"}]}),
+        ),
+        mk(
+            "b",
+            json!(20),
+            "boost",
+            json!(["Garden"]),
+            json!({"model": {"name": "m1", "version": "2"}, "@type": "Lamp"}),
+        ),
+        mk("c", json!(25.5), "off", json!([]), json!({"model": {"name": "m2"}})),
+        mk("d", Value::Null, "eco", json!(["Kitchen", "Garden"]), json!({})),
+    ];
+    let mut ids = Vec::new();
+    for (td, temp, mode) in specs {
+        let th = p.create_thing(t, &td, None).await.unwrap();
+        let mut values = json!({"mode": mode, "label": format!("label-{}", th.title().unwrap())});
+        if !temp.is_null() {
+            values["temperature"] = temp;
+        }
+        p.update_properties(t, &th.uid, &values, false).await.unwrap();
+        ids.push(th.uid);
+    }
+    let titles = |q: &[(&str, &str)]| {
+        let q = ThingQuery::from_pairs(&pairs(q)).unwrap();
+        async move {
+            let mut v: Vec<String> = p
+                .list_things(t, &q)
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .map(|t| t.title().unwrap().to_owned())
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    assert_eq!(titles(&[("title", "b")]).await, ["b"]);
+    assert_eq!(titles(&[("@type", "Lamp")]).await, ["b"]);
+    assert_eq!(titles(&[("@type", "Sensor")]).await, ["a", "c", "d"]);
+    assert_eq!(titles(&[("model", "m1")]).await, ["a", "b"]);
+    assert_eq!(titles(&[("model", "m1"), ("version", "2")]).await, ["b"]);
+    assert_eq!(
+        titles(&[("thingID[]", &ids[0]), ("thingID[]", &ids[2])]).await,
+        ["a", "c"]
+    );
+    assert_eq!(titles(&[("category[]", "Kitchen")]).await, ["a", "d"]);
+    assert_eq!(
+        titles(&[("category[]", "Kitchen"), ("category[]", "Garden")]).await,
+        ["a", "b", "d"]
+    );
+    assert_eq!(titles(&[("in_category", "True")]).await, ["a", "b", "d"]);
+    assert_eq!(titles(&[("in_category", "False")]).await, ["c"]);
+    assert_eq!(titles(&[("links.rel", "manual")]).await, ["a"]);
+    assert_eq!(titles(&[("links.href", "https://a")]).await, ["a"]);
+    // Property filters: numbers numerically (5 < 20 although "5" > "20"), strings alphabetically.
+    assert_eq!(titles(&[("property:temperature", "20")]).await, ["b"]);
+    assert_eq!(titles(&[("property:temperature", "eq:20")]).await, ["b"]);
+    assert_eq!(
+        titles(&[("property:temperature", "neq:20")]).await,
+        ["a", "c"],
+        "d lacks it"
+    );
+    assert_eq!(titles(&[("property:temperature", "gt:5")]).await, ["b", "c"]);
+    assert_eq!(titles(&[("property:temperature", "gte:5")]).await, ["a", "b", "c"]);
+    assert_eq!(titles(&[("property:temperature", "lt:20")]).await, ["a"]);
+    assert_eq!(titles(&[("property:temperature", "lte:25.5")]).await, ["a", "b", "c"]);
+    assert_eq!(titles(&[("property:mode", "eco")]).await, ["a", "d"]);
+    assert_eq!(titles(&[("property:mode", "gt:eco")]).await, ["c"]);
+    assert_eq!(titles(&[("property:mode", "lt:eco")]).await, ["b"]);
+    assert_eq!(titles(&[("property:label", "contains:bel-c")]).await, ["c"]);
+    assert_eq!(
+        titles(&[("property:mode", "eco"), ("category[]", "Garden")]).await,
+        ["d"]
+    );
+    assert_eq!(titles(&[("property:nothing", "neq:1")]).await, Vec::<String>::new());
+    let ordered = |sort: &str| {
+        let q = ThingQuery::from_pairs(&pairs(&[("sort", sort)])).unwrap();
+        async move {
+            p.list_things(t, &q)
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .map(|t| t.title().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ordered("status.temperature").await, ["a", "b", "c", "d"]);
+    assert_eq!(ordered("-status.temperature").await, ["c", "b", "a", "d"]);
+    assert_eq!(ordered("status.mode,-title").await, ["b", "d", "a", "c"]);
+    assert_eq!(ordered("-model.version,title").await, ["b", "a", "c", "d"]);
+}
+
+async fn deleting_by_filter_refuses_an_empty_filter(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let a = p.create_thing(t, &sensor("a"), None).await.unwrap();
+    let b2 = p.create_thing(t, &sensor("b"), None).await.unwrap();
+    p.update_property(t, &a.uid, "temperature", &json!(30), true)
+        .await
+        .unwrap();
+    p.update_property(t, &b2.uid, "temperature", &json!(10), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        kind(p.delete_things(t, &ThingFilter::default()).await),
+        ErrorKind::Invalid
+    );
+    let only_unknown = ThingQuery::from_pairs(&pairs(&[("limit", "5"), ("whatever", "x")])).unwrap();
+    assert_eq!(kind(p.delete_things(t, &only_unknown.filter).await), ErrorKind::Invalid);
+    let hot = ThingQuery::from_pairs(&pairs(&[("property:temperature", "gt:20")])).unwrap();
+    assert_eq!(p.delete_things(t, &hot.filter).await.unwrap(), [a.uid.clone()]);
+    assert_eq!(kind(p.thing(t, &a.uid).await), ErrorKind::NotFound);
+    assert!(p.thing(t, &b2.uid).await.is_ok());
+}
+
+async fn history_ranges_groups_pages_deletes_and_prunes(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let s = p.create_thing(t, &sensor("S"), None).await.unwrap();
+    let u = &s.uid;
+    let points = json!([
+        {"at": "2022-11-30T23:00:00Z", "properties": {"temperature": 1, "mode": "eco"}},
+        {"at": "2022-12-15T10:00:00Z", "properties": {"temperature": 2, "mode": "off"}},
+        {"at": "2023-03-31T23:59:59.999Z", "properties": {"temperature": 3}},
+        {"at": 1685577600, "properties": {"temperature": 4}},
+    ]);
+    let added = p.add_property_history(t, u, None, &points).await.unwrap();
+    assert_eq!(added.len(), 4);
+    assert_eq!(added[3].to_json()["at"], "2023-06-01T00:00:00.000Z");
+    // The same property at the same instant again: a conflict, and nothing of the batch is added.
+    let dup = json!([{"at": "2024-01-01T00:00:00Z", "properties": {"temperature": 9}}, {"at": "2022-12-15T10:00:00Z", "properties": {"temperature": 5}}]);
+    assert_eq!(
+        kind(p.add_property_history(t, u, None, &dup).await),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(
+            p.add_property_history(
+                t,
+                u,
+                Some("mode"),
+                &json!({"at": "2024-01-01T00:00:00Z", "properties": {"temperature": 1}})
+            )
+            .await
+        ),
+        ErrorKind::Invalid
+    );
+    let q = |at: Option<&str>, group: bool, limit: u32| {
+        let mut pr = vec![
+            ("limit".to_owned(), limit.to_string()),
+            ("group".to_owned(), if group { "True" } else { "False" }.to_owned()),
+        ];
+        if let Some(at) = at {
+            pr.push(("at".into(), at.into()));
+        }
+        HistoryQuery::from_pairs(&pr).unwrap()
+    };
+    let all = p.property_history(t, u, None, &q(None, false, 100)).await.unwrap();
+    assert_eq!(all.items.len(), 6);
+    assert!(all.next_cursor.is_none());
+    let grouped = p.property_history(t, u, None, &q(None, true, 100)).await.unwrap();
+    assert_eq!(grouped.items.len(), 4);
+    assert_eq!(
+        grouped.items[0].to_json(),
+        json!({"at": "2022-11-30T23:00:00.000Z", "properties": {"mode": "eco", "temperature": 1}})
+    );
+    let in_range = p
+        .property_history(t, u, None, &q(Some("2022-12|2023-03"), true, 100))
+        .await
+        .unwrap();
+    assert_eq!(
+        in_range
+            .items
+            .iter()
+            .map(|i| i.properties["temperature"].clone())
+            .collect::<Vec<_>>(),
+        [json!(2), json!(3)]
+    );
+    let years = p
+        .property_history(t, u, Some("temperature"), &q(Some("2022|2023"), false, 100))
+        .await
+        .unwrap();
+    assert_eq!(years.items.len(), 4);
+    let instant = p
+        .property_history(t, u, None, &q(Some("2022-12-15T10:00:00Z"), false, 100))
+        .await
+        .unwrap();
+    assert_eq!(instant.items.len(), 2);
+    // Cursor paging, grouped and not.
+    for group in [false, true] {
+        let mut cursor = None::<String>;
+        let mut items = Vec::new();
+        loop {
+            let mut query = q(None, group, 1);
+            if let Some(c) = &cursor {
+                query = HistoryQuery::from_pairs(&[
+                    ("limit".into(), "1".into()),
+                    ("group".into(), group.to_string()),
+                    ("next_cursor".into(), c.clone()),
+                ])
+                .unwrap();
+            }
+            let page = p.property_history(t, u, None, &query).await.unwrap();
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(items.len(), if group { 4 } else { 6 }, "group {group}");
+    }
+    assert!(HistoryQuery::from_pairs(&pairs(&[("next_cursor", "zzz")])).is_err());
+    // Deletes by range and property.
+    let del = HistoryDelete::from_pairs(&pairs(&[("at", "2022"), ("property_name[]", "mode")])).unwrap();
+    assert_eq!(p.delete_property_history(t, u, None, &del).await.unwrap(), 2);
+    let only_temp = HistoryDelete::from_pairs(&pairs(&[("at", "2023-03-31T23:59:59.999Z")])).unwrap();
+    assert_eq!(
+        p.delete_property_history(t, u, Some("temperature"), &only_temp)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        p.property_history(t, u, None, &q(None, false, 100))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        3
+    );
+    // Prune: older than a cutoff, nothing newer.
+    let cutoff = thingstead_core::things::time::parse_instant("2023-01-01").unwrap();
+    assert_eq!(p.prune_property_history(t, cutoff).await.unwrap(), 2);
+    let left = p.property_history(t, u, None, &q(None, false, 100)).await.unwrap();
+    assert_eq!(left.items.len(), 1);
+    assert_eq!(left.items[0].properties["temperature"], json!(4));
+}
+
+async fn every_change_is_published_after_commit(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let mut sub = p.events().subscribe(Filter::any_tenant("registry.thing.>").unwrap());
+    let s = p.create_thing(t, &sensor("S"), None).await.unwrap();
+    p.update_property(t, &s.uid, "temperature", &json!(1), true)
+        .await
+        .unwrap();
+    assert!(
+        p.update_property(t, &s.uid, "temperature", &json!(1000), true)
+            .await
+            .is_err()
+    );
+    p.patch_thing(t, &s.uid, &json!([{"op": "replace", "path": "/title", "value": "T"}]))
+        .await
+        .unwrap();
+    p.delete_thing(t, &s.uid).await.unwrap();
+    for want in [Change::Created, Change::Updated, Change::Updated, Change::Deleted] {
+        let e = tokio::time::timeout(Duration::from_secs(2), sub.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let BusEvent::Registry(r) = e else { panic!("{e:?}") };
+        assert_eq!(
+            (r.kind, r.change, r.id.as_str(), r.org.as_str()),
+            (RegistryKind::Thing, want, s.uid.as_str(), "acme")
+        );
+        assert_eq!(r.channel_name().as_deref(), Some(s.uid.as_str()));
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), sub.recv())
+            .await
+            .is_err(),
+        "a refused write publishes nothing"
+    );
+}
