@@ -1,6 +1,6 @@
 //! Property history SQL: `thing_history`, keyed `(org, things, uuid, at,
-//! property)` (a WITHOUT ROWID table: the key is the table), so the
-//! history of one thing over a time range is one range of the key.
+//! property)`, so the history of one thing over a time range is one range
+//! of that index.
 
 use rusqlite::{Connection, params, params_from_iter};
 
@@ -153,8 +153,8 @@ pub(super) fn history_things(c: &Connection, t: &Tenant) -> Result<Vec<String>, 
 pub(super) fn prune_batch(c: &Connection, t: &Tenant, uuid: &str, before: i64) -> Result<u64, StoreError> {
     let n = c
         .prepare_cached(
-            "DELETE FROM thing_history WHERE (org_id, collection, uuid, at, name) IN \
-             (SELECT org_id, collection, uuid, at, name FROM thing_history \
+            "DELETE FROM thing_history WHERE rowid IN \
+             (SELECT rowid FROM thing_history \
               WHERE org_id = ?1 AND collection = 'things' AND uuid = ?2 AND at < ?3 ORDER BY at LIMIT ?4)",
         )
         .and_then(|mut s| s.execute(params![t.id(), uuid, before, PRUNE_BATCH as i64]))

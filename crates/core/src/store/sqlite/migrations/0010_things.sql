@@ -11,7 +11,7 @@ CREATE TABLE thing_categories (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (org_id, name)
-) WITHOUT ROWID;
+);
 
 -- Current values: the JSON text, and the number or string it is (filters, sorting).
 CREATE TABLE thing_status (
@@ -25,9 +25,10 @@ CREATE TABLE thing_status (
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (org_id, collection, uuid, name),
     FOREIGN KEY (org_id, collection, uuid) REFERENCES documents(org_id, collection, uuid) ON DELETE CASCADE
-) WITHOUT ROWID;
+);
 
--- Keyed for range queries of one thing over time: the key is the table.
+-- Keyed for range queries of one thing over time (a rowid table: `admin
+-- migrate` copies tables in rowid order).
 CREATE TABLE thing_history (
     org_id INTEGER NOT NULL,
     collection TEXT NOT NULL CHECK (collection = 'things'),
@@ -37,4 +38,4 @@ CREATE TABLE thing_history (
     value TEXT NOT NULL,
     PRIMARY KEY (org_id, collection, uuid, at, name),
     FOREIGN KEY (org_id, collection, uuid) REFERENCES documents(org_id, collection, uuid) ON DELETE CASCADE
-) WITHOUT ROWID;
+);
