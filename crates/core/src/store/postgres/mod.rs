@@ -51,6 +51,8 @@ mod pairings;
 mod pool;
 mod registry;
 mod schema;
+mod thing_history;
+mod things;
 mod tls;
 
 use std::sync::Arc;
