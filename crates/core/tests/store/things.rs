@@ -906,3 +906,52 @@ async fn every_change_is_published_after_commit(b: Backend) {
         "a refused write publishes nothing"
     );
 }
+
+/// `admin migrate` copies things with their categories, current values
+/// (numbers included) and history, and they work the same on PostgreSQL.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_migrate_copies_things_values_and_history() {
+    use thingstead_core::store::StoreLifecycle;
+    use thingstead_core::store::postgres::{PgStore, PgTls};
+
+    let env = Env::new(Backend::Postgres).await;
+    let data = env.dir.path().join("data");
+    let sqlite: Arc<dyn Store> = Arc::new(thingstead_core::store::sqlite::SqliteStore::open(&data, env.key()).unwrap());
+    let t = sqlite.create_org(&org("acme")).await.unwrap();
+    let p = super::platform(sqlite.clone());
+    p.create_category(&t, &json!({"name": "Hot", "model": {"name": "m"}}))
+        .await
+        .unwrap();
+    let mut td = sensor("S");
+    td["categories"] = json!(["Hot"]);
+    let s = p.create_thing(&t, &td, None).await.unwrap();
+    p.update_properties(&t, &s.uid, &json!({"temperature": 21.25, "mode": "eco"}), true)
+        .await
+        .unwrap();
+    sqlite.close().await;
+    drop((p, sqlite));
+    thingstead_core::store::migrate::sqlite_to_postgres(
+        &data,
+        env.key(),
+        env.url.as_deref().unwrap(),
+        &PgTls::default(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let pg: Arc<dyn Store> = Arc::new(PgStore::open(env.url.as_deref().unwrap(), env.key()).await.unwrap());
+    let t = pg.tenant(&org("acme")).await.unwrap().unwrap();
+    let p = super::platform(pg);
+    assert_eq!(p.category(&t, "Hot").await.unwrap().model.unwrap().name, "m");
+    let moved = p.thing(&t, &s.uid).await.unwrap();
+    assert_eq!(moved.status["temperature"], json!(21.25));
+    assert_eq!(moved.categories(), ["Hot"]);
+    let warm = ThingQuery::from_pairs(&pairs(&[("property:temperature", "gt:21.2"), ("category[]", "Hot")])).unwrap();
+    assert_eq!(uids(&p.list_things(&t, &warm).await.unwrap().items), [s.uid.clone()]);
+    let history = p
+        .property_history(&t, &s.uid, None, &HistoryQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(history.items.len(), 2);
+}
