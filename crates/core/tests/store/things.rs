@@ -135,7 +135,7 @@ async fn categories_follow_the_name_rule_are_unique_paged_renamed_and_deleted(b:
     let in_meters = ThingQuery::from_pairs(&pairs(&[("category[]", "Meters")])).unwrap();
     assert_eq!(
         uids(&p.list_things(t, &in_meters).await.unwrap().items),
-        [s1.uid.clone()]
+        [s1.uid.as_str()]
     );
     assert_eq!(
         kind(p.update_category(t, "c1", &json!({"name": "c2"})).await),
@@ -742,7 +742,7 @@ async fn deleting_by_filter_refuses_an_empty_filter(b: Backend) {
     let only_unknown = ThingQuery::from_pairs(&pairs(&[("limit", "5"), ("whatever", "x")])).unwrap();
     assert_eq!(kind(p.delete_things(t, &only_unknown.filter).await), ErrorKind::Invalid);
     let hot = ThingQuery::from_pairs(&pairs(&[("property:temperature", "gt:20")])).unwrap();
-    assert_eq!(p.delete_things(t, &hot.filter).await.unwrap(), [a.uid.clone()]);
+    assert_eq!(p.delete_things(t, &hot.filter).await.unwrap(), [a.uid.as_str()]);
     assert_eq!(kind(p.thing(t, &a.uid).await), ErrorKind::NotFound);
     assert!(p.thing(t, &b2.uid).await.is_ok());
 }
@@ -912,7 +912,6 @@ async fn every_change_is_published_after_commit(b: Backend) {
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_migrate_copies_things_values_and_history() {
-    use thingstead_core::store::StoreLifecycle;
     use thingstead_core::store::postgres::{PgStore, PgTls};
 
     let env = Env::new(Backend::Postgres).await;
@@ -948,7 +947,7 @@ async fn admin_migrate_copies_things_values_and_history() {
     assert_eq!(moved.status["temperature"], json!(21.25));
     assert_eq!(moved.categories(), ["Hot"]);
     let warm = ThingQuery::from_pairs(&pairs(&[("property:temperature", "gt:21.2"), ("category[]", "Hot")])).unwrap();
-    assert_eq!(uids(&p.list_things(&t, &warm).await.unwrap().items), [s.uid.clone()]);
+    assert_eq!(uids(&p.list_things(&t, &warm).await.unwrap().items), [s.uid.as_str()]);
     let history = p
         .property_history(&t, &s.uid, None, &HistoryQuery::default())
         .await

@@ -84,7 +84,7 @@ pub(super) async fn page<C: GenericClient + Sync>(
         .map(|r| r.get(0))
         .collect();
         let more = ats.len() as i64 > limit;
-        let (Some(first), Some(last)) = (ats.first(), ats.iter().take(spec.limit as usize).last()) else {
+        let (Some(first), Some(last)) = (ats.first(), ats[..ats.len().min(spec.limit as usize)].last()) else {
             return Ok((Vec::new(), false));
         };
         let rows = query(

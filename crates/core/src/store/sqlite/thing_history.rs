@@ -82,7 +82,7 @@ pub(super) fn page(
             })
             .map_err(backend)?;
         let more = ats.len() as i64 > limit;
-        let (Some(first), Some(last)) = (ats.first(), ats.iter().take(spec.limit as usize).last()) else {
+        let (Some(first), Some(last)) = (ats.first(), ats[..ats.len().min(spec.limit as usize)].last()) else {
             return Ok((Vec::new(), false));
         };
         let rows = c
