@@ -224,10 +224,15 @@ impl Platform {
     }
 
     /// Deletes the things `filter` selects (at most [`MAX_DELETE`], oldest
-    /// first) and returns their uids. An empty filter is refused
-    /// (`Invalid`): deleting every thing takes a filter that says so.
+    /// first) and returns their uids. A filter without any member besides
+    /// [`ThingFilter::within`] is refused (`Invalid`), under a category too:
+    /// a bare `DELETE` never deletes everything.
     pub async fn delete_things(&self, tenant: &Tenant, filter: &ThingFilter) -> Result<Vec<String>, CoreError> {
-        if filter.is_empty() {
+        let given = ThingFilter {
+            within: None,
+            ..filter.clone()
+        };
+        if given.is_empty() {
             return Err(CoreError::Invalid(
                 "deleting things needs at least one filter (a delete without one would delete every thing)".into(),
             ));

@@ -108,6 +108,9 @@ pub struct ThingFilter {
     pub link_href: Option<String>,
     /// `property:<name>=<op>:<value>`.
     pub properties: Vec<PropertyFilter>,
+    /// Only things in this category (the `/categories/{c}/things` paths),
+    /// on top of the other filters.
+    pub within: Option<String>,
 }
 
 impl ThingFilter {
@@ -116,10 +119,10 @@ impl ThingFilter {
         *self == Self::default()
     }
 
-    /// Adds the restriction to category `name` (the
-    /// `/categories/{c}/things` paths): only things in it.
-    pub fn in_category_only(mut self, name: &str) -> Self {
-        self.categories = vec![name.to_owned()];
+    /// This filter restricted to the things of category `name` (the
+    /// `/categories/{c}/things` paths).
+    pub fn within_category(mut self, name: &str) -> Self {
+        self.within = Some(name.to_owned());
         self
     }
 
@@ -143,6 +146,9 @@ impl ThingFilter {
         }
         if let Some(v) = &self.link_href {
             t.push(("links.href", v.as_str()));
+        }
+        if let Some(v) = &self.within {
+            t.push(("categories", v.as_str()));
         }
         t
     }

@@ -706,6 +706,10 @@ async fn every_filter_and_sort_selects_what_it_says(b: Backend) {
         ["d"]
     );
     assert_eq!(titles(&[("property:nothing", "neq:1")]).await, Vec::<String>::new());
+    // Under /categories/{c}/things: on top of the other filters.
+    let mut q = ThingQuery::from_pairs(&pairs(&[("category[]", "Garden")])).unwrap();
+    q.filter = q.filter.within_category("Kitchen");
+    assert_eq!(uids(&p.list_things(t, &q).await.unwrap().items), [ids[3].as_str()]);
     let ordered = |sort: &str| {
         let q = ThingQuery::from_pairs(&pairs(&[("sort", sort)])).unwrap();
         async move {
@@ -741,6 +745,8 @@ async fn deleting_by_filter_refuses_an_empty_filter(b: Backend) {
     );
     let only_unknown = ThingQuery::from_pairs(&pairs(&[("limit", "5"), ("whatever", "x")])).unwrap();
     assert_eq!(kind(p.delete_things(t, &only_unknown.filter).await), ErrorKind::Invalid);
+    let bare_in_category = ThingFilter::default().within_category("Anything");
+    assert_eq!(kind(p.delete_things(t, &bare_in_category).await), ErrorKind::Invalid);
     let hot = ThingQuery::from_pairs(&pairs(&[("property:temperature", "gt:20")])).unwrap();
     assert_eq!(p.delete_things(t, &hot.filter).await.unwrap(), [a.uid.as_str()]);
     assert_eq!(kind(p.thing(t, &a.uid).await), ErrorKind::NotFound);
