@@ -8,20 +8,33 @@ use serde_json::{Map, Value};
 use super::Platform;
 use super::things::{ATTEMPTS, thing_not_found};
 use crate::bus::{Change, RegistryKind};
+use crate::documents::Collection;
 use crate::ids::Tenant;
 use crate::store::{PropertyWrite, StoreError, THING_CHANGED};
 use crate::things::history::{self, MAX_VALUE_BYTES, MAX_VALUES};
 use crate::things::schema::validate_value;
-use crate::things::{HistoryDelete, HistoryPage, HistoryPoint, HistoryQuery, HistoryRow, HistorySpec, Thing};
+use crate::things::{HistoryDelete, HistoryPage, HistoryPoint, HistoryQuery, HistoryRow, HistorySpec};
 use crate::{CoreError, now_ms};
 
-/// Checks that `thing` declares `name` and that `value` fits its schema.
-fn check_value(thing: &Thing, name: &str, value: &Value) -> Result<(), CoreError> {
-    let props = thing.body.get("properties").and_then(Value::as_object);
-    let Some(schema) = props.and_then(|p| p.get(name)) else {
+/// The property affordances of a thing document: all a write needs of it
+/// (the rest of the document is skipped, not built, when it is parsed).
+#[derive(serde::Deserialize)]
+struct Declared {
+    #[serde(default)]
+    properties: Option<Map<String, Value>>,
+}
+
+impl Declared {
+    fn parse(uid: &str, body: &str) -> Result<Self, CoreError> {
+        serde_json::from_str(body).map_err(|e| CoreError::Internal(format!("thing {uid} does not parse: {e}")))
+    }
+}
+
+/// Checks that the thing declares `name` and that `value` fits its schema.
+fn check_value(uid: &str, declared: &Declared, name: &str, value: &Value) -> Result<(), CoreError> {
+    let Some(schema) = declared.properties.as_ref().and_then(|p| p.get(name)) else {
         return Err(CoreError::Invalid(format!(
-            "thing {} has no property {name:?} (declare it in the thing's properties first)",
-            thing.uid
+            "thing {uid} has no property {name:?} (declare it in the thing's properties first)"
         )));
     };
     if value.to_string().len() > MAX_VALUE_BYTES {
@@ -77,11 +90,15 @@ impl Platform {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let stored = self.stored_thing(tenant, uid).await?;
-            let expected = stored.body.clone();
-            let thing = Thing::from_stored(stored)?;
+            // Only the document: its current values are not needed here.
+            let expected = self
+                .store
+                .document(tenant, Collection::Things, uid)
+                .await?
+                .ok_or_else(|| thing_not_found(uid))?;
+            let declared = Declared::parse(uid, &expected)?;
             for (name, value) in values {
-                check_value(&thing, name, value)?;
+                check_value(uid, &declared, name, value)?;
             }
             let writes = values.iter().map(|(n, v)| PropertyWrite::new(n, v)).collect();
             match self
@@ -132,7 +149,8 @@ impl Platform {
         body: &Value,
     ) -> Result<Vec<HistoryPoint>, CoreError> {
         let points = HistoryPoint::parse_many(body)?;
-        let thing = self.thing(tenant, uid).await?;
+        let thing = self.stored_thing(tenant, uid).await?;
+        let declared = Declared::parse(uid, &thing.body)?;
         let mut rows = Vec::new();
         for p in &points {
             for (name, value) in &p.properties {
@@ -142,7 +160,7 @@ impl Platform {
                         property.unwrap_or_default()
                     )));
                 }
-                check_value(&thing, name, value)?;
+                check_value(uid, &declared, name, value)?;
                 rows.push(HistoryRow {
                     at: p.at,
                     name: name.clone(),

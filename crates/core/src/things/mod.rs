@@ -28,9 +28,11 @@
 //!
 //! # The property write path
 //!
-//! A write ([`crate::Platform::update_properties`]) reads the thing on a
-//! reader connection and validates the values against its schemas there
-//! (off the single SQLite writer), then commits in one transaction: a check
+//! A write ([`crate::Platform::update_properties`]) reads the thing's
+//! document on a reader connection (one indexed read; of the JSON only the
+//! property affordances are built) and validates the values against their
+//! schemas there, off the single SQLite writer; then it commits in one
+//! transaction: a check
 //! that the document is still the one validated against (else it reads and
 //! validates again), an upsert of each current value and, unless
 //! `update_history=false`, one history row per value. Statements are cached
