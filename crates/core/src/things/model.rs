@@ -163,7 +163,8 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
 /// Builds the stored document of a thing from what a client sent (a TD in
 /// the things API's names; WIRE.md A.1: `null` members are absent, unknown
 /// members are ignored, `field_context`/`field_type` stand for
-/// `@context`/`@type`). `keep` is the document being replaced: its members
+/// `@context`/`@type`, also inside affordances, data schemas and links,
+/// which are stored without their `null` members). `keep` is the document being replaced: its members
 /// that are not TD members (fields the `/api/things` face stored, such as
 /// `location`, and `client_id`) are kept. Returns the document and its
 /// categories.
@@ -181,6 +182,14 @@ pub fn thing_document(
             if !td {
                 doc.insert(k.clone(), v.clone());
             }
+        }
+    }
+    // Affordances and links as a pydantic model sends them: `null`
+    // members and Python field names (`field_type`) inside.
+    let mut input = input.clone();
+    for k in ["properties", "actions", "events", "links"] {
+        if let Some(v) = input.get_mut(k) {
+            normalise(v, 0);
         }
     }
     let get = |k: &str| match input.get(k) {
@@ -240,7 +249,7 @@ pub fn thing_document(
                 }
             }
         }
-        doc.insert("actions".into(), strip_nulls(a, &["input", "output"]));
+        doc.insert("actions".into(), a.clone());
     }
     if let Some(e) = get("events") {
         for (name, event) in affordances(e, "events")? {
@@ -250,10 +259,7 @@ pub fn thing_document(
                 }
             }
         }
-        doc.insert(
-            "events".into(),
-            strip_nulls(e, &["data", "subscription", "cancellation"]),
-        );
+        doc.insert("events".into(), e.clone());
     }
     if let Some(l) = get("links") {
         let Value::Array(links) = l else {
@@ -305,6 +311,38 @@ pub fn thing_document(
     Ok((doc, categories))
 }
 
+/// Drops `null` object members and renames `field_type`/`field_context`
+/// (the Python names of `@type`/`@context`) below `v`.
+fn normalise(v: &mut Value, depth: usize) {
+    if depth > super::schema::MAX_DEPTH + 4 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, v| !v.is_null());
+            for (py, name) in [("field_type", "@type"), ("field_context", "@context")] {
+                if let Some(x) = m.remove(py)
+                    && !m.contains_key(name)
+                {
+                    m.insert(name.into(), x);
+                }
+            }
+            for (k, child) in m.iter_mut() {
+                // Values (`const`, `enum`) are data, not schema: left as they are.
+                if k != "const" && k != "enum" {
+                    normalise(child, depth + 1);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                normalise(item, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// An affordance map (`properties`, `actions`, `events`): names to objects.
 fn affordances<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, CoreError> {
     let Value::Object(m) = v else {
@@ -322,20 +360,6 @@ fn affordances<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, C
         }
     }
     Ok(m)
-}
-
-/// Drops `null` data schemas of actions and events (a pydantic model sends
-/// every field; a stored `null` would be parsed as a schema).
-fn strip_nulls(v: &Value, keys: &[&str]) -> Value {
-    let mut v = v.clone();
-    if let Value::Object(m) = &mut v {
-        for a in m.values_mut() {
-            if let Value::Object(a) = a {
-                a.retain(|k, v| !(v.is_null() && keys.contains(&k.as_str())));
-            }
-        }
-    }
-    v
 }
 
 /// Checks a property, action or event name: 1 to [`MAX_NAME`] bytes, no
@@ -521,6 +545,23 @@ mod tests {
         assert!(!doc.contains_key("status"));
         assert_eq!(doc["actions"], json!({"toggle": {"safe": false}}));
         assert_eq!(cats, ["Lights"]);
+    }
+
+    #[test]
+    fn a_pydantic_model_dump_is_normalised() {
+        let td = json!({
+            "properties": {"t": {"type": "number", "minimum": null, "field_type": "Temp", "title": null}},
+            "actions": {"a": {"input": {"type": "object", "properties": {"x": {"type": "string", "unit": null}},
+                                        "field_type": null}, "output": null}},
+            "links": [{"href": "h", "rel": null}],
+        });
+        let (doc, _) = thing_document(&td, None).unwrap();
+        assert_eq!(doc["properties"], json!({"t": {"type": "number", "@type": "Temp"}}));
+        assert_eq!(
+            doc["actions"],
+            json!({"a": {"input": {"type": "object", "properties": {"x": {"type": "string"}}}}})
+        );
+        assert_eq!(doc["links"], json!([{"href": "h"}]));
     }
 
     #[test]
