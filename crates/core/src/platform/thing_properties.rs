@@ -11,7 +11,7 @@ use crate::bus::{Change, RegistryKind};
 use crate::documents::Collection;
 use crate::ids::Tenant;
 use crate::store::{PropertyWrite, StoreError, THING_CHANGED};
-use crate::things::history::{self, MAX_VALUE_BYTES, MAX_VALUES};
+use crate::things::history::{self, MAX_CALL_BYTES, MAX_VALUE_BYTES, MAX_VALUES};
 use crate::things::schema::validate_value;
 use crate::things::{HistoryDelete, HistoryPage, HistoryPoint, HistoryQuery, HistoryRow, HistorySpec};
 use crate::{CoreError, now_ms};
@@ -37,12 +37,23 @@ fn check_value(uid: &str, declared: &Declared, name: &str, value: &Value) -> Res
             "thing {uid} has no property {name:?} (declare it in the thing's properties first)"
         )));
     };
-    if value.to_string().len() > MAX_VALUE_BYTES {
+    validate_value(schema, value, &format!("property {name}"))
+}
+
+/// Checks the size of one value (its JSON text) and of all of a call.
+fn check_size(name: &str, text: &str, total: &mut usize) -> Result<(), CoreError> {
+    if text.len() > MAX_VALUE_BYTES {
         return Err(CoreError::Invalid(format!(
             "property {name}: a value is at most {MAX_VALUE_BYTES} bytes of JSON"
         )));
     }
-    validate_value(schema, value, &format!("property {name}"))
+    *total += text.len();
+    if *total > MAX_CALL_BYTES {
+        return Err(CoreError::Invalid(format!(
+            "at most {MAX_CALL_BYTES} bytes of values per request"
+        )));
+    }
+    Ok(())
 }
 
 fn no_property(uid: &str, name: &str) -> CoreError {
@@ -97,10 +108,14 @@ impl Platform {
                 .await?
                 .ok_or_else(|| thing_not_found(uid))?;
             let declared = Declared::parse(uid, &expected)?;
+            let mut writes = Vec::with_capacity(values.len());
+            let mut total = 0;
             for (name, value) in values {
                 check_value(uid, &declared, name, value)?;
+                let write = PropertyWrite::new(name, value);
+                check_size(name, &write.value, &mut total)?;
+                writes.push(write);
             }
-            let writes = values.iter().map(|(n, v)| PropertyWrite::new(n, v)).collect();
             match self
                 .store
                 .write_properties(tenant, uid, expected, writes, now_ms(), update_history)
@@ -152,6 +167,7 @@ impl Platform {
         let thing = self.stored_thing(tenant, uid).await?;
         let declared = Declared::parse(uid, &thing.body)?;
         let mut rows = Vec::new();
+        let mut total = 0;
         for p in &points {
             for (name, value) in &p.properties {
                 if property.is_some_and(|only| only != name) {
@@ -161,10 +177,12 @@ impl Platform {
                     )));
                 }
                 check_value(uid, &declared, name, value)?;
+                let text = value.to_string();
+                check_size(name, &text, &mut total)?;
                 rows.push(HistoryRow {
                     at: p.at,
                     name: name.clone(),
-                    value: value.to_string(),
+                    value: text,
                 });
             }
         }

@@ -90,6 +90,37 @@ impl Platform {
         Thing::from_stored(stored)
     }
 
+    /// Creates a thing in category `category` (`POST
+    /// /categories/{c}/things`): as [`Platform::create_thing`], with the
+    /// category added to the TD's `categories`; `NotFound` when it does not exist.
+    pub async fn create_thing_in_category(
+        &self,
+        tenant: &Tenant,
+        category: &str,
+        body: &Value,
+        client_id: Option<&str>,
+    ) -> Result<Thing, CoreError> {
+        self.category(tenant, category).await?;
+        let mut body = body.clone();
+        let Some(td) = body.as_object_mut() else {
+            return Err(CoreError::Invalid("a thing is a JSON object".into()));
+        };
+        let mut names = match td.remove("categories") {
+            Some(Value::Array(a)) => a,
+            None | Some(Value::Null) => Vec::new(),
+            Some(_) => {
+                return Err(CoreError::Invalid(
+                    "categories must be an array of category names".into(),
+                ));
+            }
+        };
+        if !names.iter().any(|n| n.as_str() == Some(category)) {
+            names.push(Value::String(category.to_owned()));
+        }
+        td.insert("categories".into(), Value::Array(names));
+        self.create_thing(tenant, &body, client_id).await
+    }
+
     pub(super) async fn stored_thing(&self, tenant: &Tenant, uid: &str) -> Result<StoredThing, CoreError> {
         if uid.is_empty() || uid.len() > crate::documents::MAX_PATH {
             return Err(thing_not_found(uid));

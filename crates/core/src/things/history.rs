@@ -13,6 +13,8 @@ pub const MAX_POINTS: usize = 1000;
 pub const MAX_VALUES: usize = 10_000;
 /// Largest value (serialized JSON) of one property.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// Most bytes of values (JSON text) one property write or history create takes.
+pub const MAX_CALL_BYTES: usize = 4 * 1024 * 1024;
 
 /// A history point: values of properties at one instant.
 #[derive(Debug, Clone, PartialEq)]

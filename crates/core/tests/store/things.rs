@@ -149,6 +149,18 @@ async fn categories_follow_the_name_rule_are_unique_paged_renamed_and_deleted(b:
     assert_eq!(p.thing(t, &s1.uid).await.unwrap().categories(), ["c0"]);
     assert!(p.list_things(t, &in_meters).await.unwrap().items.is_empty());
     assert_eq!(kind(p.delete_category(t, "Meters").await), ErrorKind::NotFound);
+    // Made under /categories/{c}/things: in that category.
+    let inside = p.create_thing_in_category(t, "c3", &sensor("s2"), None).await.unwrap();
+    assert_eq!(inside.categories(), ["c3"]);
+    assert!(p.thing_in_category(t, "c3", &inside.uid).await.is_ok());
+    assert_eq!(
+        kind(p.thing_in_category(t, "c0", &inside.uid).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(p.create_thing_in_category(t, "Meters", &sensor("s3"), None).await),
+        ErrorKind::NotFound
+    );
 }
 
 async fn a_thing_is_one_record_with_its_application_platform_document(b: Backend) {
