@@ -73,6 +73,7 @@ pub(super) async fn page<C: GenericClient + Sync>(
     let limit = i64::from(spec.limit);
     if spec.group {
         let after = spec.after.as_ref().map_or(i64::MIN, |(at, _)| *at);
+        let start = start.max(after.saturating_add(1));
         let ats: Vec<i64> = query(
             c,
             &format!("SELECT DISTINCT at FROM thing_history WHERE {BASE} AND at > $6 ORDER BY at LIMIT $7"),
@@ -106,6 +107,8 @@ pub(super) async fn page<C: GenericClient + Sync>(
         Some((at, name)) => (*at, name.clone()),
         None => (i64::MIN, String::new()),
     };
+    // The cursor as the range's lower bound too: the index range starts there.
+    let start = start.max(after_at);
     let mut rows: Vec<HistoryRow> = query(
         c,
         &format!(

@@ -69,6 +69,7 @@ pub(super) fn page(
     let limit = i64::from(spec.limit);
     if spec.group {
         let after = spec.after.as_ref().map_or(i64::MIN, |(at, _)| *at);
+        let start = start.max(after.saturating_add(1));
         let ats: Vec<i64> = c
             .prepare_cached(&format!(
                 "SELECT DISTINCT at FROM thing_history WHERE {BASE} AND at > ?6 ORDER BY at LIMIT ?7"
@@ -100,6 +101,8 @@ pub(super) fn page(
         Some((at, name)) => (*at, name.clone()),
         None => (i64::MIN, String::new()),
     };
+    // The cursor as the range's lower bound too: the index range starts there.
+    let start = start.max(after_at);
     let mut rows: Vec<HistoryRow> = c
         .prepare_cached(&format!(
             "SELECT at, name, value FROM thing_history WHERE {BASE} AND (at > ?6 OR (at = ?6 AND name > ?7)) \
