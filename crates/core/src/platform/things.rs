@@ -9,11 +9,10 @@ use serde_json::{Map, Value};
 use super::Platform;
 use crate::CoreError;
 use crate::bus::{Change, RegistryKind};
-use crate::documents::{Collection, NewDocument};
 use crate::ids::Tenant;
 use crate::store::{NewThing, StoreError, THING_CHANGED};
 use crate::things::cursor;
-use crate::things::model::{check_uid, thing_document};
+use crate::things::model::{check_uid, thing_document, thing_new_document};
 use crate::things::{StoredThing, Thing, ThingFilter, ThingQuery};
 
 /// How many times a write retries when the thing changed under it.
@@ -43,7 +42,7 @@ fn new_thing(uid: &str, doc: Map<String, Value>, categories: Vec<String>) -> Res
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default();
     Ok(NewThing {
-        doc: NewDocument::new(Collection::Things, uid, doc)?,
+        doc: thing_new_document(uid, doc)?,
         categories,
         properties,
     })

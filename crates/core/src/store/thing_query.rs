@@ -254,7 +254,7 @@ pub(crate) fn recategorised(
         names.push(Value::String(n.to_owned()));
     }
     doc.insert("categories".into(), Value::Array(names));
-    crate::documents::NewDocument::new(crate::documents::Collection::Things, uuid, doc).map_err(|e| bad(e.to_string()))
+    crate::things::model::thing_new_document(uuid, doc).map_err(|e| bad(e.to_string()))
 }
 
 /// Values deleted per transaction when pruning history.

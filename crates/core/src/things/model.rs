@@ -343,6 +343,33 @@ fn normalise(v: &mut Value, depth: usize) {
     }
 }
 
+/// Document members the thing filters search (`title` is `name`): their
+/// search terms come first, so a large TD cannot push them past
+/// [`crate::documents::MAX_TERMS`].
+const FILTERED: [&str; 7] = ["uuid", "name", "@type", "model", "links", "categories", "client_id"];
+
+/// The stored form of thing document `doc` with uid `uid`: a
+/// [`crate::documents::NewDocument`] whose search terms start with those
+/// of the members the thing filters use.
+pub fn thing_new_document(uid: &str, doc: Map<String, Value>) -> Result<crate::documents::NewDocument, CoreError> {
+    use crate::documents::{Collection, MAX_TERMS, NewDocument, terms};
+    let mut new = NewDocument::new(Collection::Things, uid, doc)?;
+    let Ok(Value::Object(stored)) = serde_json::from_str::<Value>(&new.body) else {
+        return Err(CoreError::Internal("a thing document does not parse".into()));
+    };
+    let (first, rest): (Map<String, Value>, Map<String, Value>) =
+        stored.into_iter().partition(|(k, _)| FILTERED.contains(&k.as_str()));
+    let mut all = terms(&Value::Object(first));
+    for t in terms(&Value::Object(rest)) {
+        if all.len() >= MAX_TERMS {
+            break;
+        }
+        all.push(t);
+    }
+    new.terms = all;
+    Ok(new)
+}
+
 /// An affordance map (`properties`, `actions`, `events`): names to objects.
 fn affordances<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, CoreError> {
     let Value::Object(m) = v else {

@@ -718,6 +718,21 @@ async fn every_filter_and_sort_selects_what_it_says(b: Backend) {
         ["d"]
     );
     assert_eq!(titles(&[("property:nothing", "neq:1")]).await, Vec::<String>::new());
+    // A TD with more affordance leaves than a document keeps terms is still found by its members.
+    let mut big = sensor("big");
+    big["categories"] = json!(["Kitchen"]);
+    big["model"] = json!({"name": "m9"});
+    for i in 0..600 {
+        big["actions"][format!("a{i:04}")] = json!({"title": format!("action {i}"), "description": "d"});
+    }
+    p.create_thing(t, &big, None).await.unwrap();
+    assert_eq!(
+        titles(&[("model", "m9"), ("category[]", "Kitchen"), ("title", "big")]).await,
+        ["big"]
+    );
+    p.delete_things(t, &ThingQuery::from_pairs(&pairs(&[("title", "big")])).unwrap().filter)
+        .await
+        .unwrap();
     // Under /categories/{c}/things: on top of the other filters.
     let mut q = ThingQuery::from_pairs(&pairs(&[("category[]", "Garden")])).unwrap();
     q.filter = q.filter.within_category("Kitchen");
