@@ -91,6 +91,15 @@ pub struct HistorySpec {
     pub after: Option<(i64, String)>,
 }
 
+/// The `update_history` query parameter of property writes: default
+/// `true`; `True`/`False` in any case (Python's spelling), `1`/`0`.
+pub fn update_history(pairs: &[(String, String)]) -> Result<bool, CoreError> {
+    match pairs.iter().rev().find(|(k, _)| k == "update_history") {
+        Some((k, v)) => parse_bool(k, v),
+        None => Ok(true),
+    }
+}
+
 /// A history list as a client asks for it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryQuery {
@@ -203,4 +212,38 @@ pub(crate) fn page(rows: Vec<HistoryRow>, more: bool, group: bool) -> Result<His
         }
     }
     Ok(HistoryPage { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn update_history_defaults_to_true_and_reads_python_booleans() {
+        assert!(update_history(&[]).unwrap());
+        assert!(!update_history(&pairs(&[("update_history", "False")])).unwrap());
+        assert!(update_history(&pairs(&[("update_history", "True")])).unwrap());
+        assert!(update_history(&pairs(&[("update_history", "maybe")])).is_err());
+    }
+
+    #[test]
+    fn points_parse_one_or_many() {
+        let one = serde_json::json!({"at": "2022-01-01T00:00:00Z", "properties": {"t": 1}});
+        assert_eq!(HistoryPoint::parse_many(&one).unwrap().len(), 1);
+        assert_eq!(
+            HistoryPoint::parse_many(&serde_json::json!([one, one])).unwrap().len(),
+            2
+        );
+        for bad in [
+            serde_json::json!([]),
+            serde_json::json!({"at": "x", "properties": {}}),
+            serde_json::json!({"at": 1}),
+        ] {
+            assert!(HistoryPoint::parse_many(&bad).is_err(), "{bad}");
+        }
+    }
 }
