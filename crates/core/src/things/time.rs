@@ -91,7 +91,8 @@ fn bad(s: &str) -> CoreError {
 /// The first and last millisecond of a period or instant.
 fn period(raw: &str) -> Result<(i64, i64), CoreError> {
     let s = raw.trim();
-    if s.len() > 64 || s.is_empty() {
+    // Only ASCII is a time (and byte offsets below are then char boundaries).
+    if s.len() > 64 || s.is_empty() || !s.is_ascii() {
         return Err(bad(raw));
     }
     let all_digits = s.bytes().all(|b| b.is_ascii_digit());
@@ -232,6 +233,10 @@ mod tests {
             "2021-02-30T00:00:00Z",
             "2021-01-01T25:00:00Z",
             "2021-01-01T00:00:00+2",
+            "é021-01",
+            "2021-é1",
+            "2021-01-01Té0:00:00Z",
+            "2021-01-01T00:00:00.Z",
         ] {
             assert!(parse_instant(bad).is_err(), "{bad}");
         }
