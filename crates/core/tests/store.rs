@@ -199,6 +199,8 @@ macro_rules! both {
 
 #[path = "store/documents.rs"]
 mod documents;
+#[path = "store/thing_properties.rs"]
+mod thing_properties;
 #[path = "store/things.rs"]
 mod things;
 

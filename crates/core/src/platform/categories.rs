@@ -8,8 +8,8 @@ use super::Platform;
 use crate::CoreError;
 use crate::bus::{Change, RegistryKind};
 use crate::ids::Tenant;
+use crate::things::category::check_category_name;
 use crate::things::cursor::{self, DEFAULT_LIMIT, KeyKind, KeyValue, parse_limit};
-use crate::things::model::check_category_name;
 use crate::things::{Category, CategoryDraft};
 
 /// A page of categories.

@@ -1,8 +1,9 @@
 //! Thing lists: the filters, order and page of WIRE.md A.5, parsed from
 //! query pairs into a typed [`ThingQuery`].
 
+use super::category::check_category_name;
 use super::cursor::{self, DEFAULT_LIMIT, KeyKind, KeyValue, parse_bool, parse_limit};
-use super::model::{check_affordance_name, check_category_name};
+use super::model::check_affordance_name;
 use crate::CoreError;
 
 /// Most filter values (ids, categories, property filters...) in one query.

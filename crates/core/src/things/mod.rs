@@ -41,6 +41,7 @@
 //! concurrent writes into shared transactions. The caller hears "stored"
 //! only after the commit; then the bus carries a thing `updated` event.
 
+pub mod category;
 pub mod cursor;
 pub mod filters;
 pub mod history;
@@ -48,8 +49,9 @@ pub mod model;
 pub mod schema;
 pub mod time;
 
+pub use category::{Category, CategoryDraft};
 pub use cursor::{DEFAULT_LIMIT, KeyKind, KeyValue, MAX_LIMIT};
 pub use filters::{PropertyFilter, PropertyOp, SortKey, ThingFilter, ThingQuery};
 pub use history::{HistoryDelete, HistoryPage, HistoryPoint, HistoryQuery, HistoryRow, HistorySpec};
-pub use model::{Category, CategoryDraft, StoredThing, Thing, ThingModel};
+pub use model::{StoredThing, Thing, ThingModel};
 pub use time::AtRange;

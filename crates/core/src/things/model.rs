@@ -7,6 +7,8 @@ use super::schema::check_schema;
 use crate::CoreError;
 use crate::records::rfc3339;
 
+use super::category::check_category_name;
+
 /// The TD members a thing stores, as the things API names them. `title` is
 /// kept as the document's `name`; the others under their own names.
 pub const TD_FIELDS: [&str; 10] = [
@@ -447,106 +449,13 @@ impl ThingModel {
     }
 }
 
-fn model_json(m: &ThingModel) -> Value {
+pub(crate) fn model_json(m: &ThingModel) -> Value {
     let mut o = Map::new();
     o.insert("name".into(), Value::String(m.name.clone()));
     if let Some(v) = &m.version {
         o.insert("version".into(), Value::String(v.clone()));
     }
     Value::Object(o)
-}
-
-/// Checks a category name: 1 to 26 of `[a-zA-Z0-9_:-]` (WIRE.md A.4).
-pub fn check_category_name(name: &str) -> Result<(), CoreError> {
-    let ok = (1..=26).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(CoreError::Invalid(format!(
-            "category name {name:?}: use 1 to 26 characters of [a-zA-Z0-9_:-]"
-        )))
-    }
-}
-
-/// A category as a client describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CategoryDraft {
-    /// Its name, checked with [`check_category_name`].
-    pub name: String,
-    /// Its description.
-    pub description: Option<String>,
-    /// The thing model it stands for.
-    pub model: Option<ThingModel>,
-}
-
-impl CategoryDraft {
-    /// Parses `{name, description?, model?}` (`null` members absent,
-    /// unknown members ignored). Descriptions are at most 4096 bytes.
-    pub fn from_json(v: &Value) -> Result<Self, CoreError> {
-        let Value::Object(m) = v else {
-            return Err(CoreError::Invalid("a category is a JSON object".into()));
-        };
-        let name = match m.get("name") {
-            Some(Value::String(n)) => n.clone(),
-            _ => return Err(CoreError::Invalid("a category needs a string name".into())),
-        };
-        check_category_name(&name)?;
-        let description = match m.get("description") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(d)) if d.len() <= 4096 => Some(d.clone()),
-            Some(_) => {
-                return Err(CoreError::Invalid(
-                    "description must be a string of at most 4096 bytes".into(),
-                ));
-            }
-        };
-        let model = match m.get("model") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(ThingModel::from_json(v)?),
-        };
-        Ok(Self {
-            name,
-            description,
-            model,
-        })
-    }
-}
-
-/// A category of a space.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Category {
-    /// Its name (unique in the space).
-    pub name: String,
-    /// Its description.
-    pub description: Option<String>,
-    /// The thing model it stands for.
-    pub model: Option<ThingModel>,
-    /// Created, epoch ms.
-    pub created_ms: i64,
-    /// Last changed, epoch ms.
-    pub modified_ms: i64,
-}
-
-impl Category {
-    /// The category as the things API shows it: `{name, description,
-    /// model?, created, modified}`.
-    pub fn to_json(&self) -> Value {
-        let mut o = Map::new();
-        o.insert("name".into(), Value::String(self.name.clone()));
-        o.insert(
-            "description".into(),
-            Value::String(self.description.clone().unwrap_or_default()),
-        );
-        if let Some(m) = &self.model {
-            o.insert("model".into(), model_json(m));
-        }
-        o.insert("created".into(), Value::String(rfc3339::format(self.created_ms)));
-        o.insert("modified".into(), Value::String(rfc3339::format(self.modified_ms)));
-        Value::Object(o)
-    }
 }
 
 #[cfg(test)]
@@ -620,15 +529,5 @@ mod tests {
         assert_eq!(doc["name"], "new");
         assert_eq!(doc["location"], json!({"uuid": "l"}));
         assert!(!doc.contains_key("properties"));
-    }
-
-    #[test]
-    fn category_names_follow_the_rule() {
-        for ok in ["a", "Sensors", "x:y-z_1", &"a".repeat(26)] {
-            assert!(check_category_name(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "a b", "é", &"a".repeat(27), "a/b"] {
-            assert!(check_category_name(bad).is_err(), "{bad}");
-        }
     }
 }
