@@ -41,6 +41,31 @@
 //! concurrent writes into shared transactions. The caller hears "stored"
 //! only after the commit; then the bus carries a thing `updated` event.
 
+//!
+//! # Lists
+//!
+//! Every list (things, categories, history) takes `limit` (default 50; a
+//! larger value than 1000 is clamped to 1000, `0` or a non-number is
+//! invalid) and an opaque `next_cursor` ([`cursor`]): keyset pagination on
+//! a unique order (the sort keys, then the uid; category names; history
+//! `(at, property)`), so pages never repeat an item, inserts between pages
+//! do not shift them, and paging always ends. `previous_cursor` is not
+//! supported (ignored). Thing lists parse their query pairs into a
+//! [`ThingQuery`]; the `/categories/{c}/things` paths add
+//! [`ThingFilter::within_category`].
+//!
+//! # Errors, for the face
+//!
+//! [`crate::ErrorKind::Invalid`] (400): a TD or category that is not
+//! valid, a value outside its property's schema or a write to a property
+//! the TD does not declare, a failing or malformed JSON Patch, a malformed
+//! cursor, time or filter, a delete without a filter.
+//! [`crate::ErrorKind::NotFound`] (404): an unknown thing, category or
+//! property, and a thing naming a category that does not exist (create,
+//! replace, patch). [`crate::ErrorKind::Conflict`] (409): a category name
+//! or given uid that is taken, a history value already present for that
+//! property at that instant. Another organization's ids are `NotFound`.
+
 pub mod category;
 pub mod cursor;
 pub mod filters;
