@@ -15,8 +15,10 @@ use crate::things::cursor;
 use crate::things::model::{check_uid, thing_document, thing_new_document};
 use crate::things::{StoredThing, Thing, ThingFilter, ThingQuery};
 
-/// How many times a write retries when the thing changed under it.
-pub(super) const ATTEMPTS: usize = 3;
+/// How many times a write tries when the thing keeps changing under it
+/// (optimistic: a TD change between the read and the commit; then the
+/// caller gets `Unavailable`).
+pub(super) const ATTEMPTS: usize = 8;
 /// Most things one delete by filter removes (the caller repeats for more).
 pub const MAX_DELETE: u32 = 10_000;
 /// Most items of one multi-thing patch.

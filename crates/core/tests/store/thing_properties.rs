@@ -13,6 +13,7 @@ use super::{Backend, Env, org};
 
 both!(
     status_always_equals_the_last_writes,
+    writes_and_td_changes_racing_all_land,
     property_writes_are_validated_against_their_schemas,
     history_ranges_groups_pages_deletes_and_prunes,
 );
@@ -313,4 +314,46 @@ async fn admin_migrate_copies_things_values_and_history() {
         .await
         .unwrap();
     assert_eq!(history.items.len(), 2);
+}
+
+async fn writes_and_td_changes_racing_all_land(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let s = p.create_thing(t, &sensor("S"), None).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let (p, t, uid) = (p.clone(), t.clone(), s.uid.clone());
+        tasks.push(tokio::spawn(async move {
+            if i % 6 == 0 {
+                let patch = json!([{"op": "add", "path": "/description", "value": format!("v{i}")}]);
+                p.patch_thing(&t, &uid, &patch).await.map(|_| ())
+            } else {
+                p.update_property(&t, &uid, "temperature", &json!(i), true)
+                    .await
+                    .map(|_| ())
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().expect("a write racing TD changes still lands");
+    }
+    // The current value is one of the values written (the last to commit);
+    // the TD changes all landed too.
+    let current = p.property(t, &s.uid, "temperature").await.unwrap();
+    let i = current.as_i64().expect("a number");
+    assert!((1..30).contains(&i) && i % 6 != 0, "{current}");
+    assert!(p.thing(t, &s.uid).await.unwrap().body["description"].is_string());
+    let history = p
+        .property_history(
+            t,
+            &s.uid,
+            Some("temperature"),
+            &HistoryQuery {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!history.items.is_empty() && history.items.len() <= 25);
 }
