@@ -21,12 +21,14 @@ pub mod scopes;
 pub mod secrets;
 pub mod store;
 pub mod things_activity;
+pub mod things;
 mod totp;
 
 pub use error::{CoreError, ErrorKind};
 pub use identity::{Actor, Login, Principal, RESTRICTED_SCOPE, Session};
 pub use ids::{OrgName, Tenant};
 pub use platform::{CLIENT_TOKEN_TTL, ClientToken, MAX_CLIENT_ID, MAX_CLIENT_SECRET, MAX_REQUESTED_SCOPES, OAuthError};
+pub use platform::{CategoryPage, MAX_DELETE, MAX_PATCH_ITEMS, ThingPage};
 pub use platform::{ContentDraft, Download, Upload};
 pub use platform::{
     CreatedApiKey, CreatedApp, CreatedClient, CreatedDevice, DeviceAuth, IncomingMessage, IngestOutcome,

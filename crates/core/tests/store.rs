@@ -104,7 +104,8 @@ impl Env {
     }
 
     /// Drops the document tables and sets the schema back to before them
-    /// (SQLite 6, PostgreSQL 3), as a store made by an older binary.
+    /// (SQLite 6, PostgreSQL 3), as a store made by an older binary (with
+    /// every later table).
     async fn undo_documents_migration(&self) {
         // The documents' migration and every one after it (content, pairings, token revocations).
         let later = match self.backend {
@@ -113,8 +114,10 @@ impl Env {
                 "DROP TABLE location_layouts; DROP TABLE content_items; DROP TABLE blob_chunks; DROP TABLE blobs;"
             }
         };
+        // The things' tables (issue 9) refer to documents.
+        let things = "DROP TABLE thing_history; DROP TABLE thing_status; DROP TABLE thing_categories;";
         let drop = format!(
-            "DROP TABLE token_revocations; DROP TABLE thing_actions; DROP TABLE thing_events; DROP TABLE space_retention; \
+            "{things} DROP TABLE token_revocations; DROP TABLE thing_actions; DROP TABLE thing_events; DROP TABLE space_retention; \
              DROP TABLE pairings; {later} DROP TABLE document_terms; DROP TABLE documents; DROP TABLE data_items;"
         );
         let drop = drop.as_str();
@@ -199,6 +202,10 @@ macro_rules! both {
 mod documents;
 #[path = "store/revocations.rs"]
 mod revocations;
+#[path = "store/thing_properties.rs"]
+mod thing_properties;
+#[path = "store/things.rs"]
+mod things;
 
 both!(
     concurrent_writes_are_group_committed_and_all_durable,

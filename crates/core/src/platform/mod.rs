@@ -1,6 +1,7 @@
 //! [`Platform`]: the one entry point faces use.
 
 mod broadcasts;
+mod categories;
 mod content;
 mod credentials;
 mod devices;
@@ -14,6 +15,8 @@ mod retention;
 mod sms;
 mod thing_actions;
 mod thing_events;
+mod thing_properties;
+mod things;
 mod tokens;
 
 use std::sync::Arc;
@@ -25,6 +28,7 @@ use crate::records::OrgRecord;
 use crate::store::Store;
 
 pub use broadcasts::Responses;
+pub use categories::CategoryPage;
 pub use content::{ContentDraft, Download, Upload};
 pub use credentials::{CreatedApiKey, CreatedApp, CreatedClient};
 pub use devices::{CreatedDevice, DeviceAuth, TotpProvisioned};
@@ -35,6 +39,7 @@ pub use messages::{IncomingMessage, IngestOutcome, Page};
 pub use oauth2::{CLIENT_TOKEN_TTL, ClientToken, MAX_CLIENT_ID, MAX_CLIENT_SECRET, MAX_REQUESTED_SCOPES, OAuthError};
 pub use pairing::{PAIRING_OFFER_TTL, PAIRING_SESSION_TTL};
 pub use retention::{RETENTION_BATCH, RetentionSweep};
+pub use things::{MAX_DELETE, MAX_PATCH_ITEMS, ThingPage};
 pub use tokens::{IssuedToken, MAX_TOKEN_LEN, TokenClaims, TokenGrant};
 
 /// The platform core: registry, messages, SMS outbox, over one store and one bus.

@@ -40,7 +40,6 @@ pub struct RetentionSweep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pruned {
     Events,
-    #[allow(dead_code)] // pruned once the things store lands (see PRUNERS)
     History,
 }
 
@@ -56,17 +55,19 @@ struct Pruner {
     prune: Prune,
 }
 
-/// Every kind of record retention removes. Property history joins with
-/// the things store, as one more entry:
-///
-/// ```text
-/// Pruner { what: Pruned::History, days: |r| r.history_days, prune: |p, t, before| Box::pin(async move { Ok(p.store.prune_property_history(t, before).await?) }) },
-/// ```
-const PRUNERS: &[Pruner] = &[Pruner {
-    what: Pruned::Events,
-    days: |r| r.events_days,
-    prune: |p, t, before| Box::pin(p.prune_thing_events(t, before)),
-}];
+/// Every kind of record retention removes.
+const PRUNERS: &[Pruner] = &[
+    Pruner {
+        what: Pruned::Events,
+        days: |r| r.events_days,
+        prune: |p, t, before| Box::pin(p.prune_thing_events(t, before)),
+    },
+    Pruner {
+        what: Pruned::History,
+        days: |r| r.history_days,
+        prune: |p, t, before| Box::pin(p.prune_property_history(t, before)),
+    },
+];
 
 impl Platform {
     /// Sets the retention of a space: each limit given changes (`Some(None)`:

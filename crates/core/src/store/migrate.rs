@@ -31,6 +31,8 @@ pub enum Kind {
     Bytes,
     /// A list of strings: a JSON array in SQLite, `TEXT[]` in PostgreSQL.
     TextList,
+    /// A floating-point number (`REAL` / `DOUBLE PRECISION`).
+    Real,
 }
 
 /// One column of a copied table.
@@ -58,7 +60,7 @@ const fn col(name: &'static str, kind: Kind) -> Column {
     Column { name, kind }
 }
 
-use Kind::{Bytes, Int, Text, TextList};
+use Kind::{Bytes, Int, Real, Text, TextList};
 
 /// Every table holding records, parents before children.
 pub const TABLES: &[Table] = &[
@@ -241,6 +243,46 @@ pub const TABLES: &[Table] = &[
         ],
         id_sequence: false,
     },
+    // Things (issue 9): categories, current property values, history.
+    Table {
+        name: "thing_categories",
+        columns: &[
+            col("org_id", Int),
+            col("name", Text),
+            col("description", Text),
+            col("model_name", Text),
+            col("model_version", Text),
+            col("created_at", Int),
+            col("updated_at", Int),
+        ],
+        id_sequence: false,
+    },
+    Table {
+        name: "thing_status",
+        columns: &[
+            col("org_id", Int),
+            col("collection", Text),
+            col("uuid", Text),
+            col("name", Text),
+            col("value", Text),
+            col("num", Real),
+            col("str", Text),
+            col("updated_at", Int),
+        ],
+        id_sequence: false,
+    },
+    Table {
+        name: "thing_history",
+        columns: &[
+            col("org_id", Int),
+            col("collection", Text),
+            col("uuid", Text),
+            col("at", Int),
+            col("name", Text),
+            col("value", Text),
+        ],
+        id_sequence: false,
+    },
     // The rows of blobs; their bytes follow each row ([`RowSource::blob`]).
     Table {
         name: "blobs",
@@ -358,7 +400,7 @@ pub const NOT_COPIED: &[(&str, &str)] = &[
 ];
 
 /// One stored value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// SQL NULL.
     Null,
@@ -370,6 +412,8 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// [`Kind::TextList`].
     TextList(Vec<String>),
+    /// [`Kind::Real`].
+    Real(f64),
 }
 
 /// One row: a value per column of its [`Table`], in order.

@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod postgres;
 mod sealed;
 pub mod sqlite;
+mod thing_query;
 
 use crate::content::{ContentData, ContentPage, ContentQuery, ContentRecord, NewContent};
 use crate::documents::{Collection, DataItem, DataQuery, DocumentQuery, NewDocument};
@@ -24,6 +25,9 @@ use crate::ids::{OrgName, Tenant};
 use crate::records::*;
 use crate::things_activity::{
     NewThingAction, NewThingEvent, SpaceRetention, SpaceRetentionChange, ThingAction, ThingActionUpdate, ThingEvent,
+};
+use crate::things::{
+    Category, CategoryDraft, HistoryDelete, HistoryRow, HistorySpec, KeyValue, StoredThing, ThingFilter, ThingQuery,
 };
 
 /// Chunks of a blob's bytes, in order, as a stream: what a blob is written
@@ -505,6 +509,7 @@ pub trait Store:
     + ThingActionStore
     + ThingEventStore
     + SpaceRetentionStore
+    + ThingStore
     + StoreLifecycle
     + 'static
 {
@@ -523,6 +528,7 @@ impl<
         + ThingActionStore
         + ThingEventStore
         + SpaceRetentionStore
+        + ThingStore
         + StoreLifecycle
         + 'static,
 > Store for T
@@ -673,4 +679,139 @@ pub trait SpaceRetentionStore: Send + Sync {
     async fn space_retention(&self, tenant: &Tenant) -> Result<SpaceRetention, StoreError>;
     /// System worker scan: every space with at least one limit, by organization id.
     async fn limited_spaces(&self) -> Result<Vec<(Tenant, SpaceRetention)>, StoreError>;
+/// The message of the [`StoreError::Conflict`] a thing write returns when
+/// the thing's document is no longer the one the caller read (it changed
+/// in between): read again and retry.
+pub const THING_CHANGED: &str = "a newer version of this thing";
+
+/// A thing document ready for the store.
+#[derive(Debug, Clone)]
+pub struct NewThing {
+    /// The document (collection things; its uuid is the uid).
+    pub doc: NewDocument,
+    /// The categories it is in: each must exist in the tenant.
+    pub categories: Vec<String>,
+    /// The properties its TD declares: current values of others are dropped.
+    pub properties: Vec<String>,
+}
+
+/// One current value to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyWrite {
+    /// The property.
+    pub name: String,
+    /// Its value, JSON text.
+    pub value: String,
+    /// The value when it is a number (for filters and sorting).
+    pub number: Option<f64>,
+    /// The value when it is a string.
+    pub text: Option<String>,
+}
+
+impl PropertyWrite {
+    /// The write of `value` to `name`.
+    pub fn new(name: &str, value: &serde_json::Value) -> Self {
+        Self {
+            name: name.to_owned(),
+            value: value.to_string(),
+            number: value.as_f64(),
+            text: value.as_str().map(str::to_owned),
+        }
+    }
+}
+
+/// Things of the things API (WIRE.md A.3–A.5): categories, thing documents
+/// (the `/api/things` documents, see [`crate::things`]), current property
+/// values and their history. Every call is scoped by its tenant; writes of
+/// several rows are one transaction.
+#[async_trait::async_trait]
+pub trait ThingStore: Send + Sync {
+    // --- categories
+    /// Creates a category; `Conflict` when the name is taken.
+    async fn create_category(&self, tenant: &Tenant, category: &CategoryDraft) -> Result<Category, StoreError>;
+    /// Reads a category.
+    async fn category(&self, tenant: &Tenant, name: &str) -> Result<Option<Category>, StoreError>;
+    /// Up to `limit` categories by name, after `after`.
+    async fn list_categories(
+        &self,
+        tenant: &Tenant,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Category>, StoreError>;
+    /// Replaces category `name` with `category` (which may rename it: the
+    /// things in it move to the new name in the same transaction).
+    /// `NotFound`, or `Conflict` when the new name is taken. Returns the
+    /// category and the uids of the things whose document changed.
+    async fn update_category(
+        &self,
+        tenant: &Tenant,
+        name: &str,
+        category: &CategoryDraft,
+    ) -> Result<(Category, Vec<String>), StoreError>;
+    /// Deletes a category and removes it from the things in it, in one
+    /// transaction; returns the uids of those things. `NotFound` when none.
+    async fn delete_category(&self, tenant: &Tenant, name: &str) -> Result<Vec<String>, StoreError>;
+
+    // --- things
+    /// Stores a new thing; `Conflict` when its uid is taken, `NotFound`
+    /// when one of its categories does not exist.
+    async fn create_thing(&self, tenant: &Tenant, thing: NewThing) -> Result<StoredThing, StoreError>;
+    /// Reads a thing with its current values.
+    async fn thing(&self, tenant: &Tenant, uid: &str) -> Result<Option<StoredThing>, StoreError>;
+    /// Replaces a thing's document (and search terms), dropping the current
+    /// values of properties it no longer declares. With `expected`, only if
+    /// the stored document is still exactly that text (else `Conflict` with
+    /// [`THING_CHANGED`]). `NotFound` when the thing (or a category) is missing.
+    async fn replace_thing(
+        &self,
+        tenant: &Tenant,
+        thing: NewThing,
+        expected: Option<String>,
+    ) -> Result<StoredThing, StoreError>;
+    /// Deletes a thing with its values and history.
+    async fn delete_thing(&self, tenant: &Tenant, uid: &str) -> Result<(), StoreError>;
+    /// One page of things; with the sort-key values (then the uid) of its
+    /// last thing when there is a next page.
+    async fn find_things(
+        &self,
+        tenant: &Tenant,
+        query: &ThingQuery,
+    ) -> Result<(Vec<StoredThing>, Option<Vec<KeyValue>>), StoreError>;
+    /// Deletes at most `limit` of the things `filter` selects (oldest
+    /// first) in one transaction; returns their uids.
+    async fn delete_things(&self, tenant: &Tenant, filter: &ThingFilter, limit: u32)
+    -> Result<Vec<String>, StoreError>;
+
+    // --- properties
+    /// Sets current values of thing `uid` and, with `history`, appends them
+    /// to its history at `at` (a value already there for that property and
+    /// instant is replaced), in one transaction, provided the thing's
+    /// document is still `expected` (else `Conflict` with [`THING_CHANGED`]).
+    async fn write_properties(
+        &self,
+        tenant: &Tenant,
+        uid: &str,
+        expected: String,
+        values: Vec<PropertyWrite>,
+        at: i64,
+        history: bool,
+    ) -> Result<(), StoreError>;
+
+    // --- history
+    /// Adds history rows to thing `uid` in one transaction; `Conflict` when
+    /// one property already has a value at that instant (nothing is kept).
+    async fn add_history(&self, tenant: &Tenant, uid: &str, rows: Vec<HistoryRow>) -> Result<(), StoreError>;
+    /// A page of thing `uid`'s history by `(at, property)`, and whether more follow.
+    async fn history(
+        &self,
+        tenant: &Tenant,
+        uid: &str,
+        spec: &HistorySpec,
+    ) -> Result<(Vec<HistoryRow>, bool), StoreError>;
+    /// Deletes history of thing `uid`; returns how many values.
+    async fn delete_history(&self, tenant: &Tenant, uid: &str, what: &HistoryDelete) -> Result<u64, StoreError>;
+    /// Deletes every history value of the tenant older than `before_ms`
+    /// (epoch ms), thing by thing in bounded batches (so it never holds the
+    /// writer long); returns how many. For the retention task.
+    async fn prune_property_history(&self, tenant: &Tenant, before_ms: i64) -> Result<u64, StoreError>;
 }

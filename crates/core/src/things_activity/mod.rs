@@ -12,7 +12,8 @@
 //! one of its Thing Description's affordances: the face does that before
 //! calling (it holds the thing), so these records stay independent of how
 //! things are stored. Deleting a thing should call
-//! `Platform::delete_thing_activity` to drop its records.
+//! `Platform::delete_thing_activity` to drop its records; a trigger on
+//! `documents` does the same whenever a thing is deleted, by any face.
 //!
 //! Bounds (every one checked before the store is touched):
 //! - thing uid and action/event name: 1 to [`MAX_KEY_BYTES`] bytes, no

@@ -29,6 +29,7 @@ both!(
     old_events_are_deleted_in_bounded_batches_oldest_first,
     the_sweep_removes_events_past_each_space_limit_only,
     changes_are_published_after_commit,
+    deleting_a_thing_by_any_face_deletes_its_actions_and_events,
 );
 
 async fn acme(b: Backend) -> (Env, Arc<dyn Store>, Tenant) {
@@ -676,4 +677,27 @@ async fn postgres_only_actions_events_and_retention_survive_admin_migrate() {
     assert_eq!(newest.items, vec![newer]);
     let e2 = p.create_thing_event(&t, "lamp", "clicked", None).await.unwrap();
     assert!(e2.seq > event.seq);
+}
+
+async fn deleting_a_thing_by_any_face_deletes_its_actions_and_events(b: Backend) {
+    let (_env, store, acme) = acme(b).await;
+    let p = platform(&store);
+    let d = PageRequest::default();
+    for uid in ["lamp", "fan", "kept"] {
+        p.create_thing(&acme, &json!({"uid": uid, "title": uid}), None).await.unwrap();
+        p.create_thing_action(&acme, uid, "fade", None).await.unwrap();
+        p.create_thing_event(&acme, uid, "clicked", None).await.unwrap();
+    }
+    // Through the things API, and as an `/api/things` document.
+    p.delete_thing(&acme, "lamp").await.unwrap();
+    store
+        .delete_document(&acme, thingstead_core::documents::Collection::Things, "fan")
+        .await
+        .unwrap();
+    for gone in ["lamp", "fan"] {
+        assert!(p.list_thing_actions(&acme, gone, None, &d).await.unwrap().items.is_empty(), "{gone}");
+        assert!(p.list_thing_events(&acme, gone, None, &d).await.unwrap().items.is_empty(), "{gone}");
+    }
+    assert_eq!(p.list_thing_actions(&acme, "kept", None, &d).await.unwrap().items.len(), 1);
+    assert_eq!(p.list_thing_events(&acme, "kept", None, &d).await.unwrap().items.len(), 1);
 }

@@ -171,6 +171,7 @@ fn pg_type(kind: Kind) -> Type {
         Kind::Text => Type::TEXT,
         Kind::Bytes => Type::BYTEA,
         Kind::TextList => Type::TEXT_ARRAY,
+        Kind::Real => Type::FLOAT8,
     }
 }
 
@@ -182,11 +183,12 @@ impl ToSql for Value {
             Value::Text(s) => s.to_sql(ty, out),
             Value::Bytes(b) => b.to_sql(ty, out),
             Value::TextList(l) => l.to_sql(ty, out),
+            Value::Real(f) => f.to_sql(ty, out),
         }
     }
 
     fn accepts(ty: &Type) -> bool {
-        [Type::INT8, Type::TEXT, Type::BYTEA, Type::TEXT_ARRAY].contains(ty)
+        [Type::INT8, Type::TEXT, Type::BYTEA, Type::TEXT_ARRAY, Type::FLOAT8].contains(ty)
     }
 
     to_sql_checked!();

@@ -55,6 +55,8 @@ mod retention;
 mod schema;
 mod thing_actions;
 mod thing_events;
+mod thing_history;
+mod things;
 mod tls;
 
 use std::sync::Arc;

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_documents.sql"),
     include_str!("migrations/0005_content.sql"),
     include_str!("migrations/0006_pairings.sql"),
+    include_str!("migrations/0007_things.sql"),
     include_str!("migrations/0008_token_revocations.sql"),
     include_str!("migrations/0009_thing_actions_events.sql"),
 ];

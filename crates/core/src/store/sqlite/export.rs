@@ -125,6 +125,8 @@ fn convert(kind: Kind, raw: ValueRef<'_>) -> Result<Value, String> {
     Ok(match (kind, raw) {
         (_, ValueRef::Null) => Value::Null,
         (Kind::Int, ValueRef::Integer(i)) => Value::Int(i),
+        (Kind::Real, ValueRef::Real(f)) => Value::Real(f),
+        (Kind::Real, ValueRef::Integer(i)) => Value::Real(i as f64),
         (Kind::Text, ValueRef::Text(b)) => Value::Text(text(b)?),
         (Kind::Bytes, ValueRef::Blob(b) | ValueRef::Text(b)) => Value::Bytes(b.to_vec()),
         (Kind::TextList, ValueRef::Text(b)) => {

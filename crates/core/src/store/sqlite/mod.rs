@@ -17,6 +17,8 @@ mod retention;
 mod schema;
 mod thing_actions;
 mod thing_events;
+mod thing_history;
+mod things;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

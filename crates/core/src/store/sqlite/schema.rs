@@ -62,6 +62,10 @@ const MIGRATIONS: &[Migration] = &[
         then: None,
     },
     Migration {
+        sql: include_str!("migrations/0010_things.sql"),
+        then: None,
+    },
+    Migration {
         sql: include_str!("migrations/0011_token_revocations.sql"),
         then: None,
     },

@@ -39,3 +39,15 @@ CREATE TABLE space_retention (
     events_days BIGINT,
     updated_at BIGINT NOT NULL
 );
+
+-- A thing's actions and events go with it, whichever face deletes it
+-- (`/api/things`, `/spaces/.../things`, a delete by filter).
+CREATE OR REPLACE FUNCTION thing_activity_gone() RETURNS trigger AS $$
+BEGIN
+    DELETE FROM thing_actions WHERE org_id = OLD.org_id AND thing_uid = OLD.uuid;
+    DELETE FROM thing_events WHERE org_id = OLD.org_id AND thing_uid = OLD.uuid;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER thing_activity_gone AFTER DELETE ON documents
+FOR EACH ROW WHEN (OLD.collection = 'things') EXECUTE FUNCTION thing_activity_gone();

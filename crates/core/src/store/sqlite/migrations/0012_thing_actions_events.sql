@@ -39,3 +39,12 @@ CREATE TABLE space_retention (
     events_days INTEGER,
     updated_at INTEGER NOT NULL
 );
+
+-- A thing's actions and events go with it, whichever face deletes it
+-- (`/api/things`, `/spaces/.../things`, a delete by filter).
+CREATE TRIGGER thing_activity_gone AFTER DELETE ON documents
+WHEN old.collection = 'things'
+BEGIN
+    DELETE FROM thing_actions WHERE org_id = old.org_id AND thing_uid = old.uuid;
+    DELETE FROM thing_events WHERE org_id = old.org_id AND thing_uid = old.uuid;
+END;
