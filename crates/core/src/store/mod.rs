@@ -679,6 +679,8 @@ pub trait SpaceRetentionStore: Send + Sync {
     async fn space_retention(&self, tenant: &Tenant) -> Result<SpaceRetention, StoreError>;
     /// System worker scan: every space with at least one limit, by organization id.
     async fn limited_spaces(&self) -> Result<Vec<(Tenant, SpaceRetention)>, StoreError>;
+}
+
 /// The message of the [`StoreError::Conflict`] a thing write returns when
 /// the thing's document is no longer the one the caller read (it changed
 /// in between): read again and retry.
