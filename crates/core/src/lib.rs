@@ -20,8 +20,8 @@ pub mod records;
 pub mod scopes;
 pub mod secrets;
 pub mod store;
-pub mod things_activity;
 pub mod things;
+pub mod things_activity;
 mod totp;
 
 pub use error::{CoreError, ErrorKind};

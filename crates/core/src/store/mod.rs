@@ -23,11 +23,11 @@ use crate::content::{ContentData, ContentPage, ContentQuery, ContentRecord, NewC
 use crate::documents::{Collection, DataItem, DataQuery, DocumentQuery, NewDocument};
 use crate::ids::{OrgName, Tenant};
 use crate::records::*;
-use crate::things_activity::{
-    NewThingAction, NewThingEvent, SpaceRetention, SpaceRetentionChange, ThingAction, ThingActionUpdate, ThingEvent,
-};
 use crate::things::{
     Category, CategoryDraft, HistoryDelete, HistoryRow, HistorySpec, KeyValue, StoredThing, ThingFilter, ThingQuery,
+};
+use crate::things_activity::{
+    NewThingAction, NewThingEvent, SpaceRetention, SpaceRetentionChange, ThingAction, ThingActionUpdate, ThingEvent,
 };
 
 /// Chunks of a blob's bytes, in order, as a stream: what a blob is written

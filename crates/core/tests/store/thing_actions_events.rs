@@ -684,7 +684,9 @@ async fn deleting_a_thing_by_any_face_deletes_its_actions_and_events(b: Backend)
     let p = platform(&store);
     let d = PageRequest::default();
     for uid in ["lamp", "fan", "kept"] {
-        p.create_thing(&acme, &json!({"uid": uid, "title": uid}), None).await.unwrap();
+        p.create_thing(&acme, &json!({"uid": uid, "title": uid}), None)
+            .await
+            .unwrap();
         p.create_thing_action(&acme, uid, "fade", None).await.unwrap();
         p.create_thing_event(&acme, uid, "clicked", None).await.unwrap();
     }
@@ -695,9 +697,29 @@ async fn deleting_a_thing_by_any_face_deletes_its_actions_and_events(b: Backend)
         .await
         .unwrap();
     for gone in ["lamp", "fan"] {
-        assert!(p.list_thing_actions(&acme, gone, None, &d).await.unwrap().items.is_empty(), "{gone}");
-        assert!(p.list_thing_events(&acme, gone, None, &d).await.unwrap().items.is_empty(), "{gone}");
+        assert!(
+            p.list_thing_actions(&acme, gone, None, &d)
+                .await
+                .unwrap()
+                .items
+                .is_empty(),
+            "{gone}"
+        );
+        assert!(
+            p.list_thing_events(&acme, gone, None, &d)
+                .await
+                .unwrap()
+                .items
+                .is_empty(),
+            "{gone}"
+        );
     }
-    assert_eq!(p.list_thing_actions(&acme, "kept", None, &d).await.unwrap().items.len(), 1);
-    assert_eq!(p.list_thing_events(&acme, "kept", None, &d).await.unwrap().items.len(), 1);
+    assert_eq!(
+        p.list_thing_actions(&acme, "kept", None, &d).await.unwrap().items.len(),
+        1
+    );
+    assert_eq!(
+        p.list_thing_events(&acme, "kept", None, &d).await.unwrap().items.len(),
+        1
+    );
 }
