@@ -32,6 +32,7 @@ mod integration {
     mod sms_providers;
     mod space_retention;
     mod stream;
-    mod things_oauth2;
     mod thing_activity_realtime;
+    mod things_api;
+    mod things_oauth2;
 }
