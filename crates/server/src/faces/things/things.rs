@@ -11,17 +11,21 @@
 //! * `GET`/`PUT`/`PATCH` (RFC 6902)/`DELETE` one (200 Thing / 204).
 //!
 //! A thing's `id` is its URL `http(s)://{Host}/spaces/{s}/things/{uid}`:
-//! the request's `Host` header (what the client used to reach the server),
-//! `https` when `X-Forwarded-Proto: https` says a proxy ended TLS.
+//! the request's `Host` header (what the client used to reach the server;
+//! the URI's authority on HTTP/2), see [`Origin`]; `https` when `X-Forwarded-Proto: https` says a proxy ended TLS.
 //! Reads need scope `thing.read` or `thing`, writes `thing`.
 //! 400 for a TD, filter or patch that is not valid, 404 for an unknown
 //! thing or category (a thing outside the category of the path is
 //! unknown there), 409 for a given `uid` that is taken.
 
+use std::convert::Infallible;
+
 use axum::Json;
+use axum::extract::FromRequestParts;
 use axum::extract::{Path, State};
 use axum::http::header::HOST;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -63,25 +67,47 @@ impl ThingPath {
     }
 }
 
-/// The URL of thing `uid` of `space`, as the client reached this server
-/// (see the module docs): the thing's `id`.
-pub fn thing_url(headers: &HeaderMap, space: &str, uid: &str) -> String {
-    let host = headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
-        .unwrap_or("localhost");
-    let tls = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
-    let scheme = if tls { "https" } else { "http" };
-    format!("{scheme}://{host}/spaces/{space}/things/{uid}")
+/// Where the client reached this server: `http(s)://{host}` (see the
+/// module docs). The `Host` header, else the request URI's authority
+/// (HTTP/2 sends `:authority` instead of `Host`), else `localhost`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin(pub String);
+
+impl Origin {
+    /// The origin of a request with `headers` and `uri`.
+    pub fn of(headers: &HeaderMap, uri: &Uri) -> Self {
+        let usable = |h: &str| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && b != b'/');
+        let host = headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .filter(|h| usable(h))
+            .or_else(|| uri.authority().map(|a| a.as_str()).filter(|h| usable(h)))
+            .unwrap_or("localhost");
+        let tls = headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+        let scheme = if tls { "https" } else { "http" };
+        Self(format!("{scheme}://{host}"))
+    }
+
+    /// The URL of thing `uid` of `space`: the thing's `id`.
+    pub fn thing_url(&self, space: &str, uid: &str) -> String {
+        format!("{}/spaces/{space}/things/{uid}", self.0)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(&parts.headers, &parts.uri))
+    }
 }
 
 /// A thing as the face shows it, with its `id`.
-pub fn render(headers: &HeaderMap, space: &str, thing: &Thing) -> Value {
-    thing.to_json(&thing_url(headers, space, &thing.uid))
+pub fn render(origin: &Origin, space: &str, thing: &Thing) -> Value {
+    thing.to_json(&origin.thing_url(space, &thing.uid))
 }
 
 /// Reads the thing of the path: in its category on a category path
@@ -114,7 +140,7 @@ pub async fn create(
     State(state): State<AppState>,
     caller: SpaceCaller,
     Path(path): Path<ThingPath>,
-    headers: HeaderMap,
+    origin: Origin,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     caller.require(WRITE)?;
@@ -128,7 +154,7 @@ pub async fn create(
         }
         None => state.platform.create_thing(tenant, &body, client_id(&caller)).await?,
     };
-    Ok((StatusCode::CREATED, Json(render(&headers, &path.space, &thing))).into_response())
+    Ok((StatusCode::CREATED, Json(render(&origin, &path.space, &thing))).into_response())
 }
 
 /// The query of a list or delete, restricted to the path's category
@@ -152,13 +178,13 @@ pub async fn list(
     State(state): State<AppState>,
     caller: SpaceCaller,
     Path(path): Path<ThingPath>,
-    headers: HeaderMap,
+    origin: Origin,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(READ)?;
     let query = query_of(&state, caller.tenant(), &path, &pairs).await?;
     let page = state.platform.list_things(caller.tenant(), &query).await?;
-    let data = page.items.iter().map(|t| render(&headers, &path.space, t)).collect();
+    let data = page.items.iter().map(|t| render(&origin, &path.space, t)).collect();
     Ok(Json(list_body(data, page.next_cursor)))
 }
 
@@ -224,11 +250,11 @@ pub async fn get_one(
     State(state): State<AppState>,
     caller: SpaceCaller,
     Path(path): Path<ThingPath>,
-    headers: HeaderMap,
+    origin: Origin,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(READ)?;
     let thing = thing_of_path(&state, caller.tenant(), &path).await?;
-    Ok(Json(render(&headers, &path.space, &thing)))
+    Ok(Json(render(&origin, &path.space, &thing)))
 }
 
 /// `PUT .../things/{t}` (a full replacement): 200 Thing.
@@ -236,13 +262,13 @@ pub async fn replace(
     State(state): State<AppState>,
     caller: SpaceCaller,
     Path(path): Path<ThingPath>,
-    headers: HeaderMap,
+    origin: Origin,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(WRITE)?;
     check_in_category(&state, caller.tenant(), &path).await?;
     let thing = state.platform.replace_thing(caller.tenant(), path.uid(), &body).await?;
-    Ok(Json(render(&headers, &path.space, &thing)))
+    Ok(Json(render(&origin, &path.space, &thing)))
 }
 
 /// `PATCH .../things/{t}` (RFC 6902 operations): 200 Thing.
@@ -250,13 +276,13 @@ pub async fn patch_one(
     State(state): State<AppState>,
     caller: SpaceCaller,
     Path(path): Path<ThingPath>,
-    headers: HeaderMap,
+    origin: Origin,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(WRITE)?;
     check_in_category(&state, caller.tenant(), &path).await?;
     let thing = state.platform.patch_thing(caller.tenant(), path.uid(), &body).await?;
-    Ok(Json(render(&headers, &path.space, &thing)))
+    Ok(Json(render(&origin, &path.space, &thing)))
 }
 
 /// `DELETE .../things/{t}`: 204.
@@ -281,16 +307,24 @@ mod tests {
     #[test]
     fn the_id_is_the_url_the_client_used() {
         let mut h = HeaderMap::new();
-        assert_eq!(thing_url(&h, "acme", "t1"), "http://localhost/spaces/acme/things/t1");
+        let bare = Uri::from_static("/spaces/acme/things");
+        let o = Origin::of(&h, &bare);
+        assert_eq!(o.thing_url("acme", "t1"), "http://localhost/spaces/acme/things/t1");
+        let h2 = Uri::from_static("http://h2.example:9000/spaces/acme/things");
+        assert_eq!(Origin::of(&h, &h2).0, "http://h2.example:9000");
         h.insert(HOST, HeaderValue::from_static("iot.example:8080"));
+        let o = Origin::of(&h, &bare);
         assert_eq!(
-            thing_url(&h, "acme", "t1"),
+            o.thing_url("acme", "t1"),
             "http://iot.example:8080/spaces/acme/things/t1"
         );
         h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert_eq!(Origin::of(&h, &bare).0, "https://iot.example:8080");
+        h.insert(HOST, HeaderValue::from_static("evil/path"));
         assert_eq!(
-            thing_url(&h, "acme", "t1"),
-            "https://iot.example:8080/spaces/acme/things/t1"
+            Origin::of(&h, &bare).0,
+            "https://localhost",
+            "a Host with a slash is not used"
         );
     }
 }
