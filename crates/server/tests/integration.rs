@@ -33,5 +33,6 @@ mod integration {
     mod space_retention;
     mod stream;
     mod thing_activity_realtime;
+    mod things_api;
     mod things_oauth2;
 }

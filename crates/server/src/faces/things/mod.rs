@@ -16,8 +16,16 @@
 //! `/{space}/<resource>...`.
 
 pub mod auth;
+pub mod categories;
 pub mod error;
+pub mod history;
+pub mod json;
 pub mod oauth2;
+pub mod properties;
+pub mod query;
+// One module per resource; this one is the things themselves.
+#[allow(clippy::module_inception)]
+pub mod things;
 
 use std::time::Duration;
 
@@ -25,7 +33,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::post;
+use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -57,12 +65,64 @@ pub fn oauth2_routes(settings: &Settings) -> Router<AppState> {
 pub fn space_routes(state: &AppState) -> Router<AppState> {
     // The resource routes go here, before the layers: `.route("/{space}/things", ...)`.
     let routes = Router::new()
+        .route(
+            "/{space}/categories",
+            paginated(get(categories::list)).post(categories::create),
+        )
+        .route(
+            "/{space}/categories/{category}",
+            get(categories::get_one)
+                .put(categories::replace)
+                .delete(categories::delete),
+        );
+    let routes = thing_routes(routes, "/{space}/things");
+    let routes = thing_routes(routes, "/{space}/categories/{category}/things");
+    let routes = routes
         .fallback(crate::http::observe::not_found)
         // After the routes and the fallback: it covers them all, so an
         // unknown route of a space answers 404 only to that space's callers.
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate_space));
     limits(routes, &state.settings, state.settings.http_limits.max_body_bytes)
         .layer(middleware::from_fn(error::render_errors))
+}
+
+/// The thing routes (things, properties, history) under `base`.
+fn thing_routes(routes: Router<AppState>, base: &str) -> Router<AppState> {
+    routes
+        .route(
+            base,
+            paginated(get(things::list))
+                .post(things::create)
+                .patch(things::patch_many)
+                .delete(things::delete_many),
+        )
+        .route(
+            &format!("{base}/{{thing}}"),
+            get(things::get_one)
+                .put(things::replace)
+                .patch(things::patch_one)
+                .delete(things::delete_one),
+        )
+        .route(
+            &format!("{base}/{{thing}}/properties"),
+            get(properties::get_all).put(properties::put_all),
+        )
+        .route(
+            &format!("{base}/{{thing}}/properties/{{property}}"),
+            get(properties::get_one).put(properties::put_one),
+        )
+        .route(
+            &format!("{base}/{{thing}}/properties-history"),
+            paginated(get(history::list))
+                .post(history::create)
+                .delete(history::delete),
+        )
+        .route(
+            &format!("{base}/{{thing}}/properties-history/{{property}}"),
+            paginated(get(history::list))
+                .post(history::create)
+                .delete(history::delete),
+        )
 }
 
 /// `routes` with the face's request timeout and a body limit of `body_bytes`.
