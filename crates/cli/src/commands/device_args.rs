@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use thingstead::device::{
     Authentication, ConfigFormat, Credentials, DeviceClient, DeviceConfig, DeviceError, Mode, NetworkType,
+    OfflineBuffer,
 };
 
 /// Who the device is and where its server is.
@@ -95,14 +96,20 @@ impl DeviceArgs {
 
     /// A client for these flags, on a network assumed connected.
     pub async fn client(&self, mode: Mode) -> anyhow::Result<DeviceClient> {
+        self.client_with_buffer(mode, None).await
+    }
+
+    /// A client for these flags, with `buffer` as its offline buffer if given.
+    pub async fn client_with_buffer(&self, mode: Mode, buffer: Option<OfflineBuffer>) -> anyhow::Result<DeviceClient> {
         let (credentials, authentication) = self.resolve(mode == Mode::Cloud).await?;
-        DeviceClient::builder(credentials)
+        let mut builder = DeviceClient::builder(credentials)
             .network_type(NetworkType::Static)
             .mode(mode)
-            .authentication(authentication)
-            .build()
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .authentication(authentication);
+        if let Some(buffer) = buffer {
+            builder = builder.offline_buffer(buffer);
+        }
+        builder.build().await.map_err(|e| anyhow::anyhow!("{e}"))
     }
 }
 

@@ -742,3 +742,89 @@ async fn receive_on_port_zero_prints_json_lines() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_with_a_buffer_keeps_what_cannot_be_sent_and_sends_it_first_next_time() {
+    let env = Env::new();
+    let server = env.start();
+    let (key, apikey, _) = org_with_device_and_key(&env, "acme");
+    let port = port_of(&server);
+    let buffer = env.root().join("outbox");
+    let buffer_arg = buffer.to_str().expect("utf-8 path");
+
+    // Nobody listens: every message is buffered, and that is not a failure.
+    let dead = free_port().to_string();
+    let out = send(
+        &env,
+        &[
+            "--devicekey",
+            &key,
+            "--host",
+            "127.0.0.1",
+            "-p",
+            &dead,
+            "--buffer",
+            buffer_arg,
+            "-t",
+            "b",
+            "one",
+            "two",
+        ],
+    );
+    out.ok();
+    let lines = result_lines(&out);
+    assert_eq!(lines.len(), 2, "stdout: {}", out.stdout);
+    assert!(lines.iter().all(|l| l["code"] == -1), "{lines:?}");
+    assert!(
+        out.stderr.contains("sent 0 (0 from the buffer), buffered 2, refused 0"),
+        "stderr: {}",
+        out.stderr
+    );
+    assert!(all_messages(server.http, &apikey).await.is_empty());
+
+    // The server is reachable: the buffer goes first, then the new message.
+    let out = send(
+        &env,
+        &[
+            "--devicekey",
+            &key,
+            "--host",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--buffer",
+            buffer_arg,
+            "-t",
+            "b",
+            "three",
+        ],
+    );
+    assert_eq!(sent_ok(&out), ["three"]);
+    assert!(
+        out.stderr
+            .contains("sent 3 (2 from the buffer), buffered 0, refused 0; 0 waiting"),
+        "stderr: {}",
+        out.stderr
+    );
+    let got: Vec<String> = stored(&server, &apikey).await.into_iter().map(|(p, _)| p).collect();
+    assert_eq!(got, ["one", "two", "three"], "in order, each once");
+
+    // A refused message (unknown key) is reported and fails the run.
+    let out = send(
+        &env,
+        &[
+            "--devicekey",
+            "zzzz9999",
+            "--host",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--buffer",
+            buffer_arg,
+            "nope",
+        ],
+    );
+    assert!(!out.status.success(), "refused message accepted: {}", out.stdout);
+    assert!(out.stderr.contains("refused 1"), "stderr: {}", out.stderr);
+    server.stop().await;
+}

@@ -1,11 +1,18 @@
 //! The offline buffer: a bounded on-disk queue of messages that could not be
 //! sent, surviving a restart.
 //!
-//! Each message is one file `<sequence>.msg` (JSON) in the buffer's
-//! directory, written atomically: a temporary file is written and synced,
-//! renamed into place, and the directory is synced. Files are read back in
-//! sequence order. An entry is deleted only after the server's success reply
-//! (see [`DeviceClient::flush_buffer`](super::DeviceClient::flush_buffer)).
+//! Each message is one file `<sequence>.msg` (JSON: its topics, its text
+//! and its whole idempotency key) in the buffer's directory, written
+//! atomically: a temporary file is written and synced, renamed into place,
+//! and the directory is synced. Files are read back in sequence order. An
+//! entry is deleted only after the server's success reply (see
+//! [`DeviceClient::flush_buffer`](super::DeviceClient::flush_buffer)).
+//!
+//! Message data is private: on Unix the directory is made `0700` and every
+//! file in it is created `0600`, whatever the umask. An entry that cannot
+//! be read (not JSON, or an I/O error such as a directory in its place) is
+//! set aside as `<sequence>.corrupt` and skipped, so one bad entry never
+//! stops the others or new messages.
 //!
 //! The methods do blocking file I/O; the async client calls them on tokio's
 //! blocking pool.
@@ -13,6 +20,8 @@
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+#[cfg(unix)]
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use thingstead_proto::device::IdempotencyKey;
 
@@ -94,6 +103,40 @@ const TEMP_SUFFIX: &str = ".tmp";
 const CORRUPT_SUFFIX: &str = ".corrupt";
 /// The file holding the buffer's instance name.
 const INSTANCE_FILE: &str = "instance";
+/// The mode of every file in the buffer (message data is private).
+#[cfg(unix)]
+const FILE_MODE: u32 = 0o600;
+/// The mode of the buffer's directory.
+#[cfg(unix)]
+const DIR_MODE: u32 = 0o700;
+
+/// An entry as stored: the message and the idempotency key it is always
+/// sent with. Entries written before keys were stored have none; theirs is
+/// derived from the instance name, as it was then.
+#[derive(Serialize, Deserialize)]
+struct StoredEntry {
+    #[serde(flatten)]
+    message: BufferedMessage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+}
+
+/// Creates `path` for writing, new, with the buffer's private file mode.
+fn create_private(path: &Path) -> Result<File, BufferError> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(FILE_MODE);
+    options.open(path).map_err(io_err(path))
+}
+
+/// Creates the buffer's directory if needed and makes it private.
+fn create_private_dir(dir: &Path) -> Result<(), BufferError> {
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    #[cfg(unix)]
+    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE)).map_err(io_err(dir))?;
+    Ok(())
+}
 
 /// A bounded on-disk queue of messages.
 ///
@@ -121,6 +164,8 @@ pub struct OfflineBuffer {
     max: usize,
     policy: FullPolicy,
     entries: VecDeque<u64>,
+    /// The stored key of the entry [`OfflineBuffer::front`] last returned.
+    front_key: Option<(u64, IdempotencyKey)>,
     next_seq: u64,
     dropped: u64,
 }
@@ -130,7 +175,11 @@ fn new_instance(dir: &Path) -> Result<String, BufferError> {
     let name = uuid::Uuid::new_v4().simple().to_string();
     let tmp = dir.join(format!("{INSTANCE_FILE}{TEMP_SUFFIX}"));
     let path = dir.join(INSTANCE_FILE);
-    let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
+    match fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err(&tmp)(e)),
+        _ => {}
+    }
+    let mut file = create_private(&tmp)?;
     file.write_all(name.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(io_err(&tmp))?;
@@ -160,7 +209,7 @@ impl OfflineBuffer {
             return Err(BufferError::ZeroCapacity);
         }
         let dir = dir.into();
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        create_private_dir(&dir)?;
         let mut seqs = Vec::new();
         for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
             let entry = entry.map_err(io_err(&dir))?;
@@ -187,6 +236,7 @@ impl OfflineBuffer {
             max,
             policy,
             entries: seqs.into(),
+            front_key: None,
             next_seq,
             dropped: 0,
         })
@@ -194,7 +244,17 @@ impl OfflineBuffer {
 
     /// The idempotency key of an entry: unique across restarts, and the
     /// same every time that entry is sent, so the server stores it once.
+    /// It is stored in the entry itself, so no other file can change it.
     pub fn idempotency_key(&self, id: EntryId) -> IdempotencyKey {
+        match &self.front_key {
+            Some((seq, key)) if *seq == id.0 => key.clone(),
+            _ => self.derived_key(id.0),
+        }
+    }
+
+    /// The key of sequence number `seq` in this instance.
+    fn derived_key(&self, seq: u64) -> IdempotencyKey {
+        let id = EntryId(seq);
         IdempotencyKey::parse(&format!("{}-{}", self.instance, id.0))
             .unwrap_or_else(|_| unreachable!("32 hex digits, '-', and at most 20 digits form a valid key"))
     }
@@ -237,16 +297,21 @@ impl OfflineBuffer {
             }
         }
         let seq = self.next_seq;
-        let body = serde_json::to_vec(message).map_err(|e| BufferError::Io {
+        let stored = StoredEntry {
+            message: message.clone(),
+            key: Some(self.derived_key(seq).as_str().to_owned()),
+        };
+        let body = serde_json::to_vec(&stored).map_err(|e| BufferError::Io {
             path: self.dir.display().to_string(),
             source: std::io::Error::other(e),
         })?;
         let temp = self.dir.join(format!("{seq:020}{TEMP_SUFFIX}"));
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(io_err(&temp))?;
+        // A failed earlier attempt may have left it.
+        match fs::remove_file(&temp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err(&temp)(e)),
+            _ => {}
+        }
+        let mut file = create_private(&temp)?;
         file.write_all(&body)
             .and_then(|()| file.sync_all())
             .map_err(io_err(&temp))?;
@@ -259,8 +324,10 @@ impl OfflineBuffer {
         Ok(EntryId(seq))
     }
 
-    /// The oldest readable entry. An unreadable file (not valid JSON) is
-    /// renamed to `<sequence>.corrupt`, logged, and skipped.
+    /// The oldest readable entry. An unreadable entry (not valid JSON, or
+    /// an I/O error reading it) is renamed to `<sequence>.corrupt`, logged,
+    /// and skipped; if even the rename fails, it is skipped until the
+    /// buffer is opened again.
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
@@ -278,19 +345,44 @@ impl OfflineBuffer {
                     self.entries.pop_front();
                     continue;
                 }
-                Err(e) => return Err(io_err(&path)(e)),
-            };
-            match serde_json::from_slice::<BufferedMessage>(&bytes) {
-                Ok(message) => return Ok(Some((EntryId(seq), message))),
                 Err(e) => {
-                    let aside = self.dir.join(format!("{seq:020}{CORRUPT_SUFFIX}"));
-                    tracing::warn!(file = %path.display(), error = %e, "unreadable buffered message set aside");
-                    fs::rename(&path, &aside).map_err(io_err(&path))?;
-                    self.entries.pop_front();
+                    self.set_aside(seq, &e);
+                    continue;
                 }
+            };
+            match serde_json::from_slice::<StoredEntry>(&bytes) {
+                Ok(entry) => {
+                    match entry.key.as_deref().map(IdempotencyKey::parse) {
+                        Some(Ok(key)) => self.front_key = Some((seq, key)),
+                        Some(Err(e)) => {
+                            self.set_aside(seq, &e);
+                            continue;
+                        }
+                        None => self.front_key = None,
+                    }
+                    return Ok(Some((EntryId(seq), entry.message)));
+                }
+                Err(e) => self.set_aside(seq, &e),
             }
         }
         Ok(None)
+    }
+
+    /// Renames the unreadable front entry `seq` to `<sequence>.corrupt` and
+    /// drops it from the queue; if the rename fails too, only the latter.
+    fn set_aside(&mut self, seq: u64, error: &dyn std::fmt::Display) {
+        let path = self.path(seq);
+        let aside = self.dir.join(format!("{seq:020}{CORRUPT_SUFFIX}"));
+        match fs::rename(&path, &aside) {
+            Ok(()) => tracing::warn!(file = %path.display(), %error, "unreadable buffered message set aside"),
+            Err(rename) => tracing::warn!(
+                file = %path.display(),
+                %error,
+                %rename,
+                "unreadable buffered message skipped (it could not be set aside)"
+            ),
+        }
+        self.entries.pop_front();
     }
 
     /// Deletes an entry (after the server accepted it).
@@ -312,7 +404,11 @@ impl OfflineBuffer {
         match fs::remove_file(&path) {
             Ok(()) => self.sync_dir()?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err(&path)(e)),
+            // Not a file we can delete (a directory in its place, a
+            // permission taken away): it leaves the queue all the same, so
+            // it cannot block the others. Should it be read again after a
+            // restart, its stored key keeps the server from storing it twice.
+            Err(e) => tracing::warn!(file = %path.display(), error = %e, "a buffered entry could not be deleted"),
         }
         self.entries.retain(|s| *s != seq);
         Ok(())
@@ -459,6 +555,98 @@ mod tests {
         };
         buf.push(&m).unwrap();
         assert_eq!(buf.front().unwrap().unwrap().1, m);
+    }
+}
+
+#[cfg(test)]
+mod robustness_tests {
+    use super::*;
+
+    fn msg(data: &str) -> BufferedMessage {
+        BufferedMessage {
+            topics: vec![],
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn an_entry_that_fails_with_an_io_error_is_set_aside_and_the_rest_flow() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        let a = buf.push(&msg("a")).unwrap();
+        buf.push(&msg("b")).unwrap();
+        // Reading a directory fails with an I/O error, not a parse error.
+        let path = buf.path(a.0);
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        let (front, m) = buf.front().unwrap().expect("the next entry");
+        assert_eq!(m.data, "b");
+        buf.remove(front).unwrap();
+        buf.push(&msg("c")).expect("new messages are still buffered");
+        assert_eq!(buf.front().unwrap().unwrap().1.data, "c");
+        assert!(dir.path().join(format!("{:020}{CORRUPT_SUFFIX}", a.0)).exists());
+    }
+
+    #[test]
+    fn a_full_drop_oldest_buffer_drops_an_undeletable_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buf = OfflineBuffer::open(dir.path(), 1, FullPolicy::DropOldest).unwrap();
+        let a = buf.push(&msg("a")).unwrap();
+        let path = buf.path(a.0);
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        buf.push(&msg("b")).expect("room is made");
+        assert_eq!(buf.front().unwrap().unwrap().1.data, "b");
+    }
+
+    #[test]
+    fn each_entry_keeps_its_key_when_the_instance_file_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        let a = buf.push(&msg("a")).unwrap();
+        let b = buf.push(&msg("b")).unwrap();
+        let (key_a, key_b) = (buf.idempotency_key(a), buf.idempotency_key(b));
+        drop(buf);
+        fs::remove_file(dir.path().join(INSTANCE_FILE)).unwrap();
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        let (front, _) = buf.front().unwrap().unwrap();
+        assert_eq!(buf.idempotency_key(front), key_a);
+        buf.remove(front).unwrap();
+        let (front, _) = buf.front().unwrap().unwrap();
+        assert_eq!(buf.idempotency_key(front), key_b);
+        buf.remove(front).unwrap();
+        let c = buf.push(&msg("c")).unwrap();
+        let key_c = buf.idempotency_key(c);
+        assert!(key_c != key_a && key_c != key_b, "new entries never reuse a key");
+    }
+
+    #[test]
+    fn entries_written_without_a_stored_key_keep_the_derived_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        let a = buf.push(&msg("a")).unwrap();
+        let derived = buf.idempotency_key(a);
+        // The format of earlier releases: the message only.
+        fs::write(buf.path(a.0), serde_json::to_vec(&msg("a")).unwrap()).unwrap();
+        drop(buf);
+        let mut buf = OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap();
+        let (front, m) = buf.front().unwrap().unwrap();
+        assert_eq!((m.data.as_str(), buf.idempotency_key(front)), ("a", derived));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_private_whatever_the_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("buffer");
+        fs::create_dir(&root).unwrap();
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut buf = OfflineBuffer::open(&root, 10, FullPolicy::Reject).unwrap();
+        let a = buf.push(&msg("secret")).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&buf.path(a.0)), 0o600);
+        assert_eq!(mode(&root.join(INSTANCE_FILE)), 0o600);
     }
 }
 

@@ -61,6 +61,9 @@ pub(crate) struct Inner {
     /// Serializes sends while a buffer is configured, so buffered messages
     /// leave before newer ones.
     pub send_lock: tokio::sync::Mutex<()>,
+    /// What every flush since the start sent and refused
+    /// ([`DeviceClient::flushed_total`]).
+    pub flushed: Mutex<super::FlushReport>,
     pub timeouts: Timeouts,
     pub inbound: Arc<InboundQueue>,
     pub tasks: Mutex<Tasks>,
@@ -187,6 +190,7 @@ impl DeviceClient {
                 network: RwLock::new(network),
                 events: Arc::new(EventBus::default()),
                 buffer: buffer.map(|b| Arc::new(Mutex::new(b))),
+                flushed: Mutex::default(),
                 send_lock: tokio::sync::Mutex::new(()),
                 timeouts,
                 inbound: Arc::new(InboundQueue::default()),

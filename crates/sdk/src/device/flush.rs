@@ -134,7 +134,25 @@ impl DeviceClient {
             }
         }
         report.remaining = on_buffer(buffer, |b| Ok(b.len())).await?;
+        let mut total = lock(&self.inner.flushed);
+        total.sent += report.sent;
+        total.refused += report.refused;
+        total.remaining = report.remaining;
         Ok(report)
+    }
+
+    /// What every flush of this client sent and refused since it was
+    /// built, whether it ran by itself (at start, on `network.connected`)
+    /// or was called; `remaining` is as the last flush left it.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: thingstead::device::DeviceClient) {
+    /// let total = client.flushed_total();
+    /// println!("{} buffered messages sent since the start", total.sent);
+    /// # }
+    /// ```
+    pub fn flushed_total(&self) -> FlushReport {
+        *lock(&self.inner.flushed)
     }
 
     /// (Re)starts the task that follows the network: it re-broadcasts the
