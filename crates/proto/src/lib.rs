@@ -10,6 +10,7 @@
 //! - [`engineio`]: Engine.IO 3/4 polling payload framings and the socket.io
 //!   packets they carry, for the realtime face.
 
+pub mod at;
 pub mod channel;
 pub mod device;
 pub mod engineio;
