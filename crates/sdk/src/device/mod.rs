@@ -46,6 +46,7 @@ mod flush;
 mod inbound;
 #[cfg(feature = "log-format")]
 pub mod log_format;
+pub mod modem;
 mod network;
 mod options;
 mod outcome;
