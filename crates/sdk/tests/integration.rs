@@ -10,6 +10,8 @@ mod app_resources;
 mod app_support;
 #[path = "integration/app_tls.rs"]
 mod app_tls;
+#[path = "integration/cellular.rs"]
+mod cellular;
 #[path = "integration/offline.rs"]
 mod offline;
 #[path = "integration/peer.rs"]

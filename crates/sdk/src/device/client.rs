@@ -121,6 +121,16 @@ pub(crate) async fn network_of(network_type: NetworkType) -> Result<Arc<dyn Netw
     Ok(match network_type {
         NetworkType::Static => Arc::new(StaticNetwork::new(true)),
         NetworkType::System => Arc::new(SystemNetwork::start().await?),
+        NetworkType::Cellular => {
+            return Err(DeviceError::Unsupported(
+                "a cellular network needs its modem: pass Cellular::open(..) to DeviceClientBuilder::network",
+            ));
+        }
+        NetworkType::Ble => {
+            return Err(DeviceError::Unsupported(
+                "BLE is not supported on this platform: it cannot carry the SDK's traffic",
+            ));
+        }
     })
 }
 

@@ -33,11 +33,17 @@ pub enum EventName {
     MessageSent,
     /// `message.received`: an inbound message arrived.
     MessageReceived,
+    /// `cellular.connected`: the modem registered on a cellular network.
+    CellularConnected,
+    /// `cellular.disconnected`: the modem lost its registration.
+    CellularDisconnected,
+    /// `sms.received`: the modem received an SMS.
+    SmsReceived,
 }
 
 impl EventName {
     /// Every event name.
-    pub const ALL: [EventName; 8] = [
+    pub const ALL: [EventName; 11] = [
         Self::NetworkConnected,
         Self::NetworkDisconnected,
         Self::WifiConnected,
@@ -46,6 +52,9 @@ impl EventName {
         Self::SocketClosed,
         Self::MessageSent,
         Self::MessageReceived,
+        Self::CellularConnected,
+        Self::CellularDisconnected,
+        Self::SmsReceived,
     ];
 
     /// The dotted name.
@@ -63,6 +72,9 @@ impl EventName {
             Self::SocketClosed => "socket.closed",
             Self::MessageSent => "message.sent",
             Self::MessageReceived => "message.received",
+            Self::CellularConnected => "cellular.connected",
+            Self::CellularDisconnected => "cellular.disconnected",
+            Self::SmsReceived => "sms.received",
         }
     }
 }
@@ -117,6 +129,12 @@ pub enum Event {
     MessageSent(ResultCode),
     /// An inbound message arrived.
     MessageReceived(InboundMessage),
+    /// The modem registered on a cellular network.
+    CellularConnected,
+    /// The modem lost its registration.
+    CellularDisconnected,
+    /// The modem received an SMS.
+    SmsReceived(crate::device::ReceivedSms),
 }
 
 impl Event {
@@ -137,6 +155,9 @@ impl Event {
             Self::SocketClosed => EventName::SocketClosed,
             Self::MessageSent(_) => EventName::MessageSent,
             Self::MessageReceived(_) => EventName::MessageReceived,
+            Self::CellularConnected => EventName::CellularConnected,
+            Self::CellularDisconnected => EventName::CellularDisconnected,
+            Self::SmsReceived(_) => EventName::SmsReceived,
         }
     }
 }

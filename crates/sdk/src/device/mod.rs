@@ -68,8 +68,9 @@ pub use inbound::{
     INBOUND_MAX_BYTES, INBOUND_MAX_CONNECTIONS, INBOUND_QUEUE_CAPACITY, INBOUND_READ_TIMEOUT, InboundMessage,
 };
 pub use network::{
-    DEFAULT_POLL_INTERVAL, NETWORK_EVENT_CAPACITY, Network, NetworkError, StaticNetwork, SystemNetwork,
-    probe_system_network,
+    Cellular, CellularError, CellularOptions, DEFAULT_POLL_INTERVAL, ModemIdentity, ModemSocket,
+    NETWORK_EVENT_CAPACITY, Network, NetworkError, RECEIVED_SMS_CAPACITY, ReceivedSms, RegStatus, Signal, SimStatus,
+    StaticNetwork, SystemNetwork, probe_system_network,
 };
 pub use options::{Authentication, Mode, NetworkType};
 pub use outcome::SendOutcome;

@@ -20,6 +20,16 @@ pub enum NetworkType {
     /// The operating system's network: connected while a link is up and a
     /// default route exists (Linux netlink; elsewhere always connected).
     System,
+    /// A cellular modem on a serial port: give the client its
+    /// [`Cellular`](super::Cellular) with
+    /// [`DeviceClientBuilder::network`](super::DeviceClientBuilder::network)
+    /// (the type alone does not say which port).
+    Cellular,
+    /// Bluetooth Low Energy: accepted as a choice and refused with
+    /// [`DeviceError::Unsupported`](super::DeviceError::Unsupported): BLE
+    /// cannot carry the SDK's traffic (hologram-python never implemented it
+    /// either).
+    Ble,
 }
 
 /// Which kind of server the client talks to.

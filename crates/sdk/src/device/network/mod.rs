@@ -8,6 +8,7 @@
 //! - [`StaticNetwork`]: whatever the application says (connected at start).
 //! - [`SystemNetwork`]: the operating system's network, via netlink on Linux.
 
+mod cellular;
 mod static_network;
 mod system;
 
@@ -16,6 +17,10 @@ use std::fmt;
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
+pub use cellular::{
+    Cellular, CellularError, CellularOptions, ModemIdentity, ModemSocket, RECEIVED_SMS_CAPACITY, ReceivedSms,
+    RegStatus, Signal, SimStatus,
+};
 pub use static_network::StaticNetwork;
 pub use system::{DEFAULT_POLL_INTERVAL, SystemNetwork, probe as probe_system_network};
 
