@@ -34,6 +34,7 @@ mod integration {
     mod stream;
     mod thing_activity_realtime;
     mod things_api;
+    mod things_bearer;
     mod things_device_owner;
     mod things_email;
     mod things_oauth2;
