@@ -194,7 +194,10 @@ async fn the_platform_prunes_every_expired_revocation_and_keeps_live_ones(b: Bac
     for jti in ["gone1", "gone2", "gone3"] {
         store.revoke_token(&acme, jti, now - 1_000, now - 60_000).await.unwrap();
     }
-    store.revoke_token(&acme, "live", now + 3_600_000, now - 60_000).await.unwrap();
+    store
+        .revoke_token(&acme, "live", now + 3_600_000, now - 60_000)
+        .await
+        .unwrap();
     assert_eq!(p.prune_expired_token_revocations().await.unwrap(), 3);
     for jti in ["gone1", "gone2", "gone3"] {
         assert!(!store.token_revoked(jti).await.unwrap(), "{jti}");
