@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::TlsParameters;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::{FAILURE_LOG_PERIOD, Limits, MailError, OutgoingEmail};
@@ -31,18 +32,30 @@ impl std::fmt::Debug for Relay {
 }
 
 impl Relay {
+    /// Checks what [`Relay::from_settings`] needs of a configured relay: a
+    /// sender address, and a host that is a TLS server name unless `tls =
+    /// "none"`. Needs no runtime (settings are checked before one runs).
+    pub fn check(settings: &SmtpSettings) -> Result<(), String> {
+        if !settings.enabled() {
+            return Ok(());
+        }
+        sender(settings)?;
+        let host = settings.host.trim();
+        if settings.tls != SmtpTls::None {
+            TlsParameters::new(host.to_owned()).map_err(|e| format!("smtp.host {host:?}: {e}"))?;
+        }
+        Ok(())
+    }
+
     /// The relay of `settings`; `Ok(None)` when none is configured (no
-    /// `host`). Fails for settings that [`SmtpSettings::validate`] refuses
-    /// too (no sender, a host that is no TLS server name).
+    /// `host`). Fails for settings that [`Relay::check`] refuses. Call it
+    /// inside the tokio runtime (the connection pool spawns its task).
     pub fn from_settings(settings: &SmtpSettings) -> Result<Option<Self>, String> {
         if !settings.enabled() {
             return Ok(None);
         }
         let host = settings.host.trim();
-        let from: Address = settings
-            .from
-            .parse()
-            .map_err(|_| format!("smtp.from {:?} is not a mail address", settings.from))?;
+        let from = sender(settings)?;
         let timeout = Duration::from_millis(settings.timeout_ms.max(1));
         let builder = match settings.tls {
             SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
@@ -96,6 +109,14 @@ impl Relay {
         metrics::counter!("thingstead_mail_total", "result" => "failed").increment(1);
         Err(MailError::Relay(failure))
     }
+}
+
+/// The sender address of `settings`.
+fn sender(settings: &SmtpSettings) -> Result<Address, String> {
+    settings
+        .from
+        .parse()
+        .map_err(|_| format!("smtp.from {:?} is not a mail address", settings.from))
 }
 
 /// What the caller is told: the kind of failure and the SMTP code, not

@@ -102,7 +102,7 @@ impl SmtpSettings {
                 "smtp.username with smtp.tls = \"none\" would send the password in clear: use starttls or tls".into(),
             );
         }
-        crate::mail::Relay::from_settings(self).map(drop)
+        crate::mail::Relay::check(self)
     }
 }
 
