@@ -129,4 +129,13 @@ mod tests {
         s.tls = SmtpTls::None;
         assert!(s.validate(2500).unwrap_err().contains("in clear"));
     }
+
+    #[test]
+    fn the_password_is_masked_in_print() {
+        let mut all = crate::settings::Settings::default();
+        all.smtp.password = "smtp-pw-42".into();
+        let printed = all.to_masked_toml();
+        assert!(!printed.contains("smtp-pw-42"), "{printed}");
+        assert!(printed.contains("[smtp]"), "{printed}");
+    }
 }
