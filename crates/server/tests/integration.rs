@@ -34,5 +34,8 @@ mod integration {
     mod stream;
     mod thing_activity_realtime;
     mod things_api;
+    mod things_bearer;
+    mod things_device_owner;
+    mod things_email;
     mod things_oauth2;
 }

@@ -1,7 +1,8 @@
-//! Throwaway servers for tests (PostgreSQL, NATS): each on an ephemeral port
-//! in a temporary directory, torn down on drop; and the test double of a
-//! cellular modem on a pseudo-terminal ([`modem`]).
+//! Throwaway servers for tests (PostgreSQL, NATS, SMTP): each on an
+//! ephemeral port in a temporary directory, torn down on drop; and the test
+//! double of a cellular modem on a pseudo-terminal ([`modem`]).
 
 pub mod modem;
 pub mod nats;
 pub mod postgres;
+pub mod smtp;

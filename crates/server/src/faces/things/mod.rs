@@ -17,6 +17,7 @@
 
 pub mod auth;
 pub mod categories;
+pub mod email;
 pub mod error;
 pub mod history;
 pub mod json;
@@ -74,6 +75,10 @@ pub fn space_routes(state: &AppState) -> Router<AppState> {
             get(categories::get_one)
                 .put(categories::replace)
                 .delete(categories::delete),
+        )
+        .route(
+            "/{space}/communications/email",
+            post(email::send).layer(axum::Extension(email::Mailer::new(&state.settings.smtp))),
         );
     let routes = thing_routes(routes, "/{space}/things");
     let routes = thing_routes(routes, "/{space}/categories/{category}/things");
