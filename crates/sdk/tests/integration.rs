@@ -20,3 +20,9 @@ mod raw_mode;
 mod receive;
 #[path = "integration/server.rs"]
 mod server;
+#[path = "integration/things_auth.rs"]
+mod things_auth;
+#[path = "integration/things_resources.rs"]
+mod things_resources;
+#[path = "integration/things_support.rs"]
+mod things_support;
