@@ -358,6 +358,27 @@ async fn scopes_and_spaces_guard_actions_and_events() {
     assert_eq!(s, StatusCode::OK, "still there");
     let (s, _) = call(&server, "not-a-token", Method::GET, &event, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Lists refused before their route runs still carry paging (the SDK
+    // reads paging.next_cursor on every response of a list).
+    for (token, status) in [
+        (other.as_str(), StatusCode::FORBIDDEN),
+        ("not-a-token", StatusCode::UNAUTHORIZED),
+    ] {
+        for path in [
+            "/spaces/acme/things/lamp-1/actions",
+            "/spaces/acme/things/lamp-1/events/ping",
+            "/spaces/acme/things",
+        ] {
+            let (s, e) = call(&server, token, Method::GET, path, None).await;
+            assert_eq!(s, status, "{path}");
+            assert!(
+                e["paging"].as_object().is_some_and(|p| p.contains_key("next_cursor")),
+                "{path}: {e}"
+            );
+        }
+        let (_, e) = call(&server, token, Method::GET, &event, None).await;
+        assert!(e.get("paging").is_none(), "not a list: {e}");
+    }
 }
 
 #[tokio::test]
