@@ -9,6 +9,7 @@ mod app;
 pub mod data_dir;
 pub mod faces;
 pub mod http;
+pub mod mail;
 pub mod proxy_header;
 pub mod push;
 mod ready;

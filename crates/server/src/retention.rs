@@ -1,6 +1,7 @@
 //! Enforces per-organization retention in the background: messages
-//! (`admin org retention`), and the events and property history of spaces
-//! (`admin space retention`). Every node runs this task. Nodes
+//! (`admin org retention`), the events and property history of spaces
+//! (`admin space retention`), and the revocations of OAuth2 tokens that
+//! have expired. Every node runs this task. Nodes
 //! sharing one store (PostgreSQL) sweep one at a time: a node sweeps only
 //! while it holds the store lease [`LEASE`], which it renews each tick and
 //! which outlives two ticks, so a dead node's turn passes to another.
@@ -50,6 +51,14 @@ pub(crate) async fn run(platform: Platform, interval_secs: u64, node: Option<Arc
                 "retention removed old events and property history"
             ),
             Err(e) => tracing::warn!(error = %e, "space retention sweep failed"),
+        }
+        // Revocations of OAuth2 tokens that have expired since (refused as
+        // expired anyway): without this they would go only when another
+        // token is revoked.
+        match platform.prune_expired_token_revocations().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(pruned = n, "retention removed revocations of expired tokens"),
+            Err(e) => tracing::warn!(error = %e, "pruning token revocations failed"),
         }
     }
 }

@@ -17,9 +17,11 @@ mod env_vars;
 mod listen_addr;
 mod load_errors;
 mod realtime;
+mod smtp;
 mod things;
 
 pub use realtime::RealtimeSettings;
+pub use smtp::{SmtpSettings, SmtpTls};
 pub use things::ThingsSettings;
 
 pub use env_vars::SCRIPT_VARIABLES;
@@ -80,6 +82,8 @@ pub struct Settings {
     pub realtime: RealtimeSettings,
     /// The things API (`/oauth2`, `/spaces`): token lifetime, request timeout.
     pub things: ThingsSettings,
+    /// The SMTP relay of `communications/email` (none by default).
+    pub smtp: SmtpSettings,
 }
 
 /// What the server may fetch for an HTTP JSON feed (SSRF limits).
@@ -343,6 +347,7 @@ impl Default for Settings {
             content: ContentSettings::default(),
             realtime: RealtimeSettings::default(),
             things: ThingsSettings::default(),
+            smtp: SmtpSettings::default(),
         }
     }
 }
@@ -539,6 +544,9 @@ impl Settings {
             return invalid(e);
         }
         if let Err(e) = self.things.validate() {
+            return invalid(e);
+        }
+        if let Err(e) = self.smtp.validate(self.things.request_timeout_ms) {
             return invalid(e);
         }
         if self.push.max_devices == 0 || self.push.deadline_ms == 0 {

@@ -35,5 +35,8 @@ mod integration {
     mod thing_activity_realtime;
     mod things_activity;
     mod things_api;
+    mod things_bearer;
+    mod things_device_owner;
+    mod things_email;
     mod things_oauth2;
 }

@@ -6,11 +6,17 @@ THINGSTEAD_COMPAT_BACKEND=postgres). Every test gets a fresh space (an
 organization) with OAuth2 clients made by `thingstead admin client create`,
 as an operator would, and talks to the server with the unmodified iots
 `API`. See tests/compat/README.md.
+
+The server sends mail through a real SMTP server of the session, aiosmtpd
+(`mail_relay`: every message it accepts is in `mail_relay.messages`).
 """
 
+import email
 import os
 import re
+import socket
 import sys
+import threading
 
 import pytest
 
@@ -44,9 +50,51 @@ class Space:
         return API(host=self.host, verify=False)
 
 
+class MailRelay:
+    """aiosmtpd on a free port of 127.0.0.1, keeping every message it accepts
+    as (envelope sender, envelope recipients, email.message.Message)."""
+
+    def __init__(self):
+        self.messages = []
+        self._lock = threading.Lock()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content or envelope.content)
+        with self._lock:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def with_subject(self, subject):
+        with self._lock:
+            return [m for m in self.messages if m[2]["Subject"] == subject]
+
+    def config(self):
+        """The server's [smtp] section sending here."""
+        return (
+            "[smtp]\nhost = \"127.0.0.1\"\nport = %d\ntls = \"none\"\nfrom = \"iot@thingstead.test\"\n"
+            % self.port
+        )
+
+
 @pytest.fixture(scope="session")
-def server(request):
-    session = thingstead_compat.Session(prefix="thingstead-compat-iots-")
+def mail_relay():
+    relay = MailRelay()
+    relay._controller.start()
+    try:
+        yield relay
+    finally:
+        relay._controller.stop()
+
+
+@pytest.fixture(scope="session")
+def server(request, mail_relay):
+    session = thingstead_compat.Session(prefix="thingstead-compat-iots-", config=mail_relay.config())
     problem = session.problem()
     if problem:
         pytest.exit(problem, returncode=3)

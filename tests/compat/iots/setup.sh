@@ -14,7 +14,7 @@ PY="${COMPAT_PYTHON3:-/root/.pyenv/versions/3.11.7/bin/python}"
 VENV="$HERE/.venv"
 REQ="$HERE/requirements.txt"
 STAMP="$VENV/.installed-requirements"
-IMPORTS='import iots, pydantic, requests, pytest, pytest_timeout; assert pydantic.VERSION.startswith("1.")'
+IMPORTS='import iots, pydantic, requests, pytest, pytest_timeout, aiosmtpd; assert pydantic.VERSION.startswith("1.")'
 
 if [ ! -x "$PY" ]; then
     echo "tests/compat/iots/setup.sh: Python 3 interpreter not found at $PY" >&2

@@ -36,6 +36,12 @@ pub const MAX_CLIENT_ID: usize = 128;
 pub const MAX_CLIENT_SECRET: usize = 256;
 /// Most scopes one token request may ask for.
 pub const MAX_REQUESTED_SCOPES: usize = 64;
+/// Expired revocations deleted per write by
+/// [`Platform::prune_expired_token_revocations`].
+const PRUNE_BATCH: u32 = 1000;
+/// Batches of [`PRUNE_BATCH`] one call of
+/// [`Platform::prune_expired_token_revocations`] deletes at most.
+const PRUNE_MAX_BATCHES: u32 = 100;
 /// Revoked token ids a node remembers.
 const REVOKED_CACHE: usize = 4096;
 /// The token kind of OAuth2 clients.
@@ -208,10 +214,28 @@ impl Platform {
 
     /// Deletes up to `limit` revocations of tokens that have expired
     /// (refused as expired anyway); returns how many. Revoking also prunes
-    /// a few each time, so the table stays near the number of live
-    /// revoked tokens without it.
+    /// a few each time; the background retention sweep calls
+    /// [`Platform::prune_expired_token_revocations`], so the table stays
+    /// near the number of live revoked tokens even when nothing is revoked
+    /// any more.
     pub async fn prune_token_revocations(&self, limit: u32) -> Result<u64, CoreError> {
         Ok(self.store.prune_token_revocations(crate::now_ms(), limit).await?)
+    }
+
+    /// Deletes the revocations of every token that has expired, in
+    /// batches of 1000 (each its own short write), at most 100 batches
+    /// per call; returns how many. What is
+    /// left goes at the next call. For the background retention sweep.
+    pub async fn prune_expired_token_revocations(&self) -> Result<u64, CoreError> {
+        let mut pruned = 0;
+        for _ in 0..PRUNE_MAX_BATCHES {
+            let n = self.prune_token_revocations(PRUNE_BATCH).await?;
+            pruned += n;
+            if n < u64::from(PRUNE_BATCH) {
+                break;
+            }
+        }
+        Ok(pruned)
     }
 }
 

@@ -71,6 +71,7 @@ pub mod cursor;
 pub mod filters;
 pub mod history;
 pub mod model;
+pub mod owner;
 pub mod schema;
 pub mod time;
 

@@ -14,6 +14,7 @@ both!(
     a_token_revoked_on_one_node_is_refused_on_every_node,
     client_credentials_grant_the_requested_scopes_only,
     a_client_cannot_revoke_another_clients_token,
+    the_platform_prunes_every_expired_revocation_and_keeps_live_ones,
 );
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -181,4 +182,26 @@ async fn a_client_cannot_revoke_another_clients_token(b: Backend) {
         .await;
     assert!(matches!(e, Err(OAuthError::InvalidClient)), "{e:?}");
     p.authenticate(&token.access_token).await.expect("still valid");
+}
+
+async fn the_platform_prunes_every_expired_revocation_and_keeps_live_ones(b: Backend) {
+    let env = Env::new(b).await;
+    let store = env.open().await;
+    let p = platform(store.clone());
+    let acme = store.create_org(&org("acme")).await.unwrap();
+    let now = thingstead_core::now_ms();
+    // Revoked long ago (so revoking prunes none of them), expired since.
+    for jti in ["gone1", "gone2", "gone3"] {
+        store.revoke_token(&acme, jti, now - 1_000, now - 60_000).await.unwrap();
+    }
+    store
+        .revoke_token(&acme, "live", now + 3_600_000, now - 60_000)
+        .await
+        .unwrap();
+    assert_eq!(p.prune_expired_token_revocations().await.unwrap(), 3);
+    for jti in ["gone1", "gone2", "gone3"] {
+        assert!(!store.token_revoked(jti).await.unwrap(), "{jti}");
+    }
+    assert!(store.token_revoked("live").await.unwrap());
+    assert_eq!(p.prune_expired_token_revocations().await.unwrap(), 0);
 }

@@ -32,6 +32,7 @@ pub const SCRIPT_VARIABLES: &[&str] = &[
     // The test harness's engines (scripts/test-engines, crates/testkit).
     "NATS_SERVER",
     "PG_BIN",
+    "SMTP_PYTHON",
 ];
 
 /// Every key path of [`Settings`], tables and leaves: `sms`, `sms.provider`,

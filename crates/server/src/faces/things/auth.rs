@@ -4,7 +4,8 @@
 //! route runs (a layer of the whole face): the
 //! bearer token (an OAuth2 client token from `/oauth2/token`, or a token
 //! of the application face's login) must be valid, unexpired and not
-//! revoked (401 otherwise), and its organization must be `{space}` (403
+//! revoked (401 otherwise, with an RFC 6750 `WWW-Authenticate: Bearer`
+//! challenge, `error="invalid_token"` when a token was sent), and its organization must be `{space}` (403
 //! otherwise, the same whether the other space exists or not, so nothing
 //! of another space is ever read). Routes then take a [`SpaceCaller`] and
 //! check the scope of each operation with [`SpaceCaller::require`] (403
@@ -18,12 +19,13 @@
 use std::time::Duration;
 
 use axum::extract::{FromRequestParts, OriginalUri, Request, State};
-use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use thingstead_core::scopes::Need;
-use thingstead_core::{ErrorKind, Principal, Tenant};
+use thingstead_core::{Actor, ErrorKind, Principal, Tenant};
 
 use super::SPACES_PREFIX;
 use crate::activity::{ACTIVITY, LogLimiter};
@@ -75,6 +77,13 @@ impl SpaceCaller {
     pub fn require_property_write(&self, owner: Option<&str>) -> Result<(), ApiError> {
         if self.principal.may_write_properties_of(owner) {
             return Ok(());
+        }
+        if matches!(self.principal.actor(), Actor::Device { .. }) {
+            refused("/spaces", "a device writing a thing it does not own");
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "a device may write only the properties of the things it owns",
+            ));
         }
         self.require(Need::write(thingstead_core::scopes::Resource::Things))
     }
@@ -136,8 +145,25 @@ pub(super) async fn authenticate_space(State(state): State<AppState>, req: Reque
             parts.extensions.insert(caller);
             next.run(Request::from_parts(parts, body)).await
         }
+        Err(e) if e.code == ErrorCode::Unauthorized => {
+            let mut response = e.into_response();
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, bearer_challenge(bearer(&parts).is_some()));
+            response
+        }
         Err(e) => e.into_response(),
     }
+}
+
+/// The RFC 6750 (3) challenge of a 401: `Bearer realm="thingstead"`, with
+/// `error="invalid_token"` when a bearer token was sent (and refused).
+fn bearer_challenge(token_sent: bool) -> HeaderValue {
+    HeaderValue::from_static(if token_sent {
+        "Bearer realm=\"thingstead\", error=\"invalid_token\", error_description=\"the token is invalid, expired or revoked\""
+    } else {
+        "Bearer realm=\"thingstead\""
+    })
 }
 
 async fn caller(state: &AppState, parts: &Parts, space: &str) -> Result<SpaceCaller, ApiError> {

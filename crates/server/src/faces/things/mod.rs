@@ -18,6 +18,7 @@
 pub mod actions;
 pub mod auth;
 pub mod categories;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod history;
@@ -76,6 +77,10 @@ pub fn space_routes(state: &AppState) -> Router<AppState> {
             get(categories::get_one)
                 .put(categories::replace)
                 .delete(categories::delete),
+        )
+        .route(
+            "/{space}/communications/email",
+            post(email::send).layer(axum::Extension(email::Mailer::new(&state.settings.smtp))),
         );
     let routes = thing_routes(routes, "/{space}/things");
     let routes = thing_routes(routes, "/{space}/categories/{category}/things");

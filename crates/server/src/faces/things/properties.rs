@@ -8,7 +8,12 @@
 //!
 //! Writes append to the history unless `update_history` is false
 //! (`False`/`false`/`0`, any case). Reads need scope `thing.read` or
-//! `thing`, writes `thing`.
+//! `thing`, writes `thing`, or a token of the device that owns the thing
+//! (its `device` relation, [`thingstead_core::things::owner`]; the token
+//! `POST /api/auth/login` gives the device): that device may write the
+//! thing's properties, one or many, and nothing else. Any other device
+//! gets 403, also for a thing that does not exist (a device learns nothing
+//! of things it does not own).
 //!
 //! Errors: 404 for an unknown thing (or one outside the path's category)
 //! and for a property path `{p}` the thing does not declare (read or
@@ -20,13 +25,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Map, Value};
-use thingstead_core::CoreError;
 use thingstead_core::things::history::update_history;
+use thingstead_core::{Actor, CoreError, ErrorKind};
 
 use super::SpaceCaller;
 use super::json::JsonBody;
 use super::query::QueryPairs;
-use super::things::{READ, ThingPath, thing_of_path};
+use super::things::{READ, ThingPath, WRITE, thing_of_path};
 use crate::app::AppState;
 use crate::http::error::ApiError;
 
@@ -42,6 +47,24 @@ async fn check_in_category(state: &AppState, caller: &SpaceCaller, path: &ThingP
         thing_of_path(state, caller.tenant(), path).await?;
     }
     Ok(())
+}
+
+/// `Ok` when the caller may write the properties of the path's thing:
+/// with scope `thing`, or as the device that owns it (403 otherwise).
+async fn authorize_write(state: &AppState, caller: &SpaceCaller, path: &ThingPath) -> Result<(), ApiError> {
+    if caller.principal().allows(WRITE) {
+        return Ok(());
+    }
+    // Only a device can own a thing: anyone else simply lacks the scope.
+    if !matches!(caller.principal().actor(), Actor::Device { .. }) {
+        return caller.require(WRITE);
+    }
+    let owner = match thing_of_path(state, caller.tenant(), path).await {
+        Ok(thing) => thing.owner_device().map(str::to_owned),
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    caller.require_property_write(owner.as_deref())
 }
 
 /// `GET .../properties`.
@@ -79,7 +102,7 @@ pub async fn put_all(
     QueryPairs(pairs): QueryPairs,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_property_write(None)?;
+    authorize_write(&state, &caller, &path).await?;
     let history = update_history(&pairs)?;
     check_in_category(&state, &caller, &path).await?;
     let written = state
@@ -97,7 +120,7 @@ pub async fn put_one(
     QueryPairs(pairs): QueryPairs,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_property_write(None)?;
+    authorize_write(&state, &caller, &path).await?;
     let history = update_history(&pairs)?;
     let name = path.property.as_deref().unwrap_or_default();
     let Some(value) = body.get(name) else {
