@@ -61,6 +61,18 @@ async fn categories_are_created_listed_in_pages_read_updated_and_deleted() {
     let second = pages.page(&cursor).await.expect("second page").into_inner();
     assert_eq!(second.data.len(), 1);
     assert_eq!(second.next_cursor(), None);
+    let back = second.previous_cursor().expect("a page before");
+    let again = space
+        .categories()
+        .list(Query::new().limit(2).previous_cursor(back))
+        .first()
+        .await
+        .expect("the page before")
+        .into_inner();
+    let names_of = |p: &thingstead::things::Page<thingstead::things::Category>| {
+        p.data.iter().map(|c| c.name.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(names_of(&again), names_of(&first), "back to the first page");
     let mut names: Vec<String> = pages
         .collect_all(100)
         .await
