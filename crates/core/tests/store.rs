@@ -1745,3 +1745,7 @@ mod content;
 /// Actions and events of things, paging, space retention (`tests/store/thing_actions_events.rs`).
 #[path = "store/thing_actions_events.rs"]
 mod thing_actions_events;
+
+/// `previous_cursor` of every list, on every backend (`tests/store/paging.rs`).
+#[path = "store/paging.rs"]
+mod paging;

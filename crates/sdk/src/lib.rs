@@ -2,6 +2,9 @@
 //!
 //! - [`app`]: the application side (EXP-compatible): log in, resources,
 //!   realtime channels.
+//! - [`things`]: the things API (IoT Studio compatible): OAuth2 client
+//!   credentials, spaces, categories, WoT things, properties and their
+//!   history, actions, events, e-mail; async with a blocking facade.
 //! - [`device`]: the device side: send messages and SMS to a Thingstead
 //!   server over the Hologram-compatible TCP protocol, receive
 //!   cloud-to-device messages, buffer messages offline, follow the network.
@@ -17,3 +20,5 @@
 
 pub mod app;
 pub mod device;
+mod http;
+pub mod things;

@@ -22,3 +22,15 @@ mod raw_mode;
 mod receive;
 #[path = "integration/server.rs"]
 mod server;
+#[path = "integration/things_activity.rs"]
+mod things_activity;
+#[path = "integration/things_auth.rs"]
+mod things_auth;
+#[path = "integration/things_email.rs"]
+mod things_email;
+#[path = "integration/things_misbehaving.rs"]
+mod things_misbehaving;
+#[path = "integration/things_resources.rs"]
+mod things_resources;
+#[path = "integration/things_support.rs"]
+mod things_support;

@@ -601,6 +601,17 @@ pub trait ThingActionStore: Send + Sync {
         before_seq: Option<i64>,
         limit: u32,
     ) -> Result<Vec<ThingAction>, StoreError>;
+    /// Up to `limit` actions of `thing` (of name `name` only, when given)
+    /// whose `seq` is above `after_seq`, oldest first: the page before a
+    /// `previous_cursor`, nearest it first.
+    async fn list_thing_actions_after(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ThingAction>, StoreError>;
     /// Applies `update` at `now_ms` in one atomic statement (see
     /// [`crate::things_activity`] for `time_completed`); the action as
     /// updated, `None` when there is no such action.
@@ -649,6 +660,17 @@ pub trait ThingEventStore: Send + Sync {
         before_seq: Option<i64>,
         limit: u32,
     ) -> Result<Vec<ThingEvent>, StoreError>;
+    /// Up to `limit` events of `thing` (of name `name` only, when given)
+    /// whose `seq` is above `after_seq`, oldest first: the page before a
+    /// `previous_cursor`, nearest it first.
+    async fn list_thing_events_after(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ThingEvent>, StoreError>;
     /// Deletes an event; the event deleted, `None` when there was none.
     async fn delete_thing_event(
         &self,
@@ -685,6 +707,25 @@ pub trait SpaceRetentionStore: Send + Sync {
 /// the thing's document is no longer the one the caller read (it changed
 /// in between): read again and retry.
 pub const THING_CHANGED: &str = "a newer version of this thing";
+
+/// Which side of a `seq` a keyset read of actions or events seeks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seek {
+    /// Rows with a lower `seq`, newest first (list order).
+    Older(i64),
+    /// Rows with a higher `seq`, oldest first (toward the list's start).
+    Newer(i64),
+}
+
+impl Seek {
+    /// `(comparison, order, seq)` for `id {comparison} seq ORDER BY id {order}`.
+    pub(crate) fn sql(self) -> (&'static str, &'static str, i64) {
+        match self {
+            Self::Older(seq) => ("<", "DESC", seq),
+            Self::Newer(seq) => (">", "ASC", seq),
+        }
+    }
+}
 
 /// A thing document ready for the store.
 #[derive(Debug, Clone)]
@@ -740,6 +781,14 @@ pub trait ThingStore: Send + Sync {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Category>, StoreError>;
+    /// Up to `limit` categories before `before` by name, nearest first
+    /// (the page before a `previous_cursor`).
+    async fn list_categories_before(
+        &self,
+        tenant: &Tenant,
+        before: &str,
+        limit: u32,
+    ) -> Result<Vec<Category>, StoreError>;
     /// Replaces category `name` with `category` (which may rename it: the
     /// things in it move to the new name in the same transaction).
     /// `NotFound`, or `Conflict` when the new name is taken. Returns the
@@ -772,13 +821,14 @@ pub trait ThingStore: Send + Sync {
     ) -> Result<StoredThing, StoreError>;
     /// Deletes a thing with its values and history.
     async fn delete_thing(&self, tenant: &Tenant, uid: &str) -> Result<(), StoreError>;
-    /// One page of things; with the sort-key values (then the uid) of its
-    /// last thing when there is a next page.
+    /// One page of things, each with its sort-key values (then its uid),
+    /// in the query's order (reversed, nearest the cursor first, for a
+    /// `previous_cursor`); and whether another thing follows them.
     async fn find_things(
         &self,
         tenant: &Tenant,
         query: &ThingQuery,
-    ) -> Result<(Vec<StoredThing>, Option<Vec<KeyValue>>), StoreError>;
+    ) -> Result<(Vec<(StoredThing, Vec<KeyValue>)>, bool), StoreError>;
     /// Deletes at most `limit` of the things `filter` selects (oldest
     /// first) in one transaction; returns their uids.
     async fn delete_things(&self, tenant: &Tenant, filter: &ThingFilter, limit: u32)

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::error::{Error, Result};
 use super::tls::TlsConfig;
+use crate::http::describe;
 
 /// An HTTP client bound to one server.
 #[derive(Debug, Clone)]
@@ -116,20 +117,6 @@ pub(crate) fn status_error(status: StatusCode, json: Option<Value>, bytes: &[u8]
             String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
         )),
     }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        return "timed out".into();
-    }
-    let mut out = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// Python's `urllib.parse.quote(path)` with `/` safe: every byte but
