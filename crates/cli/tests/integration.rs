@@ -38,3 +38,7 @@ mod server;
 mod settings;
 #[path = "integration/support.rs"]
 mod support;
+#[path = "integration/things.rs"]
+mod things;
+#[path = "integration/things_import.rs"]
+mod things_import;
