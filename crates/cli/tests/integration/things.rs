@@ -175,6 +175,10 @@ async fn things_are_created_read_replaced_patched_and_deleted_with_their_propert
         run(&["things", "props", "set", &uid, "temperature", "21.5"]).json(),
         json!({"temperature": 21.5})
     );
+    assert_eq!(
+        run(&["things", "props", "set", &uid, "temperature", "-5"]).json(),
+        json!({"temperature": -5})
+    );
     run(&["things", "props", "set", &uid, r#"{"temperature": 22, "label": "x"}"#]).json();
     run(&["things", "props", "set", &uid, "label", "quiet", "--no-history"]).json();
     assert_eq!(
@@ -190,7 +194,7 @@ async fn things_are_created_read_replaced_patched_and_deleted_with_their_propert
     assert_eq!(run(&["things", "get", &uid]).json()["status"]["temperature"], 22);
 
     let history = lines(&run(&["things", "history", "list", &uid, "--property", "temperature"]));
-    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history.len(), 3, "{history:?}");
     assert!(
         history
             .iter()
@@ -209,10 +213,10 @@ async fn things_are_created_read_replaced_patched_and_deleted_with_their_propert
     assert_eq!(january.len(), 2, "{january:?}");
     assert_eq!(
         lines(&run(&["things", "history", "list", &uid, "--page-size", "1"])).len(),
-        5
+        6
     );
     run(&["things", "history", "delete", &uid, "--at", "2024-01|2024-02"]).json();
-    assert_eq!(lines(&run(&["things", "history", "list", &uid])).len(), 3);
+    assert_eq!(lines(&run(&["things", "history", "list", &uid])).len(), 4);
 
     assert_eq!(run(&["things", "delete", &uid]).json(), json!({"deleted": uid}));
     let e = run(&["things", "get", &uid]).error_line();

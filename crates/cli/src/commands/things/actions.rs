@@ -31,6 +31,7 @@ pub enum ActionCommand {
         /// The action's name.
         action: String,
         /// Its input.
+        #[arg(allow_negative_numbers = true)]
         input: Option<String>,
     },
     /// One action request.
@@ -54,7 +55,7 @@ pub enum ActionCommand {
         #[arg(long)]
         status: String,
         /// Its output (JSON, else a string).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         output: Option<String>,
     },
     /// Delete an action request.

@@ -31,6 +31,7 @@ pub enum EventCommand {
         /// The event's name.
         event: String,
         /// Its data.
+        #[arg(allow_negative_numbers = true)]
         data: Option<String>,
     },
     /// One event.

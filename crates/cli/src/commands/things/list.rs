@@ -56,7 +56,7 @@ pub struct ListArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
     /// Sort keys, comma separated, `-` for descending; dotted paths such as `-status.temperature`.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub sort: Option<String>,
     /// Print at most this many things (default: all of them).
     #[arg(long)]

@@ -26,6 +26,7 @@ pub enum PropsCommand {
         /// A property's name, or a JSON object of name → value.
         property: String,
         /// The property's value (JSON such as 21.5, true, "text"; bare text is a string).
+        #[arg(allow_negative_numbers = true)]
         value: Option<String>,
         /// Change the current value only; record no history.
         #[arg(long)]
