@@ -33,6 +33,7 @@ mod integration {
     mod space_retention;
     mod stream;
     mod thing_activity_realtime;
+    mod things_activity;
     mod things_api;
     mod things_oauth2;
 }

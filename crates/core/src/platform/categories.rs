@@ -47,10 +47,12 @@ impl Platform {
         for (k, v) in pairs {
             match k.as_str() {
                 "limit" => limit = parse_limit(v)?,
-                "next_cursor" if !v.is_empty() => match cursor::decode(v, &[KeyKind::Text])?.pop() {
-                    Some(KeyValue::Text(name)) => after = Some(name),
-                    _ => return Err(CoreError::Invalid("next_cursor is not a cursor of this list".into())),
-                },
+                "next_cursor" if !v.is_empty() => {
+                    match cursor::decode(cursor::CATEGORIES, v, &[KeyKind::Text])?.pop() {
+                        Some(KeyValue::Text(name)) => after = Some(name),
+                        _ => return Err(CoreError::Invalid("next_cursor is not a cursor of this list".into())),
+                    }
+                }
                 _ => {}
             }
         }
@@ -58,7 +60,9 @@ impl Platform {
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         let next_cursor = if more {
-            items.last().map(|c| cursor::encode(&[KeyValue::Text(c.name.clone())]))
+            items
+                .last()
+                .map(|c| cursor::encode(cursor::CATEGORIES, &[KeyValue::Text(c.name.clone())]))
         } else {
             None
         };

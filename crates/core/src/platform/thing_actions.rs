@@ -12,7 +12,8 @@ use super::Platform;
 use crate::CoreError;
 use crate::bus::{BusEvent, Change};
 use crate::ids::Tenant;
-use crate::paging::{CursorPage, PageRequest};
+use crate::paging::{CursorPage, Direction, PageRequest};
+use crate::things::KeyValue;
 use crate::things_activity::{NewThingAction, ThingAction, ThingActionUpdate};
 
 /// The cursor scope of action lists.
@@ -42,7 +43,7 @@ impl Platform {
     }
 
     /// One page of the actions of `thing` (of action `name` only, when
-    /// given), newest first, with the cursor of the next page.
+    /// given), newest first, with the cursors of the next and previous pages.
     /// [`CoreError::Invalid`] for a cursor this list did not hand out.
     pub async fn list_thing_actions(
         &self,
@@ -51,12 +52,20 @@ impl Platform {
         name: Option<&str>,
         page: &PageRequest,
     ) -> Result<CursorPage<ThingAction>, CoreError> {
-        let before: Option<i64> = page.after(SCOPE)?;
-        let rows = self
-            .store
-            .list_thing_actions(tenant, thing, name, before, page.limit() + 1)
-            .await?;
-        Ok(CursorPage::from_rows(rows, page.limit(), SCOPE, |a| a.seq))
+        let key = page.int_key(SCOPE)?;
+        let rows = match (page.direction(), key) {
+            (Some(Direction::Previous), Some(seq)) => {
+                self.store
+                    .list_thing_actions_after(tenant, thing, name, seq, page.limit() + 1)
+                    .await?
+            }
+            (_, before) => {
+                self.store
+                    .list_thing_actions(tenant, thing, name, before, page.limit() + 1)
+                    .await?
+            }
+        };
+        Ok(CursorPage::from_rows(rows, page, SCOPE, |a| vec![KeyValue::Int(a.seq)]))
     }
 
     /// Reads action `id` of action `name` of thing `thing`; `NotFound`

@@ -12,7 +12,8 @@ use super::Platform;
 use crate::CoreError;
 use crate::bus::{BusEvent, Change};
 use crate::ids::Tenant;
-use crate::paging::{CursorPage, PageRequest};
+use crate::paging::{CursorPage, Direction, PageRequest};
+use crate::things::KeyValue;
 use crate::things_activity::{NewThingEvent, ThingEvent};
 
 /// The cursor scope of event lists.
@@ -45,7 +46,7 @@ impl Platform {
     }
 
     /// One page of the events of `thing` (of event `name` only, when
-    /// given), newest first, with the cursor of the next page.
+    /// given), newest first, with the cursors of the next and previous pages.
     /// [`CoreError::Invalid`] for a cursor this list did not hand out.
     pub async fn list_thing_events(
         &self,
@@ -54,12 +55,20 @@ impl Platform {
         name: Option<&str>,
         page: &PageRequest,
     ) -> Result<CursorPage<ThingEvent>, CoreError> {
-        let before: Option<i64> = page.after(SCOPE)?;
-        let rows = self
-            .store
-            .list_thing_events(tenant, thing, name, before, page.limit() + 1)
-            .await?;
-        Ok(CursorPage::from_rows(rows, page.limit(), SCOPE, |e| e.seq))
+        let key = page.int_key(SCOPE)?;
+        let rows = match (page.direction(), key) {
+            (Some(Direction::Previous), Some(seq)) => {
+                self.store
+                    .list_thing_events_after(tenant, thing, name, seq, page.limit() + 1)
+                    .await?
+            }
+            (_, before) => {
+                self.store
+                    .list_thing_events(tenant, thing, name, before, page.limit() + 1)
+                    .await?
+            }
+        };
+        Ok(CursorPage::from_rows(rows, page, SCOPE, |e| vec![KeyValue::Int(e.seq)]))
     }
 
     /// Reads event `id` of event `name` of thing `thing`; `NotFound` when

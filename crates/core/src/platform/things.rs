@@ -251,7 +251,7 @@ impl Platform {
         let items = stored.into_iter().map(Thing::from_stored).collect::<Result<_, _>>()?;
         Ok(ThingPage {
             items,
-            next_cursor: next.map(|keys| cursor::encode(&keys)),
+            next_cursor: next.map(|keys| cursor::encode(cursor::THINGS, &keys)),
         })
     }
 

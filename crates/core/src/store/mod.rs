@@ -601,6 +601,17 @@ pub trait ThingActionStore: Send + Sync {
         before_seq: Option<i64>,
         limit: u32,
     ) -> Result<Vec<ThingAction>, StoreError>;
+    /// Up to `limit` actions of `thing` (of name `name` only, when given)
+    /// whose `seq` is above `after_seq`, oldest first: the page before a
+    /// `previous_cursor`, nearest it first.
+    async fn list_thing_actions_after(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ThingAction>, StoreError>;
     /// Applies `update` at `now_ms` in one atomic statement (see
     /// [`crate::things_activity`] for `time_completed`); the action as
     /// updated, `None` when there is no such action.
@@ -649,6 +660,17 @@ pub trait ThingEventStore: Send + Sync {
         before_seq: Option<i64>,
         limit: u32,
     ) -> Result<Vec<ThingEvent>, StoreError>;
+    /// Up to `limit` events of `thing` (of name `name` only, when given)
+    /// whose `seq` is above `after_seq`, oldest first: the page before a
+    /// `previous_cursor`, nearest it first.
+    async fn list_thing_events_after(
+        &self,
+        tenant: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ThingEvent>, StoreError>;
     /// Deletes an event; the event deleted, `None` when there was none.
     async fn delete_thing_event(
         &self,
@@ -685,6 +707,25 @@ pub trait SpaceRetentionStore: Send + Sync {
 /// the thing's document is no longer the one the caller read (it changed
 /// in between): read again and retry.
 pub const THING_CHANGED: &str = "a newer version of this thing";
+
+/// Which side of a `seq` a keyset read of actions or events seeks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seek {
+    /// Rows with a lower `seq`, newest first (list order).
+    Older(i64),
+    /// Rows with a higher `seq`, oldest first (toward the list's start).
+    Newer(i64),
+}
+
+impl Seek {
+    /// `(comparison, order, seq)` for `id {comparison} seq ORDER BY id {order}`.
+    pub(crate) fn sql(self) -> (&'static str, &'static str, i64) {
+        match self {
+            Self::Older(seq) => ("<", "DESC", seq),
+            Self::Newer(seq) => (">", "ASC", seq),
+        }
+    }
+}
 
 /// A thing document ready for the store.
 #[derive(Debug, Clone)]

@@ -1,7 +1,11 @@
-//! Opaque paging cursors: the sort-key values of the last item of a page
-//! (keyset pagination), as unpadded URL-safe base64 of a JSON array.
-//! Clients must treat them as opaque; a cursor that does not decode, or
-//! does not fit the query it is sent with, is an invalid-input error.
+//! Opaque paging cursors, the one codec of every things-API list (things,
+//! categories, property history, actions, events; see [`crate::paging`]):
+//! the list's scope, then the sort-key values of an item of a page
+//! (keyset pagination), as unpadded URL-safe base64 of a JSON array
+//! `["<scope>", key, ...]`. Clients must treat them as opaque; a cursor
+//! that does not decode, belongs to another list (another scope) or does
+//! not fit the query it is sent with is an invalid-input error, never a
+//! panic or a loop.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -41,26 +45,35 @@ pub enum KeyKind {
     Text,
 }
 
-/// Encodes sort-key values as a cursor.
-pub fn encode(values: &[KeyValue]) -> String {
-    let json: Vec<Value> = values
-        .iter()
-        .map(|v| match v {
+/// The cursor scope of thing lists.
+pub const THINGS: &str = "things";
+/// The cursor scope of category lists.
+pub const CATEGORIES: &str = "categories";
+/// The cursor scope of property history lists.
+pub const HISTORY: &str = "history";
+
+/// Encodes the sort-key values of an item of the list `scope` as a cursor.
+pub fn encode(scope: &str, values: &[KeyValue]) -> String {
+    let json: Vec<Value> = std::iter::once(Value::String(scope.to_owned()))
+        .chain(values.iter().map(|v| match v {
             KeyValue::Null => Value::Null,
             KeyValue::Int(i) => Value::from(*i),
             KeyValue::Real(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             KeyValue::Text(s) => Value::String(s.clone()),
-        })
+        }))
         .collect();
     URL_SAFE_NO_PAD.encode(Value::Array(json).to_string())
 }
 
-fn malformed() -> CoreError {
-    CoreError::Invalid("next_cursor is not a cursor of this list (pass back paging.next_cursor as it came)".into())
+/// The error of a cursor that is not one of the list it was sent to.
+pub fn malformed() -> CoreError {
+    CoreError::Invalid(
+        "the cursor is not one of this list (pass back paging.next_cursor or paging.previous_cursor as it came)".into(),
+    )
 }
 
-/// Decodes a cursor whose values must be of `kinds`, in order.
-pub fn decode(cursor: &str, kinds: &[KeyKind]) -> Result<Vec<KeyValue>, CoreError> {
+/// Decodes a cursor of the list `scope` whose values must be of `kinds`, in order.
+pub fn decode(scope: &str, cursor: &str, kinds: &[KeyKind]) -> Result<Vec<KeyValue>, CoreError> {
     if cursor.len() > MAX_CURSOR {
         return Err(malformed());
     }
@@ -68,11 +81,11 @@ pub fn decode(cursor: &str, kinds: &[KeyKind]) -> Result<Vec<KeyValue>, CoreErro
     let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(&bytes) else {
         return Err(malformed());
     };
-    if items.len() != kinds.len() {
+    let mut items = items.into_iter();
+    if items.next().as_ref().and_then(Value::as_str) != Some(scope) || items.len() != kinds.len() {
         return Err(malformed());
     }
     items
-        .into_iter()
         .zip(kinds)
         .map(|(v, kind)| match (v, kind) {
             (Value::Null, _) => Ok(KeyValue::Null),
@@ -113,11 +126,22 @@ mod tests {
     fn cursors_round_trip_and_malformed_ones_are_invalid() {
         let kinds = [KeyKind::Real, KeyKind::Text, KeyKind::Int];
         let values = vec![KeyValue::Real(20.5), KeyValue::Text("ü/+".into()), KeyValue::Null];
-        assert_eq!(decode(&encode(&values), &kinds).unwrap(), values);
-        for bad in ["", "!!", "bnVsbA", &encode(&values[..2]), &"A".repeat(5000)] {
-            assert!(decode(bad, &kinds).is_err(), "{bad}");
+        assert_eq!(decode(THINGS, &encode(THINGS, &values), &kinds).unwrap(), values);
+        let bare = URL_SAFE_NO_PAD.encode("[20.5,\"x\",null]");
+        for bad in [
+            "",
+            "!!",
+            "bnVsbA",
+            &encode(THINGS, &values[..2]),
+            &encode(HISTORY, &values),
+            &bare,
+            &"A".repeat(5000),
+        ] {
+            let e = decode(THINGS, bad, &kinds).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Invalid, "{bad}");
         }
-        assert!(decode(&encode(&[KeyValue::Text("x".into())]), &[KeyKind::Int]).is_err());
+        let text = encode(CATEGORIES, &[KeyValue::Text("x".into())]);
+        assert!(decode(CATEGORIES, &text, &[KeyKind::Int]).is_err());
     }
 
     #[test]

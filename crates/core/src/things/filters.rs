@@ -260,7 +260,7 @@ impl ThingQuery {
             }
         }
         if let Some(c) = cursor {
-            q.after = Some(cursor::decode(&c, &q.cursor_kinds())?);
+            q.after = Some(cursor::decode(cursor::THINGS, &c, &q.cursor_kinds())?);
         }
         Ok(q)
     }

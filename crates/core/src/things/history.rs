@@ -139,7 +139,7 @@ impl HistoryQuery {
             }
         }
         if let Some(c) = cursor {
-            let values = cursor::decode(&c, &[KeyKind::Int, KeyKind::Text])?;
+            let values = cursor::decode(cursor::HISTORY, &c, &[KeyKind::Int, KeyKind::Text])?;
             q.after = match values.as_slice() {
                 [KeyValue::Int(at), KeyValue::Text(name)] => Some((*at, name.clone())),
                 _ => return Err(CoreError::Invalid("next_cursor is not a cursor of this list".into())),
@@ -191,7 +191,7 @@ pub(crate) fn page(rows: Vec<HistoryRow>, more: bool, group: bool) -> Result<His
     let next_cursor = if more {
         rows.last().map(|r| {
             let name = if group { String::new() } else { r.name.clone() };
-            cursor::encode(&[KeyValue::Int(r.at), KeyValue::Text(name)])
+            cursor::encode(cursor::HISTORY, &[KeyValue::Int(r.at), KeyValue::Text(name)])
         })
     } else {
         None

@@ -15,7 +15,7 @@ use super::common::http;
 const PATCH_JSON: &str = "application/json-patch+json";
 
 /// A server with spaces `acme` and `other`, each with user alice.
-async fn server() -> TestServer {
+pub(super) async fn server() -> TestServer {
     let server = TestServer::start().await;
     add_org_user(&server, "acme").await;
     add_org_user(&server, "other").await;
@@ -23,7 +23,7 @@ async fn server() -> TestServer {
 }
 
 /// A token of a new OAuth2 client of `space` with `scopes`.
-async fn client_token(server: &TestServer, space: &str, scopes: &[&str]) -> String {
+pub(super) async fn client_token(server: &TestServer, space: &str, scopes: &[&str]) -> String {
     let p = server.platform();
     let tenant = p.tenant(space).await.expect("space");
     let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
@@ -48,7 +48,7 @@ async fn client_token(server: &TestServer, space: &str, scopes: &[&str]) -> Stri
 /// One call with a raw body and content type; status and JSON body
 /// (`Null` for an empty body). Every non-empty body must be declared
 /// `application/json`.
-async fn raw(
+pub(super) async fn raw(
     server: &TestServer,
     token: &str,
     method: Method,
@@ -83,7 +83,7 @@ async fn raw(
     (status, v)
 }
 
-async fn call(
+pub(super) async fn call(
     server: &TestServer,
     token: &str,
     method: Method,

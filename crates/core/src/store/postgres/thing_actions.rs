@@ -1,5 +1,6 @@
 //! Thing actions SQL.
 
+use crate::store::Seek;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
@@ -52,24 +53,25 @@ async fn list<C: GenericClient + Sync>(
     t: &Tenant,
     thing: &str,
     name: Option<&str>,
-    before: i64,
+    key: Seek,
     limit: u32,
 ) -> Result<Vec<ThingAction>, StoreError> {
+    let (op, order, key) = key.sql();
     let limit = i64::from(limit);
     let rows = match name {
         Some(name) => {
             let sql = format!(
                 "SELECT {COLUMNS} FROM thing_actions WHERE org_id = $1 AND thing_uid = $2 AND name = $3 \
-                 AND id < $4 ORDER BY id DESC LIMIT $5"
+                 AND id {op} $4 ORDER BY id {order} LIMIT $5"
             );
-            query(c, &sql, &[&t.id(), &thing, &name, &before, &limit]).await
+            query(c, &sql, &[&t.id(), &thing, &name, &key, &limit]).await
         }
         None => {
             let sql = format!(
                 "SELECT {COLUMNS} FROM thing_actions WHERE org_id = $1 AND thing_uid = $2 \
-                 AND id < $3 ORDER BY id DESC LIMIT $4"
+                 AND id {op} $3 ORDER BY id {order} LIMIT $4"
             );
-            query(c, &sql, &[&t.id(), &thing, &before, &limit]).await
+            query(c, &sql, &[&t.id(), &thing, &key, &limit]).await
         }
     }
     .map_err(backend)?;
@@ -149,8 +151,18 @@ impl ThingActionStore for PgStore {
         before_seq: Option<i64>,
         limit: u32,
     ) -> Result<Vec<ThingAction>, StoreError> {
-        let before = before_seq.unwrap_or(i64::MAX);
-        read!(self, |c| list(c, t, thing, name, before, limit))
+        let key = Seek::Older(before_seq.unwrap_or(i64::MAX));
+        read!(self, |c| list(c, t, thing, name, key, limit))
+    }
+    async fn list_thing_actions_after(
+        &self,
+        t: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ThingAction>, StoreError> {
+        read!(self, |c| list(c, t, thing, name, Seek::Newer(after_seq), limit))
     }
     async fn update_thing_action(
         &self,

@@ -1,5 +1,6 @@
 //! Thing actions SQL.
 
+use crate::store::Seek;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
@@ -80,26 +81,27 @@ fn list(
     t: &Tenant,
     thing: &str,
     name: Option<&str>,
-    before: i64,
+    key: Seek,
     limit: u32,
 ) -> Result<Vec<ThingAction>, StoreError> {
+    let (op, order, key) = key.sql();
     let rows = match name {
         Some(name) => c
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM thing_actions WHERE org_id = ?1 AND thing_uid = ?2 AND name = ?3 \
-                 AND id < ?4 ORDER BY id DESC LIMIT ?5"
+                 AND id {op} ?4 ORDER BY id {order} LIMIT ?5"
             ))
             .and_then(|mut s| {
-                s.query_map(params![t.id(), thing, name, before, limit], raw)
+                s.query_map(params![t.id(), thing, name, key, limit], raw)
                     .and_then(Iterator::collect::<rusqlite::Result<Vec<Raw>>>)
             }),
         None => c
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM thing_actions WHERE org_id = ?1 AND thing_uid = ?2 \
-                 AND id < ?3 ORDER BY id DESC LIMIT ?4"
+                 AND id {op} ?3 ORDER BY id {order} LIMIT ?4"
             ))
             .and_then(|mut s| {
-                s.query_map(params![t.id(), thing, before, limit], raw)
+                s.query_map(params![t.id(), thing, key, limit], raw)
                     .and_then(Iterator::collect::<rusqlite::Result<Vec<Raw>>>)
             }),
     }
@@ -155,9 +157,22 @@ impl ThingActionStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<ThingAction>, StoreError> {
         let (t, thing, name) = (t.clone(), thing.to_owned(), name.map(str::to_owned));
-        let before = before_seq.unwrap_or(i64::MAX);
+        let key = Seek::Older(before_seq.unwrap_or(i64::MAX));
         self.pool
-            .read(move |c| list(c, &t, &thing, name.as_deref(), before, limit))
+            .read(move |c| list(c, &t, &thing, name.as_deref(), key, limit))
+            .await
+    }
+    async fn list_thing_actions_after(
+        &self,
+        t: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ThingAction>, StoreError> {
+        let (t, thing, name) = (t.clone(), thing.to_owned(), name.map(str::to_owned));
+        self.pool
+            .read(move |c| list(c, &t, &thing, name.as_deref(), Seek::Newer(after_seq), limit))
             .await
     }
     async fn update_thing_action(

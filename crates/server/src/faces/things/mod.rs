@@ -15,9 +15,11 @@
 //! (`things.rs`, `categories.rs`, ...), each route declared as
 //! `/{space}/<resource>...`.
 
+pub mod actions;
 pub mod auth;
 pub mod categories;
 pub mod error;
+pub mod events;
 pub mod history;
 pub mod json;
 pub mod oauth2;
@@ -86,7 +88,7 @@ pub fn space_routes(state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn(error::render_errors))
 }
 
-/// The thing routes (things, properties, history) under `base`.
+/// The thing routes (things, properties, history, actions, events) under `base`.
 fn thing_routes(routes: Router<AppState>, base: &str) -> Router<AppState> {
     routes
         .route(
@@ -122,6 +124,24 @@ fn thing_routes(routes: Router<AppState>, base: &str) -> Router<AppState> {
             paginated(get(history::list))
                 .post(history::create)
                 .delete(history::delete),
+        )
+        .route(&format!("{base}/{{thing}}/actions"), paginated(get(actions::list)))
+        .route(
+            &format!("{base}/{{thing}}/actions/{{name}}"),
+            paginated(get(actions::list)).post(actions::create),
+        )
+        .route(
+            &format!("{base}/{{thing}}/actions/{{name}}/{{id}}"),
+            get(actions::get_one).put(actions::update).delete(actions::delete),
+        )
+        .route(&format!("{base}/{{thing}}/events"), paginated(get(events::list)))
+        .route(
+            &format!("{base}/{{thing}}/events/{{name}}"),
+            paginated(get(events::list)).post(events::create),
+        )
+        .route(
+            &format!("{base}/{{thing}}/events/{{name}}/{{id}}"),
+            get(events::get_one).delete(events::delete),
         )
 }
 

@@ -1,0 +1,503 @@
+//! The actions and events of a thing through `/spaces` (WIRE.md A.3,
+//! A.4) over real sockets, under `/things/{t}` and
+//! `/categories/{c}/things/{t}`: the statuses and bodies the IoT Studio
+//! SDK parses, the errors it lists (unknown thing, action or id, another
+//! space, missing scope, bad bodies, undeclared names, inputs outside the
+//! TD's schema), paging forward and backward, and a deleted thing taking
+//! its records along.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use thingstead_server::testing::TestServer;
+
+use super::things_api::{call, client_token, raw, server};
+
+/// A lamp with two actions and two events; `fade` and `overheated` have
+/// data schemas.
+fn lamp(uid: &str) -> Value {
+    json!({
+        "uid": uid,
+        "title": "lamp",
+        "actions": {
+            "fade": {"input": {"type": "object", "properties": {"level": {"type": "integer", "minimum": 0, "maximum": 100}}, "required": ["level"]}},
+            "reboot": {}
+        },
+        "events": {
+            "overheated": {"data": {"type": "number"}},
+            "ping": {}
+        }
+    })
+}
+
+/// Space `acme` with thing `lamp-1` in category `lamps` and thing
+/// `lamp-2` outside it; a token with scope `thing` (and `category`).
+async fn setup() -> (TestServer, String) {
+    let server = server().await;
+    let t = client_token(&server, "acme", &["thing", "category"]).await;
+    let (s, b) = call(
+        &server,
+        &t,
+        Method::POST,
+        "/spaces/acme/categories",
+        Some(json!({"name": "lamps", "description": "d"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = call(
+        &server,
+        &t,
+        Method::POST,
+        "/spaces/acme/categories/lamps/things",
+        Some(lamp("lamp-1")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = call(&server, &t, Method::POST, "/spaces/acme/things", Some(lamp("lamp-2"))).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    (server, t)
+}
+
+/// The one member of an ActionResponse/EventResponse named `name`.
+fn member<'a>(body: &'a Value, name: &str) -> &'a Value {
+    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{body}");
+    &body[name]
+}
+
+/// The id of a record: the last segment of its `href`.
+fn id_of(record: &Value) -> String {
+    let href = record["href"].as_str().expect("href");
+    href.rsplit('/').next().expect("segment").to_owned()
+}
+
+#[tokio::test]
+async fn actions_are_requested_listed_read_updated_and_deleted_on_both_paths() {
+    let (server, t) = setup().await;
+    let thing_id = call(&server, &t, Method::GET, "/spaces/acme/things/lamp-1", None)
+        .await
+        .1["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut ids = Vec::new();
+    for base in [
+        "/spaces/acme/things/lamp-1",
+        "/spaces/acme/categories/lamps/things/lamp-1",
+    ] {
+        let (s, b) = call(
+            &server,
+            &t,
+            Method::POST,
+            &format!("{base}/actions/fade"),
+            Some(json!({"fade": {"input": {"level": 30}}})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let a = member(&b, "fade");
+        assert_eq!(
+            (&a["status"], &a["input"]),
+            (&json!("pending"), &json!({"level": 30})),
+            "{b}"
+        );
+        assert!(a["timeRequested"].as_str().is_some_and(|t| t.ends_with('Z')), "{b}");
+        assert!(a.get("timeCompleted").is_none(), "{b}");
+        let href = a["href"].as_str().expect("href");
+        assert!(
+            href.starts_with(&format!("{thing_id}/actions/fade/")),
+            "{href} {thing_id}"
+        );
+        ids.push(id_of(a));
+    }
+    // No input at all, and an input of null.
+    for body in [
+        json!({"reboot": {}}),
+        json!({"reboot": {"input": null}}),
+        json!({"reboot": null}),
+    ] {
+        let (s, b) = call(
+            &server,
+            &t,
+            Method::POST,
+            "/spaces/acme/things/lamp-1/actions/reboot",
+            Some(body),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert_eq!(member(&b, "reboot")["input"], Value::Null);
+    }
+
+    let (s, list) = call(&server, &t, Method::GET, "/spaces/acme/things/lamp-1/actions", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let data = list["data"].as_array().expect("data");
+    assert_eq!(data.len(), 5, "{list}");
+    assert!(data[0].get("reboot").is_some(), "newest first: {list}");
+    assert!(
+        list["paging"]
+            .as_object()
+            .is_some_and(|p| p.contains_key("next_cursor"))
+    );
+    let (_, fades) = call(
+        &server,
+        &t,
+        Method::GET,
+        "/spaces/acme/categories/lamps/things/lamp-1/actions/fade",
+        None,
+    )
+    .await;
+    let got: Vec<String> = fades["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|a| id_of(&a["fade"]))
+        .collect();
+    assert_eq!(got, [ids[1].clone(), ids[0].clone()]);
+
+    let one = format!("/spaces/acme/things/lamp-1/actions/fade/{}", ids[0]);
+    let (s, b) = call(&server, &t, Method::GET, &one, None).await;
+    assert_eq!((s, id_of(member(&b, "fade"))), (StatusCode::OK, ids[0].clone()));
+    let (s, b) = call(
+        &server,
+        &t,
+        Method::PUT,
+        &one,
+        Some(json!({"fade": {"status": "completed", "output": {"reached": 30}}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let a = member(&b, "fade");
+    assert_eq!(
+        (&a["status"], &a["output"]),
+        (&json!("completed"), &json!({"reached": 30}))
+    );
+    assert!(a["timeCompleted"].is_string(), "{b}");
+    let (_, b) = call(&server, &t, Method::GET, &one, None).await;
+    assert_eq!(b["fade"]["status"], "completed", "the update was stored");
+    for bad in [
+        json!({"fade": {"status": 5}}),
+        json!({"fade": {}}),
+        json!({"reboot": {"status": "done"}}),
+        json!([1]),
+    ] {
+        let (s, e) = call(&server, &t, Method::PUT, &one, Some(bad.clone())).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {e}");
+    }
+
+    let (s, b) = call(&server, &t, Method::DELETE, &one, None).await;
+    assert_eq!((s, b), (StatusCode::NO_CONTENT, Value::Null));
+    for method in [Method::GET, Method::DELETE] {
+        let (s, _) = call(&server, &t, method, &one, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+    let (s, _) = call(
+        &server,
+        &t,
+        Method::PUT,
+        &one,
+        Some(json!({"fade": {"status": "failed"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Another thing's action id is unknown here.
+    let other = format!("/spaces/acme/things/lamp-2/actions/fade/{}", ids[1]);
+    let (s, _) = call(&server, &t, Method::GET, &other, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_action_and_event_requests_get_the_listed_errors() {
+    let (server, t) = setup().await;
+    let base = "/spaces/acme/things/lamp-1";
+    let cases = [
+        ("actions/fade", json!({"reboot": {}}), "another name than the path's"),
+        ("actions/fade", json!({"fade": {}, "reboot": {}}), "two keys"),
+        ("actions/fade", json!({"fade": 3}), "not an object"),
+        (
+            "actions/fade",
+            json!({"fade": {"input": {"level": 300}}}),
+            "above the maximum",
+        ),
+        (
+            "actions/fade",
+            json!({"fade": {"input": {"lvl": 3}}}),
+            "a required member missing",
+        ),
+        ("actions/fade", json!({"fade": {"input": "x"}}), "wrong type"),
+        ("actions/explode", json!({"explode": {}}), "an undeclared action"),
+        (
+            "events/overheated",
+            json!({"overheated": {"data": "hot"}}),
+            "data of the wrong type",
+        ),
+        ("events/vanished", json!({"vanished": {}}), "an undeclared event"),
+        ("events/ping", json!({"overheated": {}}), "another name than the path's"),
+    ];
+    for (path, body, why) in cases {
+        let (s, e) = call(&server, &t, Method::POST, &format!("{base}/{path}"), Some(body)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path} {why}: {e}");
+        assert!(e.get("paging").is_none(), "{e}");
+    }
+    let (s, e) = raw(
+        &server,
+        &t,
+        Method::POST,
+        &format!("{base}/actions/fade"),
+        Some(("application/json", "{\"fade\":".into())),
+    )
+    .await;
+    assert_eq!(
+        (s, &e["error"]["details"]["code"]),
+        (StatusCode::BAD_REQUEST, &json!("malformed_json"))
+    );
+    let (_, list) = call(&server, &t, Method::GET, &format!("{base}/actions"), None).await;
+    assert_eq!(list["data"], json!([]), "nothing was stored: {list}");
+
+    // Unknown things, and a thing outside the path's category: 404, with
+    // paging on the lists.
+    for path in [
+        "/spaces/acme/things/nope/actions",
+        "/spaces/acme/things/nope/events/ping",
+        "/spaces/acme/categories/lamps/things/lamp-2/actions",
+        "/spaces/acme/categories/nocat/things/lamp-1/events",
+    ] {
+        let (s, e) = call(&server, &t, Method::GET, path, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}: {e}");
+        assert!(
+            e["paging"].as_object().is_some_and(|p| p.contains_key("next_cursor")),
+            "{e}"
+        );
+    }
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/spaces/acme/things/nope/actions/fade",
+            Some(json!({"fade": {}})),
+        ),
+        (
+            Method::POST,
+            "/spaces/acme/categories/lamps/things/lamp-2/events/ping",
+            Some(json!({"ping": {}})),
+        ),
+        (Method::GET, "/spaces/acme/things/lamp-1/events/ping/no-such-id", None),
+        (
+            Method::DELETE,
+            "/spaces/acme/things/lamp-1/events/ping/no-such-id",
+            None,
+        ),
+        (Method::GET, "/spaces/acme/things/nope/actions/fade/x", None),
+    ] {
+        let (s, e) = call(&server, &t, method.clone(), path, body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {e}");
+    }
+    // Events have no PUT.
+    let (s, _) = call(
+        &server,
+        &t,
+        Method::PUT,
+        "/spaces/acme/things/lamp-1/events/ping/x",
+        Some(json!({"ping": {}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn scopes_and_spaces_guard_actions_and_events() {
+    let (server, t) = setup().await;
+    let (_, b) = call(
+        &server,
+        &t,
+        Method::POST,
+        "/spaces/acme/things/lamp-1/events/ping",
+        Some(json!({"ping": {}})),
+    )
+    .await;
+    let event = format!("/spaces/acme/things/lamp-1/events/ping/{}", id_of(&b["ping"]));
+    let reader = client_token(&server, "acme", &["thing.read"]).await;
+    let (s, _) = call(&server, &reader, Method::GET, &event, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(&server, &reader, Method::GET, "/spaces/acme/things/lamp-1/events", None).await;
+    assert_eq!(s, StatusCode::OK);
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/spaces/acme/things/lamp-1/events/ping",
+            Some(json!({"ping": {}})),
+        ),
+        (
+            Method::POST,
+            "/spaces/acme/things/lamp-1/actions/reboot",
+            Some(json!({"reboot": {}})),
+        ),
+        (Method::DELETE, event.as_str(), None),
+    ] {
+        let (s, _) = call(&server, &reader, method.clone(), path, body).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    let categories_only = client_token(&server, "acme", &["category"]).await;
+    let (s, e) = call(
+        &server,
+        &categories_only,
+        Method::GET,
+        "/spaces/acme/things/lamp-1/actions",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert!(e["paging"].is_object(), "{e}");
+
+    // Another space's token on this space: 403; this space's ids in
+    // another space: 404.
+    let other = client_token(&server, "other", &["thing"]).await;
+    let (s, _) = call(&server, &other, Method::GET, &event, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = call(&server, &other, Method::DELETE, &event, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let moved = event.replace("/spaces/acme/", "/spaces/other/");
+    let (s, _) = call(&server, &other, Method::GET, &moved, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(&server, &t, Method::GET, &event, None).await;
+    assert_eq!(s, StatusCode::OK, "still there");
+    let (s, _) = call(&server, "not-a-token", Method::GET, &event, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn events_are_recorded_read_deleted_and_paged_both_ways() {
+    let (server, t) = setup().await;
+    let base = "/spaces/acme/categories/lamps/things/lamp-1/events";
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let (s, b) = call(
+            &server,
+            &t,
+            Method::POST,
+            &format!("{base}/overheated"),
+            Some(json!({"overheated": {"data": 80 + i}})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let e = member(&b, "overheated");
+        assert_eq!(e["data"], json!(80 + i));
+        assert!(e["timestamp"].is_string(), "{b}");
+        assert!(
+            e["href"]
+                .as_str()
+                .is_some_and(|h| h.contains("/spaces/acme/things/lamp-1/events/overheated/"))
+        );
+        ids.push(id_of(e));
+    }
+    let (s, b) = call(
+        &server,
+        &t,
+        Method::POST,
+        &format!("{base}/ping"),
+        Some(json!({"ping": {}})),
+    )
+    .await;
+    assert_eq!((s, &b["ping"]["data"]), (StatusCode::CREATED, &Value::Null));
+    ids.reverse(); // newest first
+
+    // Forward in pages of 3: 3, 3, 1; then back from the last page.
+    let page = |query: String| {
+        let (server, t) = (&server, &t);
+        async move {
+            let path = format!("{base}/overheated?limit=3{query}");
+            let (s, b) = call(server, t, Method::GET, &path, None).await;
+            assert_eq!(s, StatusCode::OK, "{path}: {b}");
+            let got: Vec<String> = b["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .map(|e| id_of(&e["overheated"]))
+                .collect();
+            let cursor = |k: &str| b["paging"][k].as_str().map(str::to_owned);
+            (got, cursor("next_cursor"), cursor("previous_cursor"))
+        }
+    };
+    let (p1, next1, prev1) = page(String::new()).await;
+    assert_eq!((p1.as_slice(), prev1), (&ids[0..3], None));
+    let (p2, next2, prev2) = page(format!("&next_cursor={}", next1.expect("page 2"))).await;
+    assert_eq!(p2, &ids[3..6]);
+    let (p3, next3, prev3) = page(format!("&next_cursor={}", next2.expect("page 3"))).await;
+    assert_eq!((p3.as_slice(), next3), (&ids[6..], None));
+    let (b2, _, back2) = page(format!("&previous_cursor={}", prev3.expect("back to 2"))).await;
+    assert_eq!(b2, p2);
+    let (b1, again2, back1) = page(format!("&previous_cursor={}", back2.expect("back to 1"))).await;
+    assert_eq!((b1, back1), (p1, None), "the first page again, and nothing before it");
+    let (a2, _, _) = page(format!("&next_cursor={}", again2.expect("forward again"))).await;
+    assert_eq!(a2, p2);
+    assert!(prev2.is_some());
+
+    // All events of the thing, both names.
+    let (_, all) = call(&server, &t, Method::GET, base, None).await;
+    assert_eq!(all["data"].as_array().map(Vec::len), Some(8), "{all}");
+
+    // A garbled cursor, one of another list, both cursors: 400 with paging.
+    let (_, actions) = call(
+        &server,
+        &t,
+        Method::GET,
+        "/spaces/acme/things/lamp-1/actions?limit=1",
+        None,
+    )
+    .await;
+    assert!(actions["paging"]["next_cursor"].is_null());
+    let (_, things) = call(&server, &t, Method::GET, "/spaces/acme/things?limit=1", None).await;
+    let things_cursor = things["paging"]["next_cursor"].as_str().expect("2 things, pages of 1");
+    for query in [
+        "next_cursor=garbled!".to_owned(),
+        "previous_cursor=WyJ4Il0".to_owned(),
+        format!("next_cursor={things_cursor}"),
+        "next_cursor=a&previous_cursor=b".to_owned(),
+        "limit=0".to_owned(),
+    ] {
+        let (s, e) = call(&server, &t, Method::GET, &format!("{base}?{query}"), None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{query}: {e}");
+        assert!(
+            e["paging"].as_object().is_some_and(|p| p.contains_key("next_cursor")),
+            "{e}"
+        );
+    }
+
+    let one = format!("/spaces/acme/things/lamp-1/events/overheated/{}", ids[0]);
+    let (s, b) = call(&server, &t, Method::GET, &one, None).await;
+    assert_eq!((s, &b["overheated"]["data"]), (StatusCode::OK, &json!(86)));
+    let (s, _) = call(&server, &t, Method::DELETE, &one, None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = call(&server, &t, Method::GET, &one, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn deleting_a_thing_deletes_its_actions_and_events() {
+    let (server, t) = setup().await;
+    let base = "/spaces/acme/things/lamp-2";
+    let (s, _) = call(
+        &server,
+        &t,
+        Method::POST,
+        &format!("{base}/actions/reboot"),
+        Some(json!({"reboot": {}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = call(
+        &server,
+        &t,
+        Method::POST,
+        &format!("{base}/events/ping"),
+        Some(json!({"ping": {}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = call(&server, &t, Method::DELETE, base, None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = call(&server, &t, Method::GET, &format!("{base}/actions"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The same uid again starts with no records.
+    let (s, _) = call(&server, &t, Method::POST, "/spaces/acme/things", Some(lamp("lamp-2"))).await;
+    assert_eq!(s, StatusCode::CREATED);
+    for list in ["actions", "events"] {
+        let (s, b) = call(&server, &t, Method::GET, &format!("{base}/{list}"), None).await;
+        assert_eq!((s, &b["data"]), (StatusCode::OK, &json!([])), "{list}: {b}");
+    }
+}
