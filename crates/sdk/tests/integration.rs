@@ -20,3 +20,11 @@ mod raw_mode;
 mod receive;
 #[path = "integration/server.rs"]
 mod server;
+#[path = "integration/things_auth.rs"]
+mod things_auth;
+#[path = "integration/things_paging.rs"]
+mod things_paging;
+#[path = "integration/things_resources.rs"]
+mod things_resources;
+#[path = "integration/things_support.rs"]
+mod things_support;

@@ -14,12 +14,12 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::app_support::{PASSWORD, org};
 
-const CA: &[u8] = include_bytes!("../fixtures/tls/ca.pem");
+pub const CA: &[u8] = include_bytes!("../fixtures/tls/ca.pem");
 const CERT: &[u8] = include_bytes!("../fixtures/tls/server.pem");
 const KEY: &[u8] = include_bytes!("../fixtures/tls/server.key");
 
 /// A TLS terminator on 127.0.0.1 forwarding to `target`; its `https://localhost:PORT` URL.
-async fn tls_terminator(target: std::net::SocketAddr) -> (String, tokio::task::JoinHandle<()>) {
+pub async fn tls_terminator(target: std::net::SocketAddr) -> (String, tokio::task::JoinHandle<()>) {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(CERT).map(|c| c.expect("cert")).collect();
     let key = PrivateKeyDer::from_pem_slice(KEY).expect("key");
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
