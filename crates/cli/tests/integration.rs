@@ -40,5 +40,7 @@ mod settings;
 mod support;
 #[path = "integration/things.rs"]
 mod things;
+#[path = "integration/things_activity.rs"]
+mod things_activity;
 #[path = "integration/things_import.rs"]
 mod things_import;
