@@ -310,8 +310,15 @@ async fn flags_beat_variables_beat_the_profile() {
 async fn a_revoked_token_fails_with_the_servers_status_and_message() {
     let env = Env::new();
     let (acme, _) = orgs_and_clients(&env);
-    let server = env.start();
+    // The things commands' variables are not settings: serve warns about none.
+    let mut cmd = env.serve_cmd(&["--http", "127.0.0.1:0", "--device-tcp", "127.0.0.1:0"]);
+    for var in ["SPACE", "CLIENT_ID", "CLIENT_SECRET", "SCOPES", "TOKEN", "CLIENT_URL"] {
+        cmd.env(format!("THINGSTEAD_{var}"), "x");
+    }
+    let server = env.spawn_server(cmd);
     let t = token(&server, &acme).await;
+    let logs = server.logs();
+    assert!(!logs.contains("THINGSTEAD_"), "{logs}");
     let list = |t: &str| {
         let mut c = bare(&env, &["things", "list", "--url", &server.url(""), "--space", "acme"]);
         c.env("THINGSTEAD_TOKEN", t);
