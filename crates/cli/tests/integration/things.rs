@@ -228,6 +228,16 @@ async fn things_are_created_read_replaced_patched_and_deleted_with_their_propert
 async fn flags_beat_variables_beat_the_profile() {
     let env = Env::new();
     let (acme, other) = orgs_and_clients(&env);
+    env.admin(&[
+        "user",
+        "create",
+        "--org",
+        "acme",
+        "--username",
+        "alice",
+        "--password",
+        "pw-alice-12345",
+    ]);
     let server = env.start();
     let mut c = bare(&env, &["things", "create", &sensor("mine").to_string()]);
     c.args(["--url", &server.url(""), "--space", "acme", "--client-id", &acme.id]);
@@ -257,6 +267,23 @@ async fn flags_beat_variables_beat_the_profile() {
     // The profile's scopes are asked for: read only.
     let e = env.run(bare(&env, &["things", "delete", &uid])).error_line();
     assert!(e.contains("403"), "a thing.read token deletes nothing: {e}");
+    // The app commands read the same profile, and `login` keeps the section.
+    env.run(bare(
+        &env,
+        &[
+            "login",
+            "--user",
+            "alice",
+            "--password",
+            "pw-alice-12345",
+            "--org",
+            "acme",
+        ],
+    ))
+    .json();
+    let text = std::fs::read_to_string(dir.join("client.toml")).unwrap();
+    assert!(text.contains("[things]") && text.contains("alice"), "{text}");
+    assert_eq!(lines(&env.run(bare(&env, &["things", "list"]))).len(), 1);
 
     // Variables beat the profile: another space, then another client's token.
     let mut c = bare(&env, &["things", "list"]);
