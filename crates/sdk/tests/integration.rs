@@ -22,8 +22,8 @@ mod receive;
 mod server;
 #[path = "integration/things_auth.rs"]
 mod things_auth;
-#[path = "integration/things_paging.rs"]
-mod things_paging;
+#[path = "integration/things_misbehaving.rs"]
+mod things_misbehaving;
 #[path = "integration/things_resources.rs"]
 mod things_resources;
 #[path = "integration/things_support.rs"]

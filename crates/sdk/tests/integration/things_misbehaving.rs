@@ -1,11 +1,13 @@
-//! Paging against a misbehaving list server (a few lines of HTTP over a
-//! real socket): the stream fetches pages only as items are consumed, and
-//! stops with an error when a cursor comes back instead of looping
+//! The things SDK against misbehaving servers (a few lines of HTTP over a
+//! real socket): the list stream fetches pages only as items are consumed,
+//! and stops with an error when a cursor comes back instead of looping
 //! forever; a body that does not fit the model is a decode error with the
-//! raw response.
+//! raw response; a server that never answers is a timeout within the
+//! client's limit.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
@@ -107,4 +109,28 @@ async fn a_body_that_does_not_fit_the_model_is_a_decode_error_with_the_raw_respo
     };
     assert_eq!(raw.status, 200);
     assert!(raw.text().contains("not a list"), "{}", raw.text());
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_a_timeout_within_the_limit() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let api = ThingsApi::builder()
+        .host(url)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("api");
+    let started = Instant::now();
+    let err = api.space("s").thing("t").get().await.expect_err("no answer");
+    assert!(matches!(err, ThingsError::Timeout(_)), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    let err = api.set_credentials("id", "secret", &[]).await.expect_err("no answer");
+    assert!(matches!(err, ThingsError::Timeout(_)), "{err:?}");
+    silent.abort();
 }
