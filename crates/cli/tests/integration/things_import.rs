@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::support::{Env, Output, wait_timeout};
+use super::support::{Env, Output, Server, http_client, wait_timeout};
 use super::things::{as_client, lines, orgs_and_clients};
 
 fn thing(title: &str, categories: &[&str]) -> String {
@@ -92,6 +92,24 @@ async fn an_import_creates_the_good_lines_and_reports_each_bad_one() {
     server.kill();
 }
 
+/// `GET /spaces/{space}/things` requests the server has answered, from
+/// its `/metrics`.
+async fn list_requests(server: &Server) -> f64 {
+    let text = http_client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .filter(|l| l.starts_with("thingstead_http_requests_total{"))
+        .filter(|l| l.contains("route=\"/spaces/{space}/things\"") && l.contains("method=\"GET\""))
+        .filter_map(|l| l.rsplit_once(' ').and_then(|(_, v)| v.parse::<f64>().ok()))
+        .sum()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_pages_through_every_thing_with_filters_sort_and_limit() {
     let env = Env::new();
@@ -131,15 +149,20 @@ async fn list_pages_through_every_thing_with_filters_sort_and_limit() {
             .collect()
     };
     // Nine things, two per page: five requests, every thing once.
+    let before = list_requests(&server).await;
     let mut all = titles(&run(&["things", "list", "--page-size", "2"]));
     assert_eq!(all.len(), 9, "{all:?}");
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 9, "no thing twice");
+    assert_eq!(list_requests(&server).await - before, 5.0, "one request per page");
+    // Pages are fetched only as they are printed: three things, two pages.
+    let before = list_requests(&server).await;
     assert_eq!(
         titles(&run(&["things", "list", "--page-size", "2", "--limit", "3"])).len(),
         3
     );
+    assert_eq!(list_requests(&server).await - before, 2.0, "no page after the limit");
     assert_eq!(
         titles(&run(&[
             "things",
