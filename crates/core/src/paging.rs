@@ -161,8 +161,27 @@ impl<T> CursorPage<T> {
         let limit = page.limit() as usize;
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let key = |r: Option<&T>| r.map(|r| cursor::encode(scope, &key_of(r)));
-        let (next_cursor, previous_cursor) = match page.direction() {
+        let keyed = rows
+            .into_iter()
+            .map(|r| {
+                let k = key_of(&r);
+                (r, k)
+            })
+            .collect();
+        Self::from_keyed(keyed, more, page.direction(), scope)
+    }
+
+    /// A page from at most `limit` `rows` with their key values, read in
+    /// the order [`CursorPage::from_rows`] describes for `direction`;
+    /// `more` says whether another row followed them.
+    pub fn from_keyed(
+        mut rows: Vec<(T, Vec<KeyValue>)>,
+        more: bool,
+        direction: Option<Direction>,
+        scope: &str,
+    ) -> Self {
+        let key = |r: Option<&(T, Vec<KeyValue>)>| r.map(|(_, k)| cursor::encode(scope, k));
+        let (next_cursor, previous_cursor) = match direction {
             None => (if more { key(rows.last()) } else { None }, None),
             Some(Direction::Next) => (if more { key(rows.last()) } else { None }, key(rows.first())),
             Some(Direction::Previous) => {
@@ -171,7 +190,7 @@ impl<T> CursorPage<T> {
             }
         };
         Self {
-            items: rows,
+            items: rows.into_iter().map(|(r, _)| r).collect(),
             next_cursor,
             previous_cursor,
         }

@@ -8,18 +8,13 @@ use super::Platform;
 use crate::CoreError;
 use crate::bus::{Change, RegistryKind};
 use crate::ids::Tenant;
+use crate::paging::{Direction, PageRequest};
 use crate::things::category::check_category_name;
-use crate::things::cursor::{self, DEFAULT_LIMIT, KeyKind, KeyValue, parse_limit};
+use crate::things::cursor::{self, KeyKind, KeyValue};
 use crate::things::{Category, CategoryDraft};
 
-/// A page of categories.
-#[derive(Debug, Clone)]
-pub struct CategoryPage {
-    /// The categories, by name.
-    pub items: Vec<Category>,
-    /// `paging.next_cursor`: `None` on the last page.
-    pub next_cursor: Option<String>,
-}
+/// A page of categories, by name, with the cursors around it.
+pub type CategoryPage = crate::paging::CursorPage<Category>;
 
 impl Platform {
     /// Creates a category from `{name, description, model?}`; `Conflict`
@@ -36,37 +31,28 @@ impl Platform {
     }
 
     /// A page of categories by name, from the query pairs `limit` (default
-    /// 50, clamped to 1000) and `next_cursor`.
+    /// 50, clamped to 1000) and `next_cursor` or `previous_cursor`.
     pub async fn list_categories(
         &self,
         tenant: &Tenant,
         pairs: &[(String, String)],
     ) -> Result<CategoryPage, CoreError> {
-        let mut limit = DEFAULT_LIMIT;
-        let mut after = None;
-        for (k, v) in pairs {
-            match k.as_str() {
-                "limit" => limit = parse_limit(v)?,
-                "next_cursor" if !v.is_empty() => {
-                    match cursor::decode(cursor::CATEGORIES, v, &[KeyKind::Text])?.pop() {
-                        Some(KeyValue::Text(name)) => after = Some(name),
-                        _ => return Err(CoreError::Invalid("next_cursor is not a cursor of this list".into())),
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut items = self.store.list_categories(tenant, after.as_deref(), limit + 1).await?;
-        let more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next_cursor = if more {
-            items
-                .last()
-                .map(|c| cursor::encode(cursor::CATEGORIES, &[KeyValue::Text(c.name.clone())]))
-        } else {
-            None
+        let page = PageRequest::from_pairs(pairs)?;
+        let name = match page.key(cursor::CATEGORIES, &[KeyKind::Text])?.as_deref() {
+            None => None,
+            Some([KeyValue::Text(name)]) => Some(name.clone()),
+            Some(_) => return Err(cursor::malformed()),
         };
-        Ok(CategoryPage { items, next_cursor })
+        let limit = page.limit() + 1;
+        let rows = match (page.direction(), name) {
+            (Some(Direction::Previous), Some(before)) => {
+                self.store.list_categories_before(tenant, &before, limit).await?
+            }
+            (_, after) => self.store.list_categories(tenant, after.as_deref(), limit).await?,
+        };
+        Ok(CategoryPage::from_rows(rows, &page, cursor::CATEGORIES, |c| {
+            vec![KeyValue::Text(c.name.clone())]
+        }))
     }
 
     /// Replaces category `name` with `body`; a new name renames it (and the

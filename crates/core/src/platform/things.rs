@@ -24,14 +24,8 @@ pub const MAX_DELETE: u32 = 10_000;
 /// Most items of one multi-thing patch.
 pub const MAX_PATCH_ITEMS: usize = 1000;
 
-/// A page of things.
-#[derive(Debug, Clone)]
-pub struct ThingPage {
-    /// The things, in the query's order.
-    pub items: Vec<Thing>,
-    /// `paging.next_cursor`: `None` on the last page.
-    pub next_cursor: Option<String>,
-}
+/// A page of things, in the query's order, with the cursors around it.
+pub type ThingPage = crate::paging::CursorPage<Thing>;
 
 pub(super) fn thing_not_found(uid: &str) -> CoreError {
     CoreError::NotFound(format!("thing {uid}"))
@@ -247,12 +241,12 @@ impl Platform {
 
     /// One page of things (filters, order and cursor of `query`).
     pub async fn list_things(&self, tenant: &Tenant, query: &ThingQuery) -> Result<ThingPage, CoreError> {
-        let (stored, next) = self.store.find_things(tenant, query).await?;
-        let items = stored.into_iter().map(Thing::from_stored).collect::<Result<_, _>>()?;
-        Ok(ThingPage {
-            items,
-            next_cursor: next.map(|keys| cursor::encode(cursor::THINGS, &keys)),
-        })
+        let (rows, more) = self.store.find_things(tenant, query).await?;
+        let rows = rows
+            .into_iter()
+            .map(|(stored, keys)| Ok((Thing::from_stored(stored)?, keys)))
+            .collect::<Result<Vec<_>, CoreError>>()?;
+        Ok(ThingPage::from_keyed(rows, more, query.direction, cursor::THINGS))
     }
 
     /// Deletes the things `filter` selects (at most [`MAX_DELETE`], oldest

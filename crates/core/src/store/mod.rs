@@ -781,6 +781,14 @@ pub trait ThingStore: Send + Sync {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Category>, StoreError>;
+    /// Up to `limit` categories before `before` by name, nearest first
+    /// (the page before a `previous_cursor`).
+    async fn list_categories_before(
+        &self,
+        tenant: &Tenant,
+        before: &str,
+        limit: u32,
+    ) -> Result<Vec<Category>, StoreError>;
     /// Replaces category `name` with `category` (which may rename it: the
     /// things in it move to the new name in the same transaction).
     /// `NotFound`, or `Conflict` when the new name is taken. Returns the
@@ -813,13 +821,14 @@ pub trait ThingStore: Send + Sync {
     ) -> Result<StoredThing, StoreError>;
     /// Deletes a thing with its values and history.
     async fn delete_thing(&self, tenant: &Tenant, uid: &str) -> Result<(), StoreError>;
-    /// One page of things; with the sort-key values (then the uid) of its
-    /// last thing when there is a next page.
+    /// One page of things, each with its sort-key values (then its uid),
+    /// in the query's order (reversed, nearest the cursor first, for a
+    /// `previous_cursor`); and whether another thing follows them.
     async fn find_things(
         &self,
         tenant: &Tenant,
         query: &ThingQuery,
-    ) -> Result<(Vec<StoredThing>, Option<Vec<KeyValue>>), StoreError>;
+    ) -> Result<(Vec<(StoredThing, Vec<KeyValue>)>, bool), StoreError>;
     /// Deletes at most `limit` of the things `filter` selects (oldest
     /// first) in one transaction; returns their uids.
     async fn delete_things(&self, tenant: &Tenant, filter: &ThingFilter, limit: u32)

@@ -6,6 +6,7 @@
 //! after the last item of the previous one (no duplicates, stable under
 //! inserts, always terminating). Parameter 1 is the tenant id.
 
+use crate::paging::Direction;
 use crate::things::filters::{PropertyFilter, PropertyOp, SortKey, ThingFilter, ThingQuery};
 use crate::things::{KeyKind, KeyValue};
 
@@ -182,17 +183,31 @@ pub(crate) fn find_sql(d: &Dialect, org: i64, q: &ThingQuery) -> Built {
         "SELECT x.* FROM (SELECT d.uuid{collate} AS uuid, d.body, d.created_at, d.updated_at{select_keys} \
          FROM documents d WHERE {filter}) x"
     );
+    // A previous_cursor reads backward: the rows before the cursor's,
+    // nearest first (every comparison and direction flipped).
+    let back = q.direction == Some(Direction::Previous) && q.after.is_some();
     if let Some(after) = q.after.as_ref().filter(|a| a.len() == order.len() + 1) {
         let mut ors = Vec::new();
         let mut eqs: Vec<String> = Vec::new();
         for (i, (_, desc)) in order.iter().enumerate() {
             let prefix: String = eqs.iter().map(|e| format!("{e} AND ")).collect();
             match key_param(&after[i]) {
-                None => eqs.push(format!("x.k{i} IS NULL")),
+                // Nulls sort last: nothing follows a null at this level,
+                // every non-null precedes it.
+                None => {
+                    if back {
+                        ors.push(format!("({prefix}x.k{i} IS NOT NULL)"));
+                    }
+                    eqs.push(format!("x.k{i} IS NULL"));
+                }
                 Some(v) => {
                     let p = b.p(v);
-                    let op = if *desc { "<" } else { ">" };
-                    ors.push(format!("({prefix}(x.k{i} IS NULL OR x.k{i} {op} {p}))"));
+                    let op = if *desc != back { "<" } else { ">" };
+                    if back {
+                        ors.push(format!("({prefix}x.k{i} IS NOT NULL AND x.k{i} {op} {p})"));
+                    } else {
+                        ors.push(format!("({prefix}(x.k{i} IS NULL OR x.k{i} {op} {p}))"));
+                    }
                     eqs.push(format!("x.k{i} = {p}"));
                 }
             }
@@ -203,16 +218,28 @@ pub(crate) fn find_sql(d: &Dialect, org: i64, q: &ThingQuery) -> Built {
             _ => String::new(),
         };
         let p = b.text(&uid);
-        ors.push(format!("({prefix}x.uuid > {p})"));
+        let op = if back { "<" } else { ">" };
+        ors.push(format!("({prefix}x.uuid {op} {p})"));
         sql.push_str(&format!(" WHERE ({})", ors.join(" OR ")));
     }
+    let (nulls, asc, desc_word) = if back {
+        ("DESC", "DESC", "ASC")
+    } else {
+        ("", "ASC", "DESC")
+    };
     let order_sql: Vec<String> = order
         .iter()
         .enumerate()
-        .map(|(i, (_, desc))| format!("(x.k{i} IS NULL), x.k{i} {}", if *desc { "DESC" } else { "ASC" }))
+        .map(|(i, (_, desc))| {
+            let dir = if *desc { desc_word } else { asc };
+            format!(
+                "(x.k{i} IS NULL){}, x.k{i} {dir}",
+                if back { format!(" {nulls}") } else { String::new() }
+            )
+        })
         .collect();
     sql.push_str(&format!(
-        " ORDER BY {}, x.uuid LIMIT {}",
+        " ORDER BY {}, x.uuid {asc} LIMIT {}",
         order_sql.join(", "),
         u64::from(q.limit) + 1
     ));

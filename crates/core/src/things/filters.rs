@@ -5,6 +5,7 @@ use super::category::check_category_name;
 use super::cursor::{self, DEFAULT_LIMIT, KeyKind, KeyValue, parse_bool, parse_limit};
 use super::model::check_affordance_name;
 use crate::CoreError;
+use crate::paging::Direction;
 
 /// Most filter values (ids, categories, property filters...) in one query.
 pub const MAX_FILTER_VALUES: usize = 1000;
@@ -195,8 +196,12 @@ pub struct ThingQuery {
     pub sort: Vec<(SortKey, bool)>,
     /// Page size (1 to [`cursor::MAX_LIMIT`]).
     pub limit: u32,
-    /// The sort-key values (then the uid) of the last thing of the previous page.
+    /// The sort-key values (then the uid) of the thing a cursor names:
+    /// the last thing of the previous page (`next_cursor`) or the first
+    /// of the next page (`previous_cursor`).
     pub after: Option<Vec<KeyValue>>,
+    /// Which way the cursor pages (`None`: the first page).
+    pub direction: Option<Direction>,
 }
 
 impl Default for ThingQuery {
@@ -206,6 +211,7 @@ impl Default for ThingQuery {
             sort: Vec::new(),
             limit: DEFAULT_LIMIT,
             after: None,
+            direction: None,
         }
     }
 }
@@ -219,11 +225,12 @@ fn bounded(name: &str, value: &str) -> Result<String, CoreError> {
 
 impl ThingQuery {
     /// Parses the query pairs of `GET`/`DELETE /things` (WIRE.md A.5):
-    /// `limit` (default 50; above 1000 clamped to 1000), `next_cursor`,
+    /// `limit` (default 50; above 1000 clamped to 1000), `next_cursor` or
+    /// `previous_cursor` (both is invalid),
     /// `sort` (comma list, `-` descending; `title`, `created`, `modified`,
     /// `uid`, `status.<property>` or any dotted TD path) and the filters of
     /// [`ThingFilter`]. `thingID` and `category` work with or without `[]`.
-    /// `previous_cursor` and unknown parameters are ignored.
+    /// Unknown parameters are ignored.
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, CoreError> {
         let mut q = Self::default();
         let mut cursor = None;
@@ -238,7 +245,20 @@ impl ThingQuery {
             let f = &mut q.filter;
             match name.as_str() {
                 "limit" => q.limit = parse_limit(value)?,
-                "next_cursor" => cursor = Some(value.clone()).filter(|c| !c.is_empty()),
+                "next_cursor" | "previous_cursor" if !value.is_empty() => {
+                    let d = if name == "next_cursor" {
+                        Direction::Next
+                    } else {
+                        Direction::Previous
+                    };
+                    if q.direction.is_some_and(|old| old != d) {
+                        return Err(CoreError::Invalid(
+                            "pass next_cursor or previous_cursor, not both".into(),
+                        ));
+                    }
+                    q.direction = Some(d);
+                    cursor = Some(value.clone());
+                }
                 "sort" => q.sort = parse_sort(value)?,
                 "title" => f.title = Some(bounded(name, value)?),
                 "@type" => f.types.push(bounded(name, value)?),

@@ -358,6 +358,27 @@ async fn scopes_and_spaces_guard_actions_and_events() {
     assert_eq!(s, StatusCode::OK, "still there");
     let (s, _) = call(&server, "not-a-token", Method::GET, &event, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Lists refused before their route runs still carry paging (the SDK
+    // reads paging.next_cursor on every response of a list).
+    for (token, status) in [
+        (other.as_str(), StatusCode::FORBIDDEN),
+        ("not-a-token", StatusCode::UNAUTHORIZED),
+    ] {
+        for path in [
+            "/spaces/acme/things/lamp-1/actions",
+            "/spaces/acme/things/lamp-1/events/ping",
+            "/spaces/acme/things",
+        ] {
+            let (s, e) = call(&server, token, Method::GET, path, None).await;
+            assert_eq!(s, status, "{path}");
+            assert!(
+                e["paging"].as_object().is_some_and(|p| p.contains_key("next_cursor")),
+                "{path}: {e}"
+            );
+        }
+        let (_, e) = call(&server, token, Method::GET, &event, None).await;
+        assert!(e.get("paging").is_none(), "not a list: {e}");
+    }
 }
 
 #[tokio::test]
@@ -499,5 +520,121 @@ async fn deleting_a_thing_deletes_its_actions_and_events() {
     for list in ["actions", "events"] {
         let (s, b) = call(&server, &t, Method::GET, &format!("{base}/{list}"), None).await;
         assert_eq!((s, &b["data"]), (StatusCode::OK, &json!([])), "{list}: {b}");
+    }
+}
+
+/// Every page of `path` (which has a `?`) with `limit`, walked forward
+/// from the first page and then backward from the last, as the lists of
+/// `key` of each page's items; the backward walk must retrace the forward one.
+async fn walk_both_ways(server: &TestServer, t: &str, path: &str, limit: usize, key: &str) -> Vec<Vec<Value>> {
+    let get = |query: String| async move {
+        let url = format!("{path}&limit={limit}{query}");
+        let (s, b) = call(server, t, Method::GET, &url, None).await;
+        assert_eq!(s, StatusCode::OK, "{url}: {b}");
+        let items: Vec<Value> = b["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|x| x[key].clone())
+            .collect();
+        let c = |k: &str| b["paging"][k].as_str().map(str::to_owned);
+        (items, c("next_cursor"), c("previous_cursor"))
+    };
+    let mut forward = Vec::new();
+    let (mut items, mut next, mut prev) = get(String::new()).await;
+    assert_eq!(prev, None, "{path}: the first page has nothing before it");
+    while let Some(c) = next {
+        forward.push(items);
+        assert!(forward.len() < 50, "{path}: paging does not end");
+        (items, next, prev) = get(format!("&next_cursor={c}")).await;
+        assert!(prev.is_some(), "{path}: a later page has a previous_cursor");
+    }
+    forward.push(items);
+    // Back from the last page.
+    let mut backward = vec![forward[forward.len() - 1].clone()];
+    while let Some(c) = prev {
+        let (items, next, p) = get(format!("&previous_cursor={c}")).await;
+        assert!(next.is_some(), "{path}: an earlier page has a next_cursor");
+        backward.push(items);
+        prev = p;
+        assert!(
+            backward.len() <= forward.len(),
+            "{path}: backward runs past the first page"
+        );
+    }
+    backward.reverse();
+    assert_eq!(backward, forward, "{path}: backward retraces forward");
+    forward
+}
+
+#[tokio::test]
+async fn things_and_categories_page_backward_as_they_page_forward() {
+    let server = server().await;
+    let t = client_token(&server, "acme", &["thing", "category"]).await;
+    for i in 0..7 {
+        let (s, _) = call(
+            &server,
+            &t,
+            Method::POST,
+            "/spaces/acme/categories",
+            Some(json!({"name": format!("c{i}"), "description": "d"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let td = json!({
+            "uid": format!("t{i}"),
+            "title": format!("thing {}", i % 3),
+            "properties": {"temperature": {"type": "number"}}
+        });
+        let (s, b) = call(&server, &t, Method::POST, "/spaces/acme/things", Some(td)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        // Two things never get a temperature (their sort key is null).
+        if i % 3 != 0 {
+            let (s, _) = call(
+                &server,
+                &t,
+                Method::PUT,
+                &format!("/spaces/acme/things/t{i}/properties/temperature"),
+                Some(json!({"temperature": 20 - (i % 4)})),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK);
+        }
+    }
+    let pages = walk_both_ways(&server, &t, "/spaces/acme/categories?", 3, "name").await;
+    assert_eq!(pages.concat().len(), 7);
+    for sort in [
+        "",
+        "&sort=-created",
+        "&sort=status.temperature",
+        "&sort=-status.temperature",
+        "&sort=title,-uid",
+    ] {
+        for limit in [1, 2, 3] {
+            let pages = walk_both_ways(&server, &t, &format!("/spaces/acme/things?{sort}"), limit, "uid").await;
+            let mut all = pages.concat();
+            assert_eq!(all.len(), 7, "{sort} {limit}: {pages:?}");
+            all.sort_by_key(|v| v.as_str().map(str::to_owned));
+            all.dedup();
+            assert_eq!(all.len(), 7, "{sort} {limit}: every thing once");
+        }
+    }
+    // A things cursor is refused by the categories list, and the other way round.
+    let (_, b) = call(&server, &t, Method::GET, "/spaces/acme/things?limit=1", None).await;
+    let things_cursor = b["paging"]["next_cursor"].as_str().expect("cursor").to_owned();
+    let (_, b) = call(&server, &t, Method::GET, "/spaces/acme/categories?limit=1", None).await;
+    let categories_cursor = b["paging"]["next_cursor"].as_str().expect("cursor").to_owned();
+    for path in [
+        format!("/spaces/acme/categories?previous_cursor={things_cursor}"),
+        format!("/spaces/acme/things?next_cursor={categories_cursor}"),
+        format!("/spaces/acme/things?previous_cursor={things_cursor}&next_cursor={things_cursor}"),
+        "/spaces/acme/things?previous_cursor=bm9wZQ".to_owned(),
+    ] {
+        let (s, e) = call(&server, &t, Method::GET, &path, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {e}");
+        assert!(
+            e["paging"].as_object().is_some_and(|p| p.contains_key("next_cursor")),
+            "{e}"
+        );
     }
 }

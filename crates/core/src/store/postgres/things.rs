@@ -344,7 +344,7 @@ fn key_value(r: &tokio_postgres::Row, i: usize, kind: KeyKind) -> KeyValue {
     }
 }
 
-type Found = (Vec<StoredThing>, Option<Vec<KeyValue>>);
+type Found = (Vec<(StoredThing, Vec<KeyValue>)>, bool);
 
 async fn find_things<C: GenericClient + Sync>(c: &C, t: &Tenant, q: &ThingQuery) -> Result<Found, StoreError> {
     let built = find_sql(&DIALECT, t.id(), q);
@@ -352,12 +352,12 @@ async fn find_things<C: GenericClient + Sync>(c: &C, t: &Tenant, q: &ThingQuery)
     let rows = dynamic(c, &built.sql, &built.params).await?;
     let more = rows.len() > q.limit as usize;
     let mut things = Vec::with_capacity(rows.len());
-    let mut next = None;
+    let mut keyed = Vec::with_capacity(rows.len());
     for r in rows.iter().take(q.limit as usize) {
         let uuid: String = r.get(0);
         let mut keys: Vec<KeyValue> = kinds.iter().enumerate().map(|(i, k)| key_value(r, 4 + i, *k)).collect();
         keys.push(KeyValue::Text(uuid.clone()));
-        next = Some(keys);
+        keyed.push(keys);
         things.push(StoredThing {
             uuid,
             body: r.get(1),
@@ -383,7 +383,7 @@ async fn find_things<C: GenericClient + Sync>(c: &C, t: &Tenant, q: &ThingQuery)
             }
         }
     }
-    Ok((things, if more { next } else { None }))
+    Ok((things.into_iter().zip(keyed).collect(), more))
 }
 
 async fn delete_things<C: GenericClient + Sync>(
@@ -478,6 +478,23 @@ impl ThingStore for PgStore {
                      AND ($2::text IS NULL OR name COLLATE \"C\" > $2::text) ORDER BY name COLLATE \"C\" LIMIT $3"
                 ),
                 &[&t.id(), &after, &i64::from(limit)],
+            )
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(category_row)
+            .collect())
+        })
+    }
+    async fn list_categories_before(&self, t: &Tenant, before: &str, limit: u32) -> Result<Vec<Category>, StoreError> {
+        read!(self, |c| async {
+            Ok(query(
+                c,
+                &format!(
+                    "SELECT {CATEGORY_COLUMNS} FROM thing_categories WHERE org_id = $1 \
+                     AND name COLLATE \"C\" < $2::text ORDER BY name COLLATE \"C\" DESC LIMIT $3"
+                ),
+                &[&t.id(), &before, &i64::from(limit)],
             )
             .await
             .map_err(backend)?

@@ -88,6 +88,18 @@ fn list_categories(c: &Connection, t: &Tenant, after: Option<&str>, limit: u32) 
         .map_err(backend)
 }
 
+fn list_categories_before(c: &Connection, t: &Tenant, before: &str, limit: u32) -> Result<Vec<Category>, StoreError> {
+    let mut s = c
+        .prepare_cached(&format!(
+            "SELECT {CATEGORY_COLUMNS} FROM thing_categories WHERE org_id = ?1 AND name < ?2 \
+             ORDER BY name DESC LIMIT ?3"
+        ))
+        .map_err(backend)?;
+    s.query_map(params![t.id(), before, i64::from(limit)], category_row)
+        .and_then(Iterator::collect)
+        .map_err(backend)
+}
+
 fn update_category(
     c: &Connection,
     t: &Tenant,
@@ -296,7 +308,7 @@ fn key_value(r: &rusqlite::Row, i: usize, kind: KeyKind) -> rusqlite::Result<Key
     })
 }
 
-type Found = (Vec<StoredThing>, Option<Vec<KeyValue>>);
+type Found = (Vec<(StoredThing, Vec<KeyValue>)>, bool);
 
 fn find_things(c: &Connection, t: &Tenant, q: &ThingQuery) -> Result<Found, StoreError> {
     let built = find_sql(&DIALECT, t.id(), q);
@@ -325,13 +337,11 @@ fn find_things(c: &Connection, t: &Tenant, q: &ThingQuery) -> Result<Found, Stor
         .map_err(backend)?;
     let more = rows.len() > q.limit as usize;
     let mut things = Vec::with_capacity(rows.len());
-    let mut next = None;
     for (mut thing, keys) in rows.into_iter().take(q.limit as usize) {
         thing.status = status(c, t, &thing.uuid)?;
-        things.push(thing);
-        next = Some(keys);
+        things.push((thing, keys));
     }
-    Ok((things, if more { next } else { None }))
+    Ok((things, more))
 }
 
 fn delete_things(c: &Connection, t: &Tenant, f: &ThingFilter, limit: u32) -> Result<Vec<String>, StoreError> {
@@ -415,6 +425,10 @@ impl crate::store::ThingStore for SqliteStore {
         self.pool
             .read(move |c| list_categories(c, &t, a.as_deref(), limit))
             .await
+    }
+    async fn list_categories_before(&self, t: &Tenant, before: &str, limit: u32) -> Result<Vec<Category>, StoreError> {
+        let (t, b) = (t.clone(), before.to_owned());
+        self.pool.read(move |c| list_categories_before(c, &t, &b, limit)).await
     }
     async fn update_category(
         &self,

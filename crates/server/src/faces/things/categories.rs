@@ -37,7 +37,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(category.to_json())).into_response())
 }
 
-/// `GET /spaces/{s}/categories` (`limit`, `next_cursor`): 200 CategoryList.
+/// `GET /spaces/{s}/categories` (`limit`, `next_cursor`, `previous_cursor`): 200 CategoryList.
 pub async fn list(
     State(state): State<AppState>,
     caller: SpaceCaller,
@@ -45,8 +45,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(READ)?;
     let page = state.platform.list_categories(caller.tenant(), &pairs).await?;
-    let data = page.items.iter().map(|c| c.to_json()).collect();
-    Ok(Json(list_body(data, page.next_cursor)))
+    Ok(Json(super::actions::page_body(&page, |c| c.to_json())))
 }
 
 /// `GET /spaces/{s}/categories/{c}`: 200 Category.

@@ -62,11 +62,18 @@ where
     S: Clone + Send + Sync + 'static,
 {
     route.route_layer(middleware::map_request(|req: Request| async move {
-        if let Some(paging) = req.extensions().get::<ErrorPaging>() {
-            paging.0.store(true, Ordering::Relaxed);
-        }
+        mark_paged(&req);
         req
     }))
+}
+
+/// Marks `req` as a list's GET: its errors carry `paging`. For the
+/// layers that may refuse a request before its route's [`paginated`]
+/// layer runs (authentication).
+pub(super) fn mark_paged(req: &Request) {
+    if let Some(paging) = req.extensions().get::<ErrorPaging>() {
+        paging.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The face's outermost layer: every error response under it gets this

@@ -34,7 +34,7 @@ use thingstead_core::things::{Thing, ThingQuery};
 use thingstead_core::{Actor, CoreError, Tenant};
 
 use super::SpaceCaller;
-use super::categories::list_body;
+use super::actions::page_body;
 use super::json::JsonBody;
 use super::query::QueryPairs;
 use crate::app::AppState;
@@ -184,8 +184,7 @@ pub async fn list(
     caller.require(READ)?;
     let query = query_of(&state, caller.tenant(), &path, &pairs).await?;
     let page = state.platform.list_things(caller.tenant(), &query).await?;
-    let data = page.items.iter().map(|t| render(&origin, &path.space, t)).collect();
-    Ok(Json(list_body(data, page.next_cursor)))
+    Ok(Json(page_body(&page, |t| render(&origin, &path.space, t))))
 }
 
 /// `DELETE .../things` (filters): 200 with the deleted uids.
