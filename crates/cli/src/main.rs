@@ -41,6 +41,10 @@ enum Command {
     /// Read stored messages through the REST API (list, or tail to follow).
     #[command(subcommand)]
     Messages(commands::messages::MessagesCommand),
+    /// Things of a space through the things API: list, get, create, update, patch, delete, props, history, action, event, import.
+    Things(commands::things::ThingsArgs),
+    /// Categories of a space through the things API: list, get, create, update, delete.
+    Categories(commands::things::CategoriesArgs),
     #[command(flatten)]
     App(commands::app::AppCommand),
 }
@@ -67,6 +71,8 @@ fn main() -> std::process::ExitCode {
             Command::Sms(args) => commands::sms::run(args).await,
             Command::Receive(args) => commands::receive::run(args).await,
             Command::Messages(cmd) => commands::messages::run(cmd).await,
+            Command::Things(args) => commands::things::run_things(args).await,
+            Command::Categories(args) => commands::things::run_categories(args).await,
             Command::App(cmd) => commands::app::run(cmd).await,
         }
     });

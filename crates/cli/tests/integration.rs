@@ -38,3 +38,9 @@ mod server;
 mod settings;
 #[path = "integration/support.rs"]
 mod support;
+#[path = "integration/things.rs"]
+mod things;
+#[path = "integration/things_activity.rs"]
+mod things_activity;
+#[path = "integration/things_import.rs"]
+mod things_import;

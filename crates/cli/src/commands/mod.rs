@@ -8,6 +8,7 @@ pub mod receive;
 pub mod send;
 pub mod serve;
 pub mod sms;
+pub mod things;
 
 use std::path::PathBuf;
 

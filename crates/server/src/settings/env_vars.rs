@@ -29,6 +29,11 @@ pub const SCRIPT_VARIABLES: &[&str] = &[
     "CLIENT_SECRET",
     "CLIENT_API_KEY",
     "CLIENT_PROFILE",
+    // The things commands' space and credentials (thingstead things, categories).
+    "SPACE",
+    "CLIENT_ID",
+    "SCOPES",
+    "TOKEN",
     // The test harness's engines (scripts/test-engines, crates/testkit).
     "NATS_SERVER",
     "PG_BIN",

@@ -69,6 +69,7 @@ impl ClientArgs {
                 uuid: self.uuid.clone(),
                 secret: self.secret.clone(),
                 api_key: self.api_key.clone(),
+                things: None,
             }
         } else {
             match &saved {

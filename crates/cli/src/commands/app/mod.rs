@@ -16,6 +16,8 @@ mod output;
 mod profile;
 mod resources;
 
+pub(crate) use profile::default_path as profile_default_path;
+
 use thingstead::app::{Content, Device, Experience, Feed, Location, Thing};
 
 /// The app commands, flattened into the top-level command list.
@@ -29,7 +31,8 @@ pub enum AppCommand {
     Broadcast(broadcast::BroadcastArgs),
     /// Devices of the application API: list, get, create, update, delete.
     Devices(resources::ResourceArgs),
-    /// Things of the application API.
+    /// Things of the application API (`/api/things`; `thingstead things` is the things API).
+    #[command(name = "app-things")]
     Things(resources::ResourceArgs),
     /// Experiences.
     Experiences(resources::ResourceArgs),

@@ -22,7 +22,7 @@ pub fn default_path() -> anyhow::Result<PathBuf> {
 }
 
 /// A saved profile.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// The server's URL.
@@ -45,6 +45,10 @@ pub struct Profile {
     /// A consumer app's api key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
+    /// The things commands' `[things]` section (`thingstead things ...`),
+    /// kept as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub things: Option<toml::Table>,
 }
 
 impl Profile {
