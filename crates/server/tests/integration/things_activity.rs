@@ -638,3 +638,65 @@ async fn things_and_categories_page_backward_as_they_page_forward() {
         );
     }
 }
+
+#[tokio::test]
+async fn actions_and_events_made_over_http_reach_the_things_realtime_channel() {
+    use thingstead_proto::channel::ChannelId;
+
+    use super::app_resources::user_token;
+    use super::realtime_clients::Eio4;
+
+    let (server, t) = setup().await;
+    let channel = ChannelId::new("acme", "lamp-1", true, false).encode();
+    let mut ws = Eio4::connected(&server, &user_token(&server, "acme").await).await;
+    assert_eq!(ws.subscribe(std::slice::from_ref(&channel)).await, [channel.as_str()]);
+    let base = "/spaces/acme/categories/lamps/things/lamp-1";
+    let (_, b) = call(
+        &server,
+        &t,
+        Method::POST,
+        &format!("{base}/actions/fade"),
+        Some(json!({"fade": {"input": {"level": 7}}})),
+    )
+    .await;
+    let id = id_of(&b["fade"]);
+    let (name, m) = ws.next_event().await;
+    assert_eq!(
+        (name.as_str(), &m["channel"], &m["name"]),
+        ("broadcast", &json!(channel), &json!("update"))
+    );
+    assert_eq!(
+        (&m["payload"]["id"], &m["payload"]["kind"]),
+        (&json!(id), &json!("action"))
+    );
+    let one = format!("{base}/actions/fade/{id}");
+    call(
+        &server,
+        &t,
+        Method::PUT,
+        &one,
+        Some(json!({"fade": {"status": "completed"}})),
+    )
+    .await;
+    let (_, m) = ws.next_event().await;
+    assert_eq!(
+        (&m["payload"]["change"], &m["payload"]["status"]),
+        (&json!("updated"), &json!("completed"))
+    );
+    call(&server, &t, Method::DELETE, &one, None).await;
+    let (_, m) = ws.next_event().await;
+    assert_eq!(m["payload"]["change"], "deleted");
+    let (_, b) = call(
+        &server,
+        &t,
+        Method::POST,
+        &format!("{base}/events/ping"),
+        Some(json!({"ping": {"data": 1}})),
+    )
+    .await;
+    let (_, m) = ws.next_event().await;
+    assert_eq!(
+        (&m["payload"]["id"], &m["payload"]["kind"], &m["payload"]["data"]),
+        (&json!(id_of(&b["ping"])), &json!("event"), &json!(1))
+    );
+}
