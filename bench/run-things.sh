@@ -24,6 +24,8 @@
 #   HISTORY_C       concurrent connections for B [1]
 #   GEN_THREADS     generator tokio threads [1]
 #   SKIP_BUILD=1    use the existing release binaries (in cargo's target dir)
+#   TS_BIN          the thingstead binary measured [$BIN/thingstead] (e.g. a
+#                   copy built from an earlier commit, for a before/after)
 #   OUT             directory for results and logs [a fresh mktemp dir]
 #
 # Prints tables and checks; raw JSON lines are in $OUT/results.jsonl.
@@ -41,6 +43,7 @@ OUT=${OUT:-$(mktemp -d /tmp/thingstead-bench.XXXXXX)}
 mkdir -p "$OUT"
 DATA="$OUT/data"
 BIN=${BIN:-$(bash scripts/target-dir)/release}
+TS_BIN=${TS_BIN:-$BIN/thingstead}
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 
@@ -67,7 +70,7 @@ wait_file() { # file, seconds
 
 start_server() {
     rm -f "$OUT/ts.ready"
-    "$BIN/thingstead" serve --data-dir "$DATA" --http 127.0.0.1:0 --device-tcp 127.0.0.1:0 \
+    "$TS_BIN" serve --data-dir "$DATA" --http 127.0.0.1:0 --device-tcp 127.0.0.1:0 \
         --ready-file "$OUT/ts.ready" >>"$OUT/serve.log" 2>&1 &
     TS_PID=$!
     wait_file "$OUT/ts.ready" 120
@@ -82,8 +85,8 @@ stop_server() {
 
 echo "== machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), results in $OUT" >&2
 
-"$BIN/thingstead" admin --data-dir "$DATA" org create bench >"$OUT/org.json"
-"$BIN/thingstead" admin --data-dir "$DATA" client create --org bench --scopes thing >"$OUT/client.json"
+"$TS_BIN" admin --data-dir "$DATA" org create bench >"$OUT/org.json"
+"$TS_BIN" admin --data-dir "$DATA" client create --org bench --scopes thing >"$OUT/client.json"
 CLIENT=(--client-id "$(jq -r .client_id "$OUT/client.json")" --client-secret "$(jq -r .client_secret "$OUT/client.json")")
 start_server
 FSYNC_MS=$(python3 -c '
