@@ -120,6 +120,11 @@ struct HttpArgs {
     /// Per-request timeout, in ms.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
+    /// Spread connections over source addresses 127.0.0.1 ..= 127.0.0.N
+    /// (the server holds at most `http_limits.max_connections_per_ip`, 64 by
+    /// default, per address).
+    #[arg(long, default_value_t = 4)]
+    source_ips: u8,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -220,12 +225,15 @@ fn elapsed_us(start: Instant) -> u32 {
     start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32
 }
 
-/// One HTTP/1.1 client: one keep-alive connection.
-fn client(timeout_ms: u64) -> anyhow::Result<reqwest::Client> {
+/// One HTTP/1.1 client: one keep-alive connection, from source address
+/// 127.0.0.(1 + n mod `source_ips`).
+fn client(http: &HttpArgs, n: usize) -> anyhow::Result<reqwest::Client> {
+    let ip = std::net::Ipv4Addr::new(127, 0, 0, 1 + (n % usize::from(http.source_ips.max(1))) as u8);
     Ok(reqwest::Client::builder()
         .http1_only()
         .pool_max_idle_per_host(1)
-        .timeout(Duration::from_millis(timeout_ms))
+        .local_address(std::net::IpAddr::V4(ip))
+        .timeout(Duration::from_millis(http.timeout_ms))
         .build()?)
 }
 
@@ -236,7 +244,7 @@ async fn token(http: &HttpArgs) -> anyhow::Result<String> {
         "grant_type=client_credentials&client_id={}&client_secret={}&scope=thing",
         http.client_id, http.client_secret
     );
-    let r = client(http.timeout_ms)?
+    let r = client(http, 0)?
         .post(format!("http://{}/oauth2/token", http.http))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(body)
@@ -257,7 +265,7 @@ fn uid(i: usize) -> String {
 async fn put(args: &Args, http: &HttpArgs) -> anyhow::Result<Value> {
     let token = Arc::new(token(http).await?);
     let base = format!("http://{}/spaces/{}/things", http.http, http.space);
-    let setup = client(http.timeout_ms)?;
+    let setup = client(http, 0)?;
     for i in 0..args.things {
         let r = setup
             .post(&base)
@@ -270,12 +278,13 @@ async fn put(args: &Args, http: &HttpArgs) -> anyhow::Result<Value> {
             bail!("creating thing {}: {} {}", uid(i), r.status(), r.text().await?);
         }
     }
+    drop(setup);
     let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for c in 0..args.concurrency {
         let url = format!("{base}/{}/properties/temperature", uid(c % args.things));
-        let client = client(http.timeout_ms)?;
+        let client = client(http, c)?;
         let (token, next) = (token.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut t = Tally::default();
@@ -426,8 +435,8 @@ async fn history(args: &Args, http: &HttpArgs, limit: u32, walk: bool) -> anyhow
     let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
-    for _ in 0..args.concurrency {
-        let client = client(http.timeout_ms)?;
+    for c in 0..args.concurrency {
+        let client = client(http, c)?;
         let base = format!("http://{}/spaces/{}/things", http.http, http.space);
         let things = args.things as u64;
         let (token, next) = (token.clone(), next.clone());
