@@ -57,10 +57,11 @@ impl TdCache {
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        if entries.len() >= TD_CACHE_CAPACITY && !entries.contains_key(&(tenant, uid.to_owned())) {
-            if let Some(victim) = entries.keys().next().cloned() {
-                entries.remove(&victim);
-            }
+        if entries.len() >= TD_CACHE_CAPACITY
+            && !entries.contains_key(&(tenant, uid.to_owned()))
+            && let Some(victim) = entries.keys().next().cloned()
+        {
+            entries.remove(&victim);
         }
         entries.insert((tenant, uid.to_owned()), td);
     }
