@@ -16,6 +16,7 @@ mod sms;
 mod thing_actions;
 mod thing_events;
 mod thing_properties;
+mod thing_td_cache;
 mod things;
 mod tokens;
 
@@ -49,6 +50,7 @@ pub struct Platform {
     bus: Arc<dyn Bus>,
     token_keys: Arc<tokens::TokenKeys>,
     revoked: Arc<oauth2::RevokedTokens>,
+    td_cache: Arc<thing_td_cache::TdCache>,
     broadcast_limits: crate::channels::BroadcastLimits,
 }
 
@@ -60,6 +62,7 @@ impl Platform {
             bus,
             token_keys: Arc::default(),
             revoked: Arc::default(),
+            td_cache: Arc::default(),
             broadcast_limits: crate::channels::BroadcastLimits::default(),
         }
     }

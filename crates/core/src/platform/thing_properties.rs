@@ -5,7 +5,10 @@
 
 use serde_json::{Map, Value};
 
+use std::sync::Arc;
+
 use super::Platform;
+use super::thing_td_cache::{CachedTd, Declared};
 use super::things::{ATTEMPTS, thing_not_found};
 use crate::bus::{Change, RegistryKind};
 use crate::documents::Collection;
@@ -15,20 +18,6 @@ use crate::things::history::{self, MAX_CALL_BYTES, MAX_VALUE_BYTES, MAX_VALUES};
 use crate::things::schema::validate_value;
 use crate::things::{HistoryDelete, HistoryPage, HistoryPoint, HistoryQuery, HistoryRow, HistorySpec};
 use crate::{CoreError, now_ms};
-
-/// The property affordances of a thing document: all a write needs of it
-/// (the rest of the document is skipped, not built, when it is parsed).
-#[derive(serde::Deserialize)]
-struct Declared {
-    #[serde(default)]
-    properties: Option<Map<String, Value>>,
-}
-
-impl Declared {
-    fn parse(uid: &str, body: &str) -> Result<Self, CoreError> {
-        serde_json::from_str(body).map_err(|e| CoreError::Internal(format!("thing {uid} does not parse: {e}")))
-    }
-}
 
 /// Checks that the thing declares `name` and that `value` fits its schema.
 fn check_value(uid: &str, declared: &Declared, name: &str, value: &Value) -> Result<(), CoreError> {
@@ -54,6 +43,23 @@ fn check_size(name: &str, text: &str, total: &mut usize) -> Result<(), CoreError
         )));
     }
     Ok(())
+}
+
+/// The store writes of `values`, each checked against the TD and in size.
+fn checked_writes(
+    uid: &str,
+    declared: &Declared,
+    values: &Map<String, Value>,
+) -> Result<Vec<PropertyWrite>, CoreError> {
+    let mut writes = Vec::with_capacity(values.len());
+    let mut total = 0;
+    for (name, value) in values {
+        check_value(uid, declared, name, value)?;
+        let write = PropertyWrite::new(name, value);
+        check_size(name, &write.value, &mut total)?;
+        writes.push(write);
+    }
+    Ok(writes)
 }
 
 fn no_property(uid: &str, name: &str) -> CoreError {
@@ -99,34 +105,58 @@ impl Platform {
             return Err(CoreError::Invalid(format!("1 to {MAX_VALUES} property values")));
         }
         let mut attempt = 0;
+        // The TD comes from the cache unless it just proved stale.
+        let mut use_cache = true;
         loop {
             attempt += 1;
-            // Only the document: its current values are not needed here.
-            let expected = self
-                .store
-                .document(tenant, Collection::Things, uid)
-                .await?
-                .ok_or_else(|| thing_not_found(uid))?;
-            let declared = Declared::parse(uid, &expected)?;
-            let mut writes = Vec::with_capacity(values.len());
-            let mut total = 0;
-            for (name, value) in values {
-                check_value(uid, &declared, name, value)?;
-                let write = PropertyWrite::new(name, value);
-                check_size(name, &write.value, &mut total)?;
-                writes.push(write);
-            }
+            let cached = if use_cache {
+                self.td_cache.get(tenant.id(), uid)
+            } else {
+                None
+            };
+            let from_cache = cached.is_some();
+            let td = match cached {
+                Some(td) => td,
+                None => {
+                    // Only the document: its current values are not needed here.
+                    let body = self
+                        .store
+                        .document(tenant, Collection::Things, uid)
+                        .await?
+                        .ok_or_else(|| thing_not_found(uid))?;
+                    let declared = Declared::parse(uid, &body)?;
+                    let td = Arc::new(CachedTd { body, declared });
+                    self.td_cache.put(tenant.id(), uid, td.clone());
+                    td
+                }
+            };
+            let writes = match checked_writes(uid, &td.declared, values) {
+                Ok(writes) => writes,
+                // A TD changed elsewhere may allow it now: refuse only on a fresh read.
+                Err(_) if from_cache => {
+                    self.td_cache.forget(tenant.id(), uid);
+                    use_cache = false;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             match self
                 .store
-                .write_properties(tenant, uid, expected, writes, now_ms(), update_history)
+                .write_properties(tenant, uid, td.body.clone(), writes, now_ms(), update_history)
                 .await
             {
                 Ok(()) => break,
-                Err(StoreError::Conflict(m)) if m == THING_CHANGED && attempt < ATTEMPTS => continue,
                 Err(StoreError::Conflict(m)) if m == THING_CHANGED => {
-                    return Err(StoreError::Unavailable(format!("thing {uid} keeps changing; try again")).into());
+                    self.td_cache.forget(tenant.id(), uid);
+                    use_cache = false;
+                    if attempt >= ATTEMPTS {
+                        return Err(StoreError::Unavailable(format!("thing {uid} keeps changing; try again")).into());
+                    }
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    self.td_cache.forget(tenant.id(), uid);
+                    return Err(e.into());
+                }
             }
         }
         self.changed(tenant.name(), RegistryKind::Thing, uid, Change::Updated)

@@ -839,6 +839,8 @@ pub trait ThingStore: Send + Sync {
     /// to its history at `at` (a value already there for that property and
     /// instant is replaced), in one transaction, provided the thing's
     /// document is still `expected` (else `Conflict` with [`THING_CHANGED`]).
+    /// A current value set at a later instant than `at` stays current (the
+    /// newest instant wins, whatever the commit order).
     async fn write_properties(
         &self,
         tenant: &Tenant,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use thingstead_core::ErrorKind;
-use thingstead_core::store::Store;
+use thingstead_core::store::{PropertyWrite, Store};
 use thingstead_core::things::{HistoryDelete, HistoryQuery, ThingQuery};
 
 use super::things::{fixture, kind, pairs, sensor, uids};
@@ -16,6 +16,8 @@ both!(
     writes_and_td_changes_racing_all_land,
     property_writes_are_validated_against_their_schemas,
     history_ranges_groups_pages_deletes_and_prunes,
+    a_write_committed_late_does_not_hide_a_newer_value,
+    a_td_changed_through_another_platform_is_seen_by_the_next_write,
 );
 
 async fn status_always_equals_the_last_writes(b: Backend) {
@@ -356,4 +358,102 @@ async fn writes_and_td_changes_racing_all_land(b: Backend) {
         .await
         .unwrap();
     assert!(!history.items.is_empty() && history.items.len() <= 25);
+}
+
+/// Two writes of one property whose commits come in the other order than
+/// their instants (a write that took its instant first but lost the race
+/// to the writer): the current value stays the one of the newest instant,
+/// which is also the newest history point, whatever the commit order.
+async fn a_write_committed_late_does_not_hide_a_newer_value(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let s = p.create_thing(t, &sensor("S"), None).await.unwrap();
+    let body = f.store.thing(t, &s.uid).await.unwrap().unwrap().body;
+    let write = |v: i64| vec![PropertyWrite::new("temperature", &json!(v))];
+    let now = thingstead_core::now_ms();
+    f.store
+        .write_properties(t, &s.uid, body.clone(), write(2), now, true)
+        .await
+        .unwrap();
+    f.store
+        .write_properties(t, &s.uid, body.clone(), write(1), now - 1000, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.property(t, &s.uid, "temperature").await.unwrap(),
+        json!(2),
+        "the value of the newest instant is current"
+    );
+    let history = p
+        .property_history(
+            t,
+            &s.uid,
+            Some("temperature"),
+            &HistoryQuery {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let values: Vec<Value> = history
+        .items
+        .iter()
+        .map(|i| i.properties["temperature"].clone())
+        .collect();
+    assert_eq!(values, vec![json!(1), json!(2)], "history in instant order");
+    // The same instant: the later commit wins in both.
+    f.store
+        .write_properties(t, &s.uid, body, write(3), now, true)
+        .await
+        .unwrap();
+    assert_eq!(p.property(t, &s.uid, "temperature").await.unwrap(), json!(3));
+}
+
+/// Another node (another platform over the same store) changes a thing's
+/// TD after this platform wrote a property: the next write here follows
+/// the new TD both ways (a value only the new schema allows is taken, a
+/// property it no longer declares is refused), and a deleted thing is gone.
+async fn a_td_changed_through_another_platform_is_seen_by_the_next_write(b: Backend) {
+    let f = fixture(b).await;
+    let (p, t) = (&f.p, &f.t);
+    let other = super::platform(f.store.clone());
+    let s = p.create_thing(t, &sensor("S"), None).await.unwrap();
+    p.update_property(t, &s.uid, "temperature", &json!(50), true)
+        .await
+        .unwrap();
+    p.update_property(t, &s.uid, "label", &json!("before"), true)
+        .await
+        .unwrap();
+    other
+        .patch_thing(
+            t,
+            &s.uid,
+            &json!([
+                {"op": "replace", "path": "/properties/temperature/maximum", "value": 1000},
+                {"op": "remove", "path": "/properties/label"}
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        p.update_property(t, &s.uid, "temperature", &json!(500), true)
+            .await
+            .unwrap(),
+        json!(500),
+        "the new maximum applies"
+    );
+    assert_eq!(
+        kind(p.update_property(t, &s.uid, "label", &json!("after"), true).await),
+        ErrorKind::Invalid,
+        "label is no longer declared"
+    );
+    let status = p.properties(t, &s.uid).await.unwrap();
+    assert_eq!(status.get("temperature"), Some(&json!(500)));
+    assert!(!status.contains_key("label"));
+    other.delete_thing(t, &s.uid).await.unwrap();
+    assert_eq!(
+        kind(p.update_property(t, &s.uid, "temperature", &json!(1), true).await),
+        ErrorKind::NotFound
+    );
 }

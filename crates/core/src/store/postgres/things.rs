@@ -436,13 +436,17 @@ async fn write_properties<C: GenericClient + Sync>(
     let texts: Vec<&str> = values.iter().map(|v| v.value.as_str()).collect();
     let nums: Vec<Option<f64>> = values.iter().map(|v| v.number).collect();
     let strs: Vec<Option<&str>> = values.iter().map(|v| v.text.as_deref()).collect();
+    // A value of an older instant than the current one (a write that took
+    // its instant first but committed last) goes to the history only: the
+    // current value is always that of the newest instant.
     execute(
         c,
         "INSERT INTO thing_status (org_id, collection, uuid, name, value, num, str, updated_at) \
          SELECT $1, 'things', $2, n, v, x, s, $7 FROM unnest($3::text[], $4::text[], $5::float8[], $6::text[]) \
          AS u(n, v, x, s) \
          ON CONFLICT (org_id, collection, uuid, name) DO UPDATE SET value = EXCLUDED.value, num = EXCLUDED.num, \
-         str = EXCLUDED.str, updated_at = EXCLUDED.updated_at",
+         str = EXCLUDED.str, updated_at = EXCLUDED.updated_at \
+         WHERE thing_status.updated_at <= EXCLUDED.updated_at",
         &[&t.id(), &uuid, &names, &texts, &nums, &strs, &at],
     )
     .await

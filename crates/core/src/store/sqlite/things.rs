@@ -380,12 +380,16 @@ fn write_properties(
             None => StoreError::NotFound(format!("thing {uuid}")),
         });
     }
+    // A value of an older instant than the current one (a write that took
+    // its instant first but committed last) goes to the history only: the
+    // current value is always that of the newest instant.
     let mut upsert = c
         .prepare_cached(
             "INSERT INTO thing_status (org_id, collection, uuid, name, value, num, str, updated_at) \
              VALUES (?1, 'things', ?2, ?3, ?4, ?5, ?6, ?7) \
              ON CONFLICT (org_id, collection, uuid, name) DO UPDATE SET value = excluded.value, num = excluded.num, \
-             str = excluded.str, updated_at = excluded.updated_at",
+             str = excluded.str, updated_at = excluded.updated_at \
+             WHERE excluded.updated_at >= thing_status.updated_at",
         )
         .map_err(backend)?;
     for v in values {
