@@ -216,8 +216,20 @@ impl DeviceClient {
     async fn exchange(&self, settings: &Settings, frame: &[u8]) -> Result<Vec<u8>, DeviceError> {
         let credentials = &settings.credentials;
         let events = &self.inner.events;
+        let network = self.network();
+        let timeouts = self.inner.timeouts;
+        if let Some(carried) = network
+            .carry(&credentials.host, credentials.port, frame, timeouts)
+            .await
+        {
+            // The network's own stack (a modem's socket) carried it.
+            return carried.map_err(|e| DeviceError::Unreachable {
+                target: format!("{}:{}", credentials.host, credentials.port),
+                source: std::io::Error::other(e.to_string()),
+            });
+        }
         let mut opened = false;
-        let result = exchange(&credentials.host, credentials.port, frame, self.inner.timeouts, || {
+        let result = exchange(&credentials.host, credentials.port, frame, timeouts, || {
             opened = true;
             events.broadcast(&Event::SocketConnected);
         })

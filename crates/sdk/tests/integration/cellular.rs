@@ -215,3 +215,53 @@ async fn a_message_goes_through_the_modems_socket_and_is_stored_by_the_server() 
     assert_eq!(stored[0].topics, ["cellular"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_device_client_sends_through_the_modem_and_buffers_while_coverage_is_lost() {
+    use std::sync::Arc;
+    use thingstead::device::{Credentials, DeviceClient, FullPolicy, OfflineBuffer, SendOutcome};
+
+    let server = TestServer::start().await;
+    server.create_org("acme").await;
+    let device = server.create_device("acme").await;
+    let (sim, modem) = open(SimConfig::default()).await;
+    let buffer_dir = tempfile::tempdir().unwrap();
+    let credentials = Credentials::from_devicekey(&device.devicekey)
+        .unwrap()
+        .with_host(server.device_tcp.ip().to_string())
+        .with_port(server.device_tcp.port());
+    let client = DeviceClient::builder(credentials)
+        .network(Arc::new(modem.clone()))
+        .offline_buffer(OfflineBuffer::open(buffer_dir.path(), 100, FullPolicy::Reject).unwrap())
+        .build()
+        .await
+        .unwrap();
+
+    let sent = client.send_message("m0", &["cell"]).await.unwrap();
+    assert!(sent.is_success(), "{sent:?}");
+    assert!(
+        sim.commands().iter().any(|c| c.starts_with("AT+USOWR=")),
+        "the frame went through the modem's socket"
+    );
+
+    // Coverage lost: messages wait in the buffer.
+    let mut events = modem.events();
+    sim.set_registration(0);
+    assert_eq!(next_event(&mut events).await, Event::CellularDisconnected);
+    for m in ["m1", "m2", "m3"] {
+        assert_eq!(client.send_message(m, &["cell"]).await.unwrap(), SendOutcome::Buffered);
+    }
+    assert_eq!(server.messages("acme").await.len(), 1);
+
+    // Coverage back: the buffer flushes by itself, in order, each once.
+    sim.set_registration(1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while client.buffered_count().await.unwrap() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the buffer did not flush");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(client.send_message("m4", &["cell"]).await.unwrap().is_success());
+    let stored: Vec<Vec<u8>> = server.messages("acme").await.into_iter().map(|m| m.payload).collect();
+    assert_eq!(stored, [b"m0", b"m1", b"m2", b"m3", b"m4"].map(|m| m.to_vec()));
+    server.stop().await;
+}

@@ -89,4 +89,22 @@ pub trait Network: Send + Sync + fmt::Debug {
 
     /// A new subscription to this network's events, from now on.
     fn events(&self) -> broadcast::Receiver<Event>;
+
+    /// Carries one exchange with the server itself, when the network has
+    /// its own IP stack (a cellular modem's sockets): connects to
+    /// `host:port`, writes `frame`, reads the reply until the server
+    /// closes, 1024 bytes arrived or
+    /// `timeouts.read` passed, and closes. `None` (the default) when the
+    /// host's own TCP stack carries the traffic. An `Err` means the frame
+    /// certainly did not reach the server.
+    async fn carry(
+        &self,
+        host: &str,
+        port: u16,
+        frame: &[u8],
+        timeouts: crate::device::Timeouts,
+    ) -> Option<Result<Vec<u8>, NetworkError>> {
+        let _ = (host, port, frame, timeouts);
+        None
+    }
 }

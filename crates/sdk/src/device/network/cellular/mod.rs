@@ -428,4 +428,19 @@ impl Network for Cellular {
     fn events(&self) -> broadcast::Receiver<Event> {
         self.shared.events.subscribe()
     }
+
+    /// The device's traffic goes through the modem's own sockets.
+    async fn carry(
+        &self,
+        host: &str,
+        port: u16,
+        frame: &[u8],
+        timeouts: crate::device::Timeouts,
+    ) -> Option<Result<Vec<u8>, NetworkError>> {
+        Some(
+            socket::exchange(self, host, port, frame, timeouts)
+                .await
+                .map_err(NetworkError::from),
+        )
+    }
 }

@@ -213,3 +213,49 @@ impl ModemSocket {
         Ok(())
     }
 }
+
+/// One exchange with the server through a modem socket (see
+/// [`Network::carry`](crate::device::Network::carry)). `host` is an IP
+/// address or a name the device's resolver knows.
+pub(super) async fn exchange(
+    modem: &Cellular,
+    host: &str,
+    port: u16,
+    frame: &[u8],
+    timeouts: crate::device::Timeouts,
+) -> Result<Vec<u8>, CellularError> {
+    let ip = match host.parse::<IpAddr>() {
+        Ok(ip) => ip,
+        Err(_) => tokio::net::lookup_host((host, port))
+            .await
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .map(|a| a.ip())
+            .ok_or_else(|| CellularError::Unexpected(format!("cannot resolve {host}")))?,
+    };
+    let socket = tokio::time::timeout(timeouts.connect, connect(modem, ip, port))
+        .await
+        .map_err(|_| CellularError::Unexpected(format!("connecting to {host}:{port} through the modem timed out")))??;
+    let written = match tokio::time::timeout(timeouts.write, socket.write_all(frame)).await {
+        Ok(written) => written,
+        Err(_) => Err(CellularError::Unexpected("writing through the modem timed out".into())),
+    };
+    if let Err(e) = written {
+        let _ = socket.close().await;
+        return Err(e);
+    }
+    // The reply: until the server closes, the most a reply may be, or the deadline.
+    let deadline = tokio::time::Instant::now() + timeouts.read;
+    let mut reply = Vec::new();
+    while reply.len() < crate::device::transport::MAX_REPLY {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match socket.read(left).await {
+            Ok(chunk) if chunk.is_empty() => break,
+            Ok(chunk) => reply.extend(chunk),
+            Err(_) => break,
+        }
+    }
+    reply.truncate(crate::device::transport::MAX_REPLY);
+    let _ = socket.close().await;
+    Ok(reply)
+}
