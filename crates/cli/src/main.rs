@@ -38,6 +38,9 @@ enum Command {
     Sms(commands::sms::SmsArgs),
     /// Listen for cloud-to-device messages.
     Receive(commands::receive::ReceiveArgs),
+    /// The device's network: `network status` (interface, state, signal, the modem's identity).
+    #[command(subcommand)]
+    Network(commands::network::NetworkCommand),
     /// Read stored messages through the REST API (list, or tail to follow).
     #[command(subcommand)]
     Messages(commands::messages::MessagesCommand),
@@ -70,6 +73,7 @@ fn main() -> std::process::ExitCode {
             Command::Send(args) => commands::send::run(args).await,
             Command::Sms(args) => commands::sms::run(args).await,
             Command::Receive(args) => commands::receive::run(args).await,
+            Command::Network(cmd) => commands::network::run(cmd).await,
             Command::Messages(cmd) => commands::messages::run(cmd).await,
             Command::Things(args) => commands::things::run_things(args).await,
             Command::Categories(args) => commands::things::run_categories(args).await,

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use thingstead::device::{
-    Authentication, ConfigFormat, Credentials, DeviceClient, DeviceConfig, DeviceError, Mode, NetworkType,
-    OfflineBuffer,
+    Authentication, ConfigFormat, Credentials, DeviceClient, DeviceConfig, DeviceError, Mode, OfflineBuffer,
 };
 
 /// Who the device is and where its server is.
@@ -40,6 +39,9 @@ pub struct DeviceArgs {
     /// (and device_id, private_key for TOTP).
     #[arg(short = 'f', long = "device-config", value_name = "CONFIG")]
     pub config: Option<PathBuf>,
+    /// The network to send through.
+    #[command(flatten)]
+    pub network: super::network::NetworkArgs,
 }
 
 impl DeviceArgs {
@@ -103,9 +105,12 @@ impl DeviceArgs {
     pub async fn client_with_buffer(&self, mode: Mode, buffer: Option<OfflineBuffer>) -> anyhow::Result<DeviceClient> {
         let (credentials, authentication) = self.resolve(mode == Mode::Cloud).await?;
         let mut builder = DeviceClient::builder(credentials)
-            .network_type(NetworkType::Static)
             .mode(mode)
             .authentication(authentication);
+        builder = match self.network.open().await? {
+            super::network::Chosen::Type(network_type) => builder.network_type(network_type),
+            super::network::Chosen::Open(network) => builder.network(network),
+        };
         if let Some(buffer) = buffer {
             builder = builder.offline_buffer(buffer);
         }

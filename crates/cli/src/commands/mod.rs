@@ -4,6 +4,7 @@ pub mod app;
 pub mod config;
 pub mod device_args;
 pub mod messages;
+pub mod network;
 pub mod receive;
 pub mod send;
 pub mod serve;

@@ -828,3 +828,59 @@ async fn send_with_a_buffer_keeps_what_cannot_be_sent_and_sends_it_first_next_ti
     assert!(out.stderr.contains("refused 1"), "stderr: {}", out.stderr);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_and_network_status_go_through_a_cellular_modem() {
+    use thingstead_testkit::modem::{ModemSimulator, SimConfig};
+
+    let env = Env::new();
+    let server = env.start();
+    let (key, apikey, _) = org_with_device_and_key(&env, "acme");
+    let port = port_of(&server);
+    let sim = ModemSimulator::start(SimConfig::default()).expect("modem simulator");
+    let modem = sim.path().to_str().expect("utf-8 path").to_owned();
+
+    let out = send(
+        &env,
+        &[
+            "--devicekey",
+            &key,
+            "--host",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--network",
+            "cellular",
+            "--modem",
+            &modem,
+            "-t",
+            "cell",
+            "over the air",
+        ],
+    );
+    assert_eq!(sent_ok(&out), ["over the air"]);
+    assert!(
+        sim.commands().iter().any(|c| c.starts_with("AT+USOWR=")),
+        "sent through the modem's socket: {:?}",
+        sim.commands()
+    );
+    let got: Vec<String> = stored(&server, &apikey).await.into_iter().map(|(p, _)| p).collect();
+    assert_eq!(got, ["over the air"]);
+
+    // Piped, the status is one JSON object.
+    let out = tool(&env, &["network", "status", "--network", "cellular", "--modem", &modem]);
+    let status = out.json();
+    assert_eq!(status["network"], "cellular", "{status}");
+    assert_eq!(status["state"], "connected", "{status}");
+    assert_eq!(status["operator"], "Thingstead Test Network", "{status}");
+    assert_eq!(status["signal_dbm"], -73, "{status}");
+    assert_eq!(status["modem"]["imsi"], "234507095123456", "{status}");
+    assert_eq!(status["modem"]["model"], "SARA-R410M-02B", "{status}");
+
+    // Choices that cannot work say why.
+    let e = send(&env, &["--devicekey", &key, "--network", "cellular", "x"]).error_line();
+    assert!(e.contains("--modem"), "{e}");
+    let e = send(&env, &["--devicekey", &key, "--network", "ble", "x"]).error_line();
+    assert!(e.contains("BLE is not supported"), "{e}");
+    server.stop().await;
+}
