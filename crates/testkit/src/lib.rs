@@ -5,4 +5,5 @@
 pub mod modem;
 pub mod nats;
 pub mod postgres;
+mod process;
 pub mod smtp;

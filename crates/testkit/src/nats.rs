@@ -5,7 +5,7 @@
 //! `DIR/bin`). When there is none, [`NatsServer::start`] panics saying so:
 //! NATS tests fail, they never skip.
 
-use std::net::{TcpListener, TcpStream};
+use crate::process::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -100,7 +100,7 @@ impl NatsServer {
 
 /// Runs nats-server on `port`; the child once it accepts connections.
 fn spawn(binary: &Path, port: u16, store: &Path) -> Option<Child> {
-    let mut child = Command::new(binary)
+    let child = Command::new(binary)
         .args(["-a", "127.0.0.1", "-p", &port.to_string(), "--store_dir"])
         .arg(store)
         .stdin(Stdio::null())
@@ -108,31 +108,11 @@ fn spawn(binary: &Path, port: u16, store: &Path) -> Option<Child> {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return None; // exited: most likely the port was taken
-        }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(child);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
+    crate::process::wait_listening(child, port, Duration::from_secs(5))
 }
 
 impl Drop for NatsServer {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// A port the kernel just said was free (bind 127.0.0.1:0, release).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
 }

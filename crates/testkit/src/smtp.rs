@@ -14,10 +14,10 @@
 //! assert_eq!(mail[0].header("Subject").as_deref(), Some("Hello"));
 //! ```
 
-use std::net::{TcpListener, TcpStream};
+use crate::process::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The Maildir aiosmtpd writes, inside the temporary directory.
 const MAILDIR: &str = "maildir";
@@ -168,7 +168,7 @@ impl SmtpServer {
 /// Runs aiosmtpd on `port` with a Maildir handler in `dir`; the child once
 /// it accepts connections.
 fn spawn(python: &Path, port: u16, dir: &Path) -> Option<Child> {
-    let mut child = Command::new(python)
+    let child = Command::new(python)
         .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
         .args(["-c", "aiosmtpd.handlers.Mailbox"])
         // A path that does not exist yet: Python's Maildir makes its
@@ -179,31 +179,11 @@ fn spawn(python: &Path, port: u16, dir: &Path) -> Option<Child> {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return None; // exited: most likely the port was taken
-        }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(child);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
+    crate::process::wait_listening(child, port, Duration::from_secs(10))
 }
 
 impl Drop for SmtpServer {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// A port the kernel just said was free (bind 127.0.0.1:0, release).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
 }
