@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+pub mod http1;
+
 /// Percentile `p` (0..=100) of sorted samples, nearest-rank; `None` when empty.
 ///
 /// ```

@@ -1,7 +1,7 @@
 //! Things API benchmark (issue 9 item 10), four modes:
 //!
-//! * `put`: C HTTP/1.1 keep-alive connections (one reqwest client, hence one
-//!   connection, each) doing `PUT /spaces/{s}/things/{t}/properties/temperature`
+//! * `put`: C HTTP/1.1 keep-alive connections (bare hyper connections,
+//!   [`thingstead_bench::http1`]) doing `PUT /spaces/{s}/things/{t}/properties/temperature`
 //!   with `{"temperature": N}` and a bearer token of a real OAuth2 client
 //!   (client credentials grant), spread over `--things` things (made first).
 //!   A 200 counts; anything else is an error.
@@ -29,15 +29,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use bytes::Bytes;
 use clap::{Parser, Subcommand};
+use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
-use thingstead_bench::{percentile, require_loopback};
+use thingstead_bench::{http1, percentile, require_loopback};
 use thingstead_core::master_key::{MASTER_KEY_FILE, MasterKey};
 use thingstead_core::store::sqlite::SqliteStore;
 use thingstead_core::store::{PropertyWrite, Store, StoreLifecycle, ThingStore};
 use thingstead_core::things::HistoryRow;
 use thingstead_core::{Platform, now_ms};
 use tokio::time::Instant;
+
+/// The server's allocator (`thingstead` uses mimalloc), so the store
+/// baseline runs on the same one.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Longest run accepted, in seconds.
 const MAX_DURATION_S: f64 = 600.0;
@@ -279,32 +286,34 @@ async fn put(args: &Args, http: &HttpArgs) -> anyhow::Result<Value> {
         }
     }
     drop(setup);
+    let bearer = http1::bearer(&token)?;
+    let mut conns = Vec::with_capacity(args.concurrency);
+    for c in 0..args.concurrency {
+        let timeout = Duration::from_millis(http.timeout_ms);
+        conns.push(http1::Connection::open(http.http, source_ip(http, c), timeout).await?);
+    }
+    let cpu_start = cpu_time();
     let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
-    for c in 0..args.concurrency {
-        let url = format!("{base}/{}/properties/temperature", uid(c % args.things));
-        let client = client(http, c)?;
-        let (token, next) = (token.clone(), next.clone());
+    for (c, mut conn) in conns.into_iter().enumerate() {
+        let path = format!(
+            "/spaces/{}/things/{}/properties/temperature",
+            http.space,
+            uid(c % args.things)
+        );
+        let (bearer, next) = (bearer.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut t = Tally::default();
             while Instant::now() < deadline {
                 let n = next.fetch_add(1, Ordering::Relaxed);
+                let body = Bytes::from(format!("{{\"temperature\":{}}}", value(n)));
                 let start = Instant::now();
-                let r = client
-                    .put(&url)
-                    .bearer_auth(token.as_str())
-                    .json(&json!({"temperature": value(n)}))
-                    .send()
-                    .await;
-                match r {
-                    Ok(r) if r.status() == reqwest::StatusCode::OK => match r.bytes().await {
-                        Ok(_) => t.latencies_us.push(elapsed_us(start)),
-                        Err(_) => t.error("body"),
-                    },
-                    Ok(r) => t.error(r.status().as_u16().to_string()),
-                    Err(e) if e.is_timeout() => t.error("timeout"),
-                    Err(_) => t.error("connection"),
+                match conn.send(Method::PUT, &path, Some(&bearer), Some(body)).await {
+                    Ok(r) if r.status == StatusCode::OK => t.latencies_us.push(elapsed_us(start)),
+                    Ok(r) => t.error(r.status.as_u16().to_string()),
+                    Err(http1::Failure::Timeout) => t.error("timeout"),
+                    Err(http1::Failure::Connection) => t.error("connection"),
                 }
             }
             t
@@ -315,7 +324,41 @@ async fn put(args: &Args, http: &HttpArgs) -> anyhow::Result<Value> {
     for task in tasks {
         total.merge(task.await?);
     }
-    Ok(summary(args, "put", total, started.elapsed()))
+    let mut out = summary(args, "put", total, started.elapsed());
+    if let Some(per_op) = cpu_per_op(cpu_start, &out) {
+        out["generator_cpu_us_per_op"] = json!(per_op);
+    }
+    Ok(out)
+}
+
+/// The source address of connection `n`: 127.0.0.(1 + n mod `source_ips`).
+fn source_ip(http: &HttpArgs, n: usize) -> std::net::IpAddr {
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+        127,
+        0,
+        0,
+        1 + (n % usize::from(http.source_ips.max(1))) as u8,
+    ))
+}
+
+/// This process's CPU time (user + system) so far, in µs.
+fn cpu_time() -> Option<u64> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is valid.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: initialized by the successful call above.
+    let usage = unsafe { usage.assume_init() };
+    let us = |t: libc::timeval| (t.tv_sec as u64) * 1_000_000 + t.tv_usec as u64;
+    Some(us(usage.ru_utime) + us(usage.ru_stime))
+}
+
+/// The generator's CPU µs per successful request since `start`.
+fn cpu_per_op(start: Option<u64>, out: &Value) -> Option<u64> {
+    let ok = out["ok"].as_u64().filter(|n| *n > 0)?;
+    Some((cpu_time()? - start?) / ok)
 }
 
 /// The store and platform of a data dir (its master key, made if missing).

@@ -8,6 +8,13 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: under load the server's many small
+/// per-request allocations, freed on other threads, made glibc's malloc
+/// and free (with its consolidation) about 12% of the server's CPU
+/// (BENCHMARKS.md section 6).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Thingstead: a self-hosted IoT platform.
 #[derive(Parser, Debug)]
 #[command(name = "thingstead", version, about)]

@@ -25,6 +25,7 @@ use super::Platform;
 use super::tokens::{TokenClaims, TokenGrant};
 use crate::CoreError;
 use crate::ErrorKind;
+use crate::identity::Principal;
 use crate::secrets;
 use crate::store::OAuthClientCredentials;
 
@@ -201,13 +202,34 @@ impl Platform {
 
     /// `Unauthorized` when the token of `claims` was revoked (tokens
     /// without an id cannot be revoked and pass).
+    /// The principal of a client token (`kind` "client") that is not
+    /// revoked and whose client still exists in its organization: one
+    /// store read, [`crate::store::OAuthStore::client_token_standing`].
+    pub(crate) async fn client_principal(&self, claims: TokenClaims) -> Result<Principal, CoreError> {
+        let jti = claims.jti.as_deref();
+        if jti.is_some_and(|jti| self.revoked.contains(jti)) {
+            return Err(revoked_token());
+        }
+        let (revoked, client) = self.store.client_token_standing(jti, &claims.sub).await?;
+        if revoked {
+            if let Some(jti) = jti {
+                self.revoked.insert(jti, claims.exp);
+            }
+            return Err(revoked_token());
+        }
+        let TokenClaims {
+            org, tid, sub, scopes, ..
+        } = claims;
+        super::identity::client_of(client, &org, tid, sub, scopes)
+    }
+
     pub(crate) async fn check_not_revoked(&self, claims: &TokenClaims) -> Result<(), CoreError> {
         let Some(jti) = claims.jti.as_deref() else {
             return Ok(());
         };
         if self.revoked.contains(jti) || self.store.token_revoked(jti).await? {
             self.revoked.insert(jti, claims.exp);
-            return Err(CoreError::Unauthorized("invalid token: revoked".into()));
+            return Err(revoked_token());
         }
         Ok(())
     }
@@ -300,4 +322,8 @@ mod tests {
         assert!(cache.contains("new"));
         assert!(!cache.contains("old0"));
     }
+}
+
+fn revoked_token() -> CoreError {
+    CoreError::Unauthorized("invalid token: revoked".into())
 }

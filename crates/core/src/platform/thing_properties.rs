@@ -19,12 +19,34 @@ use crate::things::schema::validate_value;
 use crate::things::{HistoryDelete, HistoryPage, HistoryPoint, HistoryQuery, HistoryRow, HistorySpec};
 use crate::{CoreError, now_ms};
 
+/// What a write naming a property its thing does not declare is: `Invalid`
+/// when the name comes from a body (`PUT .../properties`), `NotFound` when
+/// it is the path's own resource (`PUT .../properties/{p}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Undeclared {
+    Invalid,
+    NotFound,
+}
+
 /// Checks that the thing declares `name` and that `value` fits its schema.
 fn check_value(uid: &str, declared: &Declared, name: &str, value: &Value) -> Result<(), CoreError> {
+    check_declared(uid, declared, name, value, Undeclared::Invalid)
+}
+
+fn check_declared(
+    uid: &str,
+    declared: &Declared,
+    name: &str,
+    value: &Value,
+    undeclared: Undeclared,
+) -> Result<(), CoreError> {
     let Some(schema) = declared.properties.as_ref().and_then(|p| p.get(name)) else {
-        return Err(CoreError::Invalid(format!(
-            "thing {uid} has no property {name:?} (declare it in the thing's properties first)"
-        )));
+        return Err(match undeclared {
+            Undeclared::NotFound => no_property(uid, name),
+            Undeclared::Invalid => CoreError::Invalid(format!(
+                "thing {uid} has no property {name:?} (declare it in the thing's properties first)"
+            )),
+        });
     };
     validate_value(schema, value, &format!("property {name}"))
 }
@@ -50,11 +72,12 @@ fn checked_writes(
     uid: &str,
     declared: &Declared,
     values: &Map<String, Value>,
+    undeclared: Undeclared,
 ) -> Result<Vec<PropertyWrite>, CoreError> {
     let mut writes = Vec::with_capacity(values.len());
     let mut total = 0;
     for (name, value) in values {
-        check_value(uid, declared, name, value)?;
+        check_declared(uid, declared, name, value, undeclared)?;
         let write = PropertyWrite::new(name, value);
         check_size(name, &write.value, &mut total)?;
         writes.push(write);
@@ -104,6 +127,40 @@ impl Platform {
         if values.is_empty() || values.len() > MAX_VALUES {
             return Err(CoreError::Invalid(format!("1 to {MAX_VALUES} property values")));
         }
+        self.write_values(tenant, uid, values, update_history, Undeclared::Invalid)
+            .await?;
+        Ok(values.clone())
+    }
+
+    /// Writes one property (`PUT .../properties/{p}`); see
+    /// [`Platform::update_properties`]. Returns the value written.
+    /// `NotFound` when the thing does not exist or does not declare `name`
+    /// (the path names a resource that is not there).
+    pub async fn update_property(
+        &self,
+        tenant: &Tenant,
+        uid: &str,
+        name: &str,
+        value: &Value,
+        update_history: bool,
+    ) -> Result<Value, CoreError> {
+        let mut one = Map::new();
+        one.insert(name.to_owned(), value.clone());
+        self.write_values(tenant, uid, &one, update_history, Undeclared::NotFound)
+            .await?;
+        Ok(value.clone())
+    }
+
+    /// The write of [`Platform::update_properties`]: validated against the
+    /// (cached) TD, committed, then announced on the bus.
+    async fn write_values(
+        &self,
+        tenant: &Tenant,
+        uid: &str,
+        values: &Map<String, Value>,
+        update_history: bool,
+        undeclared: Undeclared,
+    ) -> Result<(), CoreError> {
         let mut attempt = 0;
         // The TD comes from the cache unless it just proved stale.
         let mut use_cache = true;
@@ -130,7 +187,7 @@ impl Platform {
                     td
                 }
             };
-            let writes = match checked_writes(uid, &td.declared, values) {
+            let writes = match checked_writes(uid, &td.declared, values, undeclared) {
                 Ok(writes) => writes,
                 // A TD changed elsewhere may allow it now: refuse only on a fresh read.
                 Err(_) if from_cache => {
@@ -161,24 +218,7 @@ impl Platform {
         }
         self.changed(tenant.name(), RegistryKind::Thing, uid, Change::Updated)
             .await;
-        Ok(values.clone())
-    }
-
-    /// Writes one property (`PUT .../properties/{p}`); see
-    /// [`Platform::update_properties`]. Returns the value written.
-    pub async fn update_property(
-        &self,
-        tenant: &Tenant,
-        uid: &str,
-        name: &str,
-        value: &Value,
-        update_history: bool,
-    ) -> Result<Value, CoreError> {
-        let mut one = Map::new();
-        one.insert(name.to_owned(), value.clone());
-        self.update_properties(tenant, uid, &Value::Object(one), update_history)
-            .await?;
-        Ok(value.clone())
+        Ok(())
     }
 
     /// Adds explicit history points (`body`: one `{at, properties}` or a

@@ -384,6 +384,15 @@ pub trait OAuthStore: Send + Sync {
     -> Result<(), StoreError>;
     /// Credential look-up: whether the token `jti` is revoked.
     async fn token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
+    /// Credential look-up of a client token, in one read: whether its
+    /// `jti` (when it has one) is revoked, and its client `client_id`.
+    /// What every request with a client token asks, so backends answer it
+    /// in one trip.
+    async fn client_token_standing(
+        &self,
+        jti: Option<&str>,
+        client_id: &str,
+    ) -> Result<(bool, Option<OAuthClientCredentials>), StoreError>;
     /// Deletes up to `limit` revocations of tokens that expired before
     /// `now_ms` (a token past its expiry is refused anyway); returns how many.
     async fn prune_token_revocations(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError>;

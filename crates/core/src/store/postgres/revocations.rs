@@ -89,6 +89,18 @@ impl OAuthStore for PgStore {
     async fn token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
         read!(self, |c| revoked(c, jti))
     }
+    async fn client_token_standing(
+        &self,
+        jti: Option<&str>,
+        client_id: &str,
+    ) -> Result<(bool, Option<OAuthClientCredentials>), StoreError> {
+        let conn = self.conn().await?;
+        let revoked = match jti {
+            Some(jti) => revoked(&conn, jti).await?,
+            None => false,
+        };
+        Ok((revoked, oauth_client(&conn, client_id).await?))
+    }
     async fn prune_token_revocations(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError> {
         write!(self, |c| prune(c, now_ms, i64::from(limit)))
     }

@@ -90,6 +90,22 @@ impl OAuthStore for SqliteStore {
         let jti = jti.to_owned();
         self.pool.read(move |c| revoked(c, &jti)).await
     }
+    async fn client_token_standing(
+        &self,
+        jti: Option<&str>,
+        client_id: &str,
+    ) -> Result<(bool, Option<OAuthClientCredentials>), StoreError> {
+        let (jti, id) = (jti.map(str::to_owned), client_id.to_owned());
+        self.pool
+            .read_point(move |c| {
+                let revoked = match &jti {
+                    Some(jti) => revoked(c, jti)?,
+                    None => false,
+                };
+                Ok((revoked, oauth_client(c, &id)?))
+            })
+            .await
+    }
     async fn prune_token_revocations(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError> {
         self.pool.write(move |c| prune(c, now_ms, limit)).await
     }

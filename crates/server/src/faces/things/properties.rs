@@ -31,7 +31,7 @@ use thingstead_core::{Actor, CoreError, ErrorKind};
 use super::SpaceCaller;
 use super::json::JsonBody;
 use super::query::QueryPairs;
-use super::things::{READ, ThingPath, WRITE, thing_of_path};
+use super::things::{READ, ThingPath, WRITE, check_in_category, thing_of_path};
 use crate::app::AppState;
 use crate::http::error::ApiError;
 
@@ -39,14 +39,6 @@ fn one(name: &str, value: Value) -> Json<Value> {
     let mut m = Map::new();
     m.insert(name.to_owned(), value);
     Json(Value::Object(m))
-}
-
-/// Fails with 404 when the path's category does not hold the thing.
-async fn check_in_category(state: &AppState, caller: &SpaceCaller, path: &ThingPath) -> Result<(), CoreError> {
-    if path.category.is_some() {
-        thing_of_path(state, caller.tenant(), path).await?;
-    }
-    Ok(())
 }
 
 /// `Ok` when the caller may write the properties of the path's thing:
@@ -104,7 +96,7 @@ pub async fn put_all(
 ) -> Result<Json<Value>, ApiError> {
     authorize_write(&state, &caller, &path).await?;
     let history = update_history(&pairs)?;
-    check_in_category(&state, &caller, &path).await?;
+    check_in_category(&state, caller.tenant(), &path).await?;
     let written = state
         .platform
         .update_properties(caller.tenant(), path.uid(), &body, history)
@@ -126,13 +118,11 @@ pub async fn put_one(
     let Some(value) = body.get(name) else {
         return Err(CoreError::Invalid(format!("the body is {{\"{name}\": value}}")).into());
     };
-    let thing = thing_of_path(&state, caller.tenant(), &path).await?;
-    if !thing.has_property(name) {
-        return Err(CoreError::NotFound(format!("property {name} of thing {}", thing.uid)).into());
-    }
+    // The write itself answers 404 for an unknown thing or property.
+    check_in_category(&state, caller.tenant(), &path).await?;
     let value = state
         .platform
-        .update_property(caller.tenant(), &thing.uid, name, value, history)
+        .update_property(caller.tenant(), path.uid(), name, value, history)
         .await?;
     Ok(one(name, value))
 }

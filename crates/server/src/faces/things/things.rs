@@ -121,7 +121,7 @@ pub async fn thing_of_path(state: &AppState, tenant: &Tenant, path: &ThingPath) 
 
 /// Fails with 404 when the path's thing is not there (or, on a category
 /// path, not in that category). Plain paths are left to the operation.
-async fn check_in_category(state: &AppState, tenant: &Tenant, path: &ThingPath) -> Result<(), CoreError> {
+pub(super) async fn check_in_category(state: &AppState, tenant: &Tenant, path: &ThingPath) -> Result<(), CoreError> {
     if path.category.is_some() {
         thing_of_path(state, tenant, path).await?;
     }
