@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use super::client::network_of;
+use super::connect::ConnectPolicy;
 use super::{
-    Authentication, ConnectPolicy, Credentials, DeviceClient, DeviceError, Mode, Network, NetworkType, OfflineBuffer, Timeouts,
+    Authentication, Credentials, DeviceClient, DeviceError, Mode, Network, NetworkType, OfflineBuffer, Timeouts,
 };
 
 /// Collects a client's options; [`DeviceClientBuilder::build`] makes it.

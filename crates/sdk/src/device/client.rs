@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 
 use tokio::task::JoinHandle;
 
-use super::connect::Connector;
+use super::connect::{ConnectPolicy, Connector};
 use super::inbound::InboundQueue;
 use super::{
-    Authentication, Callback, ConnectPolicy, Credentials, DeviceClientBuilder, DeviceError, Event, EventBus, EventName, Mode, Network,
+    Authentication, Callback, Credentials, DeviceClientBuilder, DeviceError, Event, EventBus, EventName, Mode, Network,
     NetworkType, OfflineBuffer, StaticNetwork, SystemNetwork, Timeouts, TotpSigner,
 };
 

@@ -239,6 +239,10 @@ mod tests {
         assert!(connector.backing_off(), "the second pause is longer");
         connector.reset();
         assert!(!connector.backing_off());
-        assert_eq!(connector.failed(&policy), Duration::from_secs(5), "counting starts over");
+        assert_eq!(
+            connector.failed(&policy),
+            Duration::from_secs(5),
+            "counting starts over"
+        );
     }
 }

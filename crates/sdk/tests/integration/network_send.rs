@@ -285,7 +285,10 @@ async fn without_a_buffer_a_refused_or_hanging_connect_is_a_quick_clear_error() 
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert_eq!(refusing.connects(), 1);
     // Paused after the failure: the next sends do not try again.
-    assert!(matches!(client.send_message("y", &[]).await, Err(DeviceError::NetworkDown)));
+    assert!(matches!(
+        client.send_message("y", &[]).await,
+        Err(DeviceError::NetworkDown)
+    ));
     assert!(matches!(
         client.send_sms("+15555550123", "z").await,
         Err(DeviceError::NetworkDown)
@@ -301,7 +304,10 @@ async fn without_a_buffer_a_refused_or_hanging_connect_is_a_quick_clear_error() 
         .await
         .unwrap();
     let started = Instant::now();
-    assert!(matches!(client.send_message("x", &[]).await, Err(DeviceError::NetworkDown)));
+    assert!(matches!(
+        client.send_message("x", &[]).await,
+        Err(DeviceError::NetworkDown)
+    ));
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert_eq!(hanging.connects(), 1);
 
@@ -313,7 +319,10 @@ async fn without_a_buffer_a_refused_or_hanging_connect_is_a_quick_clear_error() 
         .build()
         .await
         .unwrap();
-    assert!(matches!(client.send_message("x", &[]).await, Err(DeviceError::NetworkDown)));
+    assert!(matches!(
+        client.send_message("x", &[]).await,
+        Err(DeviceError::NetworkDown)
+    ));
     assert_eq!(off.connects(), 0);
     assert!(server.messages("acme").await.is_empty());
     server.stop().await;
