@@ -30,7 +30,9 @@ pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// `min_backoff`; each further failure doubles that pause, up to
 /// `max_backoff`. While paused, a send buffers (or fails) at once. The pause
 /// ends when an attempt succeeds or the network reports `network.connected`
-/// by itself (which also flushes the buffer).
+/// by itself (which also flushes the buffer). A send waits for the network
+/// at most twice `timeout`: once for an attempt already under way, once for
+/// its own.
 ///
 /// ```
 /// use std::time::Duration;
