@@ -201,6 +201,9 @@ impl DeviceClient {
                     Err(RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "missed network events; re-reading the state");
                         if network.is_connected() {
+                            if let Some(inner) = weak.upgrade() {
+                                inner.connector.reset();
+                            }
                             flush(&weak).await;
                         }
                     }

@@ -189,6 +189,33 @@ async fn while_connect_is_refused_messages_buffer_and_the_next_send_that_connect
 }
 
 #[tokio::test]
+async fn an_explicit_flush_on_a_down_network_connects_it_first() {
+    let (server, key) = server_with_device().await;
+    let network = Counted::new(StaticNetwork::new(false).refusing_connect());
+    let dir = tempfile::tempdir().unwrap();
+    let backoff = Duration::from_millis(200);
+    let client = DeviceClient::builder(credentials(&server, &key))
+        .network(network.clone())
+        .offline_buffer(OfflineBuffer::open(dir.path(), 10, FullPolicy::Reject).unwrap())
+        .connect_policy(ConnectPolicy::default().with_backoff(backoff, backoff))
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(client.send_message("kept", &[]).await.unwrap(), SendOutcome::Buffered);
+    assert_eq!(client.flush_buffer().await.unwrap().remaining, 1, "paused: no attempt");
+    assert_eq!(network.connects(), 1);
+    network.inner.set_refusing_connect(false);
+    tokio::time::sleep(backoff + Duration::from_millis(100)).await;
+    let report = client.flush_buffer().await.unwrap();
+    assert_eq!(report.remaining, 0, "{report:?}");
+    // This flush or the one network.connected started sent it, once.
+    assert_eq!(client.flushed_total().sent, 1);
+    assert_eq!(network.connects(), 2);
+    assert_eq!(payloads(&server).await, ["kept"]);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_buffer_flushes_when_network_connected_fires_though_connect_is_still_refused() {
     let (server, key) = server_with_device().await;
     let network = Arc::new(StaticNetwork::new(false).refusing_connect());
