@@ -12,6 +12,8 @@ mod app_support;
 mod app_tls;
 #[path = "integration/cellular.rs"]
 mod cellular;
+#[path = "integration/network_send.rs"]
+mod network_send;
 #[path = "integration/offline.rs"]
 mod offline;
 #[path = "integration/peer.rs"]

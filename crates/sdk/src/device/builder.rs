@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::client::network_of;
+use super::connect::ConnectPolicy;
 use super::{
     Authentication, Credentials, DeviceClient, DeviceError, Mode, Network, NetworkType, OfflineBuffer, Timeouts,
 };
@@ -28,6 +29,7 @@ pub struct DeviceClientBuilder {
     authentication: Authentication,
     buffer: Option<OfflineBuffer>,
     timeouts: Timeouts,
+    connect_policy: ConnectPolicy,
 }
 
 impl DeviceClientBuilder {
@@ -45,6 +47,7 @@ impl DeviceClientBuilder {
             authentication: Authentication::default(),
             buffer: None,
             timeouts: Timeouts::default(),
+            connect_policy: ConnectPolicy::default(),
         }
     }
 
@@ -119,6 +122,22 @@ impl DeviceClientBuilder {
         self
     }
 
+    /// What a send does when it finds the network down: connect first
+    /// (bounded by a timeout, one attempt for concurrent senders, pausing
+    /// longer after each failure) or not at all. See [`ConnectPolicy`] for
+    /// the defaults.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thingstead::device::{ConnectPolicy, Credentials, DeviceClient};
+    /// let b = DeviceClient::builder(Credentials::default())
+    ///     .connect_policy(ConnectPolicy::default().with_timeout(Duration::from_secs(10)));
+    /// ```
+    pub fn connect_policy(mut self, policy: ConnectPolicy) -> Self {
+        self.connect_policy = policy;
+        self
+    }
+
     /// Makes the client (inside a tokio runtime). With a buffer that holds
     /// messages from an earlier run and a connected network, sending them
     /// starts at once.
@@ -141,6 +160,7 @@ impl DeviceClientBuilder {
             self.authentication,
             self.buffer,
             self.timeouts,
+            self.connect_policy,
         )
     }
 }

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 
 use tokio::task::JoinHandle;
 
+use super::connect::{ConnectPolicy, Connector};
 use super::inbound::InboundQueue;
 use super::{
     Authentication, Callback, Credentials, DeviceClientBuilder, DeviceError, Event, EventBus, EventName, Mode, Network,
@@ -65,6 +66,10 @@ pub(crate) struct Inner {
     /// ([`DeviceClient::flushed_total`]).
     pub flushed: Mutex<super::FlushReport>,
     pub timeouts: Timeouts,
+    /// What a send does when it finds the network down.
+    pub connect_policy: ConnectPolicy,
+    /// The connect attempts sends make, shared and paced.
+    pub connector: Connector,
     pub inbound: Arc<InboundQueue>,
     pub tasks: Mutex<Tasks>,
 }
@@ -155,6 +160,7 @@ impl DeviceClient {
             Authentication::CsrPsk,
             None,
             Timeouts::default(),
+            ConnectPolicy::default(),
         )
     }
 
@@ -185,6 +191,7 @@ impl DeviceClient {
         authentication: Authentication,
         buffer: Option<OfflineBuffer>,
         timeouts: Timeouts,
+        connect_policy: ConnectPolicy,
     ) -> Result<Self, DeviceError> {
         tokio::runtime::Handle::try_current()
             .map_err(|_| DeviceError::Runtime("create the device client inside a tokio runtime"))?;
@@ -203,6 +210,8 @@ impl DeviceClient {
                 flushed: Mutex::default(),
                 send_lock: tokio::sync::Mutex::new(()),
                 timeouts,
+                connect_policy,
+                connector: Connector::default(),
                 inbound: Arc::new(InboundQueue::default()),
                 tasks: Mutex::new(Tasks::default()),
             }),
@@ -359,6 +368,7 @@ impl DeviceClient {
     /// ```
     pub fn set_network(&self, network: Arc<dyn Network>) {
         *write(&self.inner.network) = network;
+        self.inner.connector.reset();
         self.start_watcher();
     }
 

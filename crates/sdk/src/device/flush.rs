@@ -67,7 +67,9 @@ impl DeviceClient {
     /// each is logged as "A buffered message has been sent since an active
     /// connection is established". This runs by itself on
     /// `network.connected` and when the client starts; call it to retry
-    /// sooner.
+    /// sooner. Called while the network is down and messages wait, it
+    /// first tries to connect the network as a send does (see
+    /// [`ConnectPolicy`](super::ConnectPolicy)).
     ///
     /// An answer that may be temporary (internal error, no readable reply)
     /// stops the flush and keeps the entry for the next flush. Each entry
@@ -86,6 +88,9 @@ impl DeviceClient {
         let Some(buffer) = self.inner.buffer.clone() else {
             return Ok(FlushReport::default());
         };
+        if !self.network().is_connected() && on_buffer(&buffer, |b| Ok(b.len())).await? > 0 {
+            self.connect_for_send().await;
+        }
         let _order = self.inner.send_lock.lock().await;
         self.flush_locked(&buffer).await
     }
@@ -184,6 +189,10 @@ impl DeviceClient {
                     Ok(event) => {
                         let Some(inner) = weak.upgrade() else { return };
                         inner.events.broadcast(&event);
+                        if event == Event::NetworkConnected {
+                            // Up by itself: the next outage starts without a pause.
+                            inner.connector.reset();
+                        }
                         drop(inner);
                         if event == Event::NetworkConnected {
                             flush(&weak).await;
@@ -192,6 +201,9 @@ impl DeviceClient {
                     Err(RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "missed network events; re-reading the state");
                         if network.is_connected() {
+                            if let Some(inner) = weak.upgrade() {
+                                inner.connector.reset();
+                            }
                             flush(&weak).await;
                         }
                     }

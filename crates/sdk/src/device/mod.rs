@@ -9,7 +9,7 @@
 //! | what | where |
 //! |---|---|
 //! | who the device is, where the server is | [`Credentials`], [`DeviceConfig`] |
-//! | the client and its options | [`DeviceClient`], [`DeviceClientBuilder`], [`NetworkType`], [`Mode`], [`Authentication`] |
+//! | the client and its options | [`DeviceClient`], [`DeviceClientBuilder`], [`NetworkType`], [`Mode`], [`Authentication`], [`ConnectPolicy`] |
 //! | send, SMS, periodic, raw | [`DeviceClient::send_message`], [`DeviceClient::send_sms`], [`DeviceClient::start_periodic`], [`DeviceClient::send_raw`] |
 //! | inbound messages | [`DeviceClient::start_receiving`], [`InboundMessage`] |
 //! | offline buffer | [`OfflineBuffer`], [`FullPolicy`], [`DeviceClient::flush_buffer`] |
@@ -39,6 +39,7 @@ mod buffer;
 mod builder;
 mod client;
 mod config;
+mod connect;
 mod credentials;
 mod error;
 mod events;
@@ -60,6 +61,7 @@ pub use buffer::{BufferError, BufferedMessage, EntryId, FullPolicy, OfflineBuffe
 pub use builder::DeviceClientBuilder;
 pub use client::DeviceClient;
 pub use config::{ConfigError, ConfigFormat, DeviceConfig};
+pub use connect::{ConnectPolicy, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BACKOFF, DEFAULT_MIN_BACKOFF};
 pub use credentials::{Credentials, DEFAULT_HOST, DEFAULT_PORT};
 pub use error::DeviceError;
 pub use events::{Callback, Event, EventBus, EventName, UnknownEventName};

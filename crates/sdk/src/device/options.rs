@@ -29,6 +29,19 @@ pub enum NetworkType {
     /// [`DeviceError::Unsupported`](super::DeviceError::Unsupported): BLE
     /// cannot carry the SDK's traffic (hologram-python never implemented it
     /// either).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use thingstead::device::{Credentials, DeviceClient, DeviceError, NetworkType};
+    /// let err = DeviceClient::builder(Credentials::new("abcd", "1234"))
+    ///     .network_type(NetworkType::Ble)
+    ///     .build()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(matches!(err, DeviceError::Unsupported(_)));
+    /// assert!(err.to_string().contains("BLE is not supported on this platform"), "{err}");
+    /// # }
+    /// ```
     Ble,
 }
 

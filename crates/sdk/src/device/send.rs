@@ -51,11 +51,14 @@ impl DeviceClient {
     /// server's answer.
     ///
     /// In [`Mode::Raw`] the text is sent unchanged (topics are not sent).
-    /// When the network is down or the server cannot be reached, the message
-    /// goes to the offline buffer ([`SendOutcome::Buffered`]) if the client
-    /// has one, and the send fails with [`DeviceError::NetworkDown`] or
-    /// [`DeviceError::Unreachable`] otherwise. While a buffer holds messages,
-    /// they are sent first, so messages reach the server in order.
+    /// When the network is down, the send first tries to connect it, as the
+    /// client's [`ConnectPolicy`](super::ConnectPolicy) says (bounded, one
+    /// attempt shared by concurrent sends, none while pausing after a
+    /// failure). When it stays down or the server cannot be reached, the
+    /// message goes to the offline buffer ([`SendOutcome::Buffered`]) if the
+    /// client has one, and the send fails with [`DeviceError::NetworkDown`]
+    /// or [`DeviceError::Unreachable`] otherwise. While a buffer holds
+    /// messages, they are sent first, so messages reach the server in order.
     ///
     /// ```no_run
     /// # async fn demo(client: thingstead::device::DeviceClient) -> Result<(), thingstead::device::DeviceError> {
@@ -65,13 +68,16 @@ impl DeviceClient {
     /// ```
     pub async fn send_message(&self, data: &str, topics: &[&str]) -> Result<SendOutcome, DeviceError> {
         let parsed = parse_topics(topics)?;
+        // Outside the send lock: concurrent senders share one attempt.
+        let connected = self.connect_for_send().await;
         let Some(buffer) = self.inner.buffer.clone() else {
-            if !self.network().is_connected() {
+            if !connected {
                 return Err(DeviceError::NetworkDown);
             }
             return self.deliver_message(&self.settings(), &parsed, data, None).await;
         };
         let _order = self.inner.send_lock.lock().await;
+        // Read again: the network may have gone (or come) since.
         if self.network().is_connected() {
             let report = self.flush_locked(&buffer).await?;
             if report.remaining == 0 {
@@ -112,7 +118,9 @@ impl DeviceClient {
     /// Sends an SMS through the server. The destination must start with `+`
     /// and the text be at most 160 characters (as hologram-python checks),
     /// and the destination must be an E.164 number; otherwise nothing is
-    /// sent. SMS are not buffered; raw mode has no SMS.
+    /// sent. SMS are not buffered; raw mode has no SMS. A down network is
+    /// connected first as for [`DeviceClient::send_message`]; when it stays
+    /// down the send fails with [`DeviceError::NetworkDown`].
     ///
     /// ```no_run
     /// # async fn demo(client: thingstead::device::DeviceClient) -> Result<(), thingstead::device::DeviceError> {
@@ -126,7 +134,7 @@ impl DeviceClient {
         if settings.mode == Mode::Raw {
             return Err(DeviceError::Unsupported("SMS in raw mode"));
         }
-        if !self.network().is_connected() {
+        if !self.connect_for_send().await {
             return Err(DeviceError::NetworkDown);
         }
         let frame = match &settings.totp {
@@ -149,7 +157,8 @@ impl DeviceClient {
     }
 
     /// Sends bytes unchanged on a fresh connection and returns the raw reply
-    /// (at most 1024 bytes), whatever the mode. Not buffered.
+    /// (at most 1024 bytes), whatever the mode. Not buffered; a down
+    /// network is connected first as for [`DeviceClient::send_message`].
     ///
     /// ```no_run
     /// # async fn demo(client: thingstead::device::DeviceClient) -> Result<(), thingstead::device::DeviceError> {
@@ -157,7 +166,7 @@ impl DeviceClient {
     /// # Ok(()) }
     /// ```
     pub async fn send_raw(&self, bytes: &[u8]) -> Result<Vec<u8>, DeviceError> {
-        if !self.network().is_connected() {
+        if !self.connect_for_send().await {
             return Err(DeviceError::NetworkDown);
         }
         let settings = self.settings();

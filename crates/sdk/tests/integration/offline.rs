@@ -57,7 +57,8 @@ async fn messages_wait_offline_survive_a_restart_and_flush_in_order_on_connect()
 
     let peer = RawPeer::start(b"ok").await;
     let dir = tempfile::tempdir().unwrap();
-    let network = Arc::new(StaticNetwork::new(false));
+    // An outage: the link cannot come up, so sends buffer.
+    let network = Arc::new(StaticNetwork::new(false).refusing_connect());
     {
         let client = raw_client(peer.port, dir.path(), network.clone()).await;
         for i in 0..3 {
@@ -78,6 +79,7 @@ async fn messages_wait_offline_survive_a_restart_and_flush_in_order_on_connect()
         Arc::new(move |_: &Event| *c.lock().unwrap() += 1),
     );
     assert_eq!(client.buffered_count().await.unwrap(), 3);
+    network.set_refusing_connect(false);
     network.connect().await.unwrap();
     let got = peer.wait_for(3).await;
     assert_eq!(got, vec![b"m0".to_vec(), b"m1".to_vec(), b"m2".to_vec()]);
@@ -129,7 +131,7 @@ async fn an_unreachable_server_buffers_and_a_later_flush_delivers() {
 
 #[tokio::test]
 async fn no_buffer_means_network_down_errors_and_reject_policy_refuses() {
-    let network = Arc::new(StaticNetwork::new(false));
+    let network = Arc::new(StaticNetwork::new(false).refusing_connect());
     let client = DeviceClient::builder(Credentials::new("abcd", "1234"))
         .network(network.clone())
         .build()

@@ -145,7 +145,8 @@ async fn the_offline_buffer_flushes_to_the_server_in_order_and_empties() {
     server.create_org("acme").await;
     let device = server.create_device("acme").await;
     let dir = tempfile::tempdir().unwrap();
-    let network = Arc::new(StaticNetwork::new(false));
+    // An outage: the link cannot come up, so sends buffer.
+    let network = Arc::new(StaticNetwork::new(false).refusing_connect());
     let client = DeviceClient::builder(credentials(&server, &device.devicekey))
         .network(network.clone())
         .offline_buffer(OfflineBuffer::open(dir.path(), 10, FullPolicy::DropOldest).unwrap())
@@ -163,6 +164,7 @@ async fn the_offline_buffer_flushes_to_the_server_in_order_and_empties() {
     }
     assert!(server.messages("acme").await.is_empty());
 
+    network.set_refusing_connect(false);
     network.connect().await.unwrap();
     let mut stored = Vec::new();
     for _ in 0..200 {

@@ -26,11 +26,18 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 ///
 /// The monitor task stops when the value is dropped.
 ///
-/// ```no_run
-/// use thingstead::device::{Network, SystemNetwork};
-/// # async fn demo() -> Result<(), thingstead::device::NetworkError> {
-/// let net = SystemNetwork::start().await?;
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use thingstead::device::{Credentials, DeviceClient, Network, NetworkError, NetworkType, SystemNetwork};
+///
+/// let net = Arc::new(SystemNetwork::start().await?);
 /// println!("connected: {}", net.is_connected());
+/// // The operating system owns the links: the SDK never takes them down,
+/// // and `connect` only re-reads the state (as a send on a down network does).
+/// assert!(matches!(net.disconnect().await, Err(NetworkError::Unsupported(_))));
+/// let client = DeviceClient::builder(Credentials::new("abcd", "1234")).network(net).build().await?;
+/// assert_eq!(client.network_type(), NetworkType::System);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]

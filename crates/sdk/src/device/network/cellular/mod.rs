@@ -136,6 +136,26 @@ struct Shared {
 }
 
 /// A cellular modem on a serial port.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use thingstead::device::{Cellular, CellularOptions, Credentials, DeviceClient};
+///
+/// let modem = Cellular::open(CellularOptions::new("/dev/ttyUSB0")).await?;
+/// let signal = modem.signal().await?;
+/// println!("{:?} dBm, {} bars", signal.dbm, signal.bars);
+/// modem.send_sms("+15555550123", "hello from the modem").await?;
+/// // The client's messages go through the modem's own sockets. A send while
+/// // coverage is lost waits (bounded) for a registration first, then
+/// // buffers or fails.
+/// let client = DeviceClient::builder(Credentials::from_devicekey("abcd1234")?)
+///     .network(Arc::new(modem.clone()))
+///     .build()
+///     .await?;
+/// client.send_message("21.5", &["temperature"]).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Cellular {
     engine: AtEngine,
