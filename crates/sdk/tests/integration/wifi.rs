@@ -31,9 +31,7 @@ async fn nm() -> NetworkManagerSimulator {
 }
 
 fn options(nm: &NetworkManagerSimulator, psk: &str) -> WifiOptions {
-    let mut options = WifiOptions::new(SSID)
-        .with_psk(psk)
-        .with_dbus_address(nm.address());
+    let mut options = WifiOptions::new(SSID).with_psk(psk).with_dbus_address(nm.address());
     options.connect_timeout = Duration::from_secs(3);
     options.scan_timeout = Duration::from_millis(500);
     options.call_timeout = Duration::from_secs(2);
@@ -79,7 +77,10 @@ async fn connecting_with_the_right_key_joins_the_ssid_and_samples_its_signal() {
 
     // Samples are taken while connected: average and maximum follow the signal.
     nm.set_strength(SSID, 30);
-    until("a sample of 30", || wifi.avg_signal_strength().is_some_and(|a| a < 70.0)).await;
+    until("a sample of 30", || {
+        wifi.avg_signal_strength().is_some_and(|a| a < 70.0)
+    })
+    .await;
     let avg = wifi.avg_signal_strength().unwrap();
     assert!((30.0..70.0).contains(&avg), "{avg}");
     assert_eq!(wifi.max_signal_strength(), Some(70));
@@ -123,6 +124,14 @@ async fn a_wrong_key_is_a_wrong_key_error() {
     // Through the Network trait the message says the same.
     let err = wifi.connect().await.unwrap_err();
     assert!(err.to_string().contains("wrong key"), "{err}");
+
+    // NetworkManager kept the connection it added; the right key given later replaces its key.
+    assert_eq!(nm.saved_connections(), 1);
+    let wifi = Wifi::open(options(&nm, PSK)).await.unwrap();
+    wifi.join().await.unwrap();
+    assert!(wifi.is_connected());
+    assert_eq!(nm.saved_connections(), 1);
+    assert!(nm.calls().iter().any(|c| c == "Update"), "{:?}", nm.calls());
 }
 
 #[tokio::test]
@@ -159,7 +168,10 @@ async fn no_network_manager_and_no_wifi_device_are_clear_errors() {
     // The device goes away after open: connecting says so.
     let wifi = Wifi::open(options(&nm, PSK)).await.unwrap();
     nm.remove_wifi_device().await.unwrap();
-    assert_eq!(wifi.join().await.unwrap_err(), WifiError::NoWifiDevice { interface: None });
+    assert_eq!(
+        wifi.join().await.unwrap_err(),
+        WifiError::NoWifiDevice { interface: None }
+    );
     assert!(matches!(
         Wifi::open(options(&nm, PSK)).await,
         Err(WifiError::NoWifiDevice { .. })
@@ -198,7 +210,10 @@ async fn an_access_point_lost_while_connected_is_noticed() {
     assert!(!wifi.is_connected());
     assert_eq!(wifi.ap_address(), None);
     // And while it is gone, joining it is an unknown SSID.
-    assert_eq!(wifi.join().await.unwrap_err(), WifiError::UnknownSsid { ssid: SSID.into() });
+    assert_eq!(
+        wifi.join().await.unwrap_err(),
+        WifiError::UnknownSsid { ssid: SSID.into() }
+    );
 }
 
 #[tokio::test]
@@ -276,4 +291,14 @@ async fn the_device_client_sends_over_wifi_and_buffers_while_the_access_point_is
     let stored: Vec<Vec<u8>> = server.messages("acme").await.into_iter().map(|m| m.payload).collect();
     assert_eq!(stored, [b"m0", b"m1", b"m2", b"m3", b"m4"].map(|m| m.to_vec()));
     server.stop().await;
+}
+
+#[tokio::test]
+async fn the_wifi_network_type_alone_is_refused_with_what_to_do() {
+    let err = DeviceClient::builder(Credentials::default())
+        .network_type(NetworkType::Wifi)
+        .build()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Wifi::open"), "{err}");
 }

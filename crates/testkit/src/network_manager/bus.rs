@@ -39,7 +39,9 @@ impl PrivateBus {
             .map_err(|e| {
                 std::io::Error::new(
                     e.kind(),
-                    format!("cannot start {program} ({e}); scripts/test-engines installs it (Debian package dbus-daemon)"),
+                    format!(
+                        "cannot start {program} ({e}); scripts/test-engines installs it (Debian package dbus-daemon)"
+                    ),
                 )
             })?;
         let stdout = child

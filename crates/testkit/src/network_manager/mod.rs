@@ -23,11 +23,11 @@ use std::time::Duration;
 use zbus::Connection;
 
 pub use bus::PrivateBus;
+use world::{DEVICE_PATH, MANAGER_PATH, SETTINGS_PATH, SharedWorld, World, ap_path, connection_path, lock};
 pub use world::{
     REASON_NO_SECRETS, REASON_SSID_NOT_FOUND, REASON_SUPPLICANT_DISCONNECT, REASON_USER_REQUESTED, STATE_ACTIVATED,
     STATE_DISCONNECTED, STATE_FAILED,
 };
-use world::{DEVICE_PATH, MANAGER_PATH, SETTINGS_PATH, SharedWorld, World, ap_path, connection_path, lock};
 
 /// An access point in range.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,10 +214,7 @@ impl NetworkManagerSimulator {
             w.state = STATE_DISCONNECTED;
         }
         let server = service.object_server();
-        server
-            .remove::<objects::WifiDevice, _>(DEVICE_PATH)
-            .await
-            .map_err(io)?;
+        server.remove::<objects::WifiDevice, _>(DEVICE_PATH).await.map_err(io)?;
         server.remove::<objects::Wireless, _>(DEVICE_PATH).await.map_err(io)?;
         Ok(())
     }

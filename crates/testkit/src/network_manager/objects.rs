@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use zbus::object_server::SignalEmitter;
 use zbus::{Connection, ObjectPath, ObjectServer, OwnedObjectPath, OwnedVariant, Variant, fdo, interface};
 
-use super::world::{
-    self, DEVICE_PATH, REASON_USER_REQUESTED, Saved, SharedWorld, ap_path, connection_path, lock,
-};
+use super::world::{self, DEVICE_PATH, REASON_USER_REQUESTED, Saved, SharedWorld, ap_path, connection_path, lock};
 
 fn path(p: String) -> OwnedObjectPath {
     OwnedObjectPath::try_from(p).unwrap_or_else(|_| OwnedObjectPath::from(ObjectPath::from_static_str_unchecked("/")))
@@ -52,7 +50,9 @@ impl Manager {
             (ssid, psk, w.next_id())
         };
         tokio::spawn(world::activate(conn.clone(), self.world.clone(), ssid, psk));
-        Ok(path(format!("/org/freedesktop/NetworkManager/ActiveConnection/{active}")))
+        Ok(path(format!(
+            "/org/freedesktop/NetworkManager/ActiveConnection/{active}"
+        )))
     }
 
     async fn add_and_activate_connection(
@@ -247,6 +247,30 @@ impl SettingsConnection {
             .find(|s| s.id == self.id)
             .map(|s| s.settings.clone())
             .ok_or_else(|| fdo::Error::UnknownObject(connection_path(self.id)))
+    }
+
+    async fn update(&self, properties: HashMap<String, HashMap<String, OwnedVariant>>) -> fdo::Result<()> {
+        let mut w = lock(&self.world);
+        w.calls.push("Update".into());
+        let saved = w
+            .saved
+            .iter_mut()
+            .find(|s| s.id == self.id)
+            .ok_or_else(|| fdo::Error::UnknownObject(connection_path(self.id)))?;
+        let mut settings = properties;
+        saved.psk = settings
+            .get_mut("802-11-wireless-security")
+            .and_then(|s| s.remove("psk"))
+            .and_then(|v| String::try_from(v).ok());
+        if let Some(ssid) = settings
+            .get("802-11-wireless")
+            .and_then(|w| w.get("ssid"))
+            .and_then(|v| Vec::<u8>::try_from(v.clone()).ok())
+        {
+            saved.ssid = ssid;
+        }
+        saved.settings = settings;
+        Ok(())
     }
 }
 

@@ -38,6 +38,10 @@ pub(super) async fn join(inner: &Inner, device: &OwnedObjectPath) -> Result<(), 
     match nm.saved_connection(&options.ssid).await? {
         Some(saved) => {
             tracing::debug!(ssid = %options.ssid, connection = %saved, "activating the saved connection");
+            // A key given wins over the saved one (which may be an old or mistyped one).
+            if let Some(psk) = &options.psk {
+                nm.update_key(&saved, psk).await?;
+            }
             bounded(
                 "NetworkManager.ActivateConnection",
                 options.call_timeout,

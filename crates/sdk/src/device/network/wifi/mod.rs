@@ -96,7 +96,8 @@ impl Wifi {
     /// Connects to the bus of [`WifiOptions::dbus_address`] (the system
     /// bus when `None`) and finds NetworkManager's Wi-Fi device. Fails with
     /// [`WifiError::Bus`], [`WifiError::NoNetworkManager`] or
-    /// [`WifiError::NoWifiDevice`].
+    /// [`WifiError::NoWifiDevice`]. Needs a tokio runtime (the device is
+    /// watched by a task of its own).
     pub async fn open(options: WifiOptions) -> Result<Self, WifiError> {
         let address = options.dbus_address.clone();
         let builder = match address.as_deref() {

@@ -35,7 +35,11 @@ pub(super) struct Nm<'a> {
 }
 
 impl Nm<'_> {
-    async fn call<T>(&self, what: &str, call: impl std::future::Future<Output = zbus::Result<T>>) -> Result<T, WifiError> {
+    async fn call<T>(
+        &self,
+        what: &str,
+        call: impl std::future::Future<Output = zbus::Result<T>>,
+    ) -> Result<T, WifiError> {
         bounded(what, self.timeout, call).await
     }
 
@@ -144,6 +148,19 @@ impl Nm<'_> {
             return Ok(None);
         }
         self.access_point(&path).await.map(Some)
+    }
+
+    /// Sets the key of the saved connection at `path` (its other settings kept).
+    pub(super) async fn update_key(&self, path: &OwnedObjectPath, psk: &str) -> Result<(), WifiError> {
+        let connection: SettingsConnectionProxy<'static> = self.proxy(path).await?;
+        let mut values = self.call("Connection.GetSettings", connection.get_settings()).await?;
+        let value = |v: zbus::Variant<'_>| {
+            zbus::OwnedVariant::try_from(v).map_err(|e| WifiError::NetworkManager(e.to_string()))
+        };
+        let security = values.entry("802-11-wireless-security".to_owned()).or_default();
+        security.insert("key-mgmt".to_owned(), value(zbus::Variant::from("wpa-psk"))?);
+        security.insert("psk".to_owned(), value(zbus::Variant::from(psk))?);
+        self.call("Connection.Update", connection.update(&values)).await
     }
 
     /// A connection NetworkManager saved for `ssid`, if any.

@@ -16,9 +16,10 @@ use std::time::Duration;
 pub struct WifiOptions {
     /// The SSID to join.
     pub ssid: String,
-    /// Its pre-shared key (WPA/WPA2 personal); `None` for an open network.
-    /// A connection NetworkManager already saved for the SSID is activated
-    /// with its own saved key.
+    /// Its pre-shared key (WPA/WPA2 personal); `None` for an open network
+    /// or to use the key of a connection NetworkManager saved for the SSID.
+    /// A key given replaces the saved one (NetworkManager keeps a
+    /// connection it added even when the key was wrong).
     pub psk: Option<String>,
     /// The Wi-Fi interface to use (`wlan0`); `None` for the first Wi-Fi device.
     pub interface: Option<String>,

@@ -126,4 +126,7 @@ pub(super) trait Settings {
 pub(super) trait SettingsConnection {
     /// The connection's settings, without its secrets.
     fn get_settings(&self) -> zbus::Result<ConnectionSettings>;
+
+    /// Replaces the connection's settings (secrets included) and saves them.
+    fn update(&self, properties: &ConnectionSettings) -> zbus::Result<()>;
 }

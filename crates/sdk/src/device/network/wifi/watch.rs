@@ -24,10 +24,14 @@ pub(super) async fn run(inner: Weak<Inner>, device: OwnedObjectPath) {
     };
     let nm = super::nm::Nm { bus: &bus, timeout };
     let mut changes = match nm.device(&device).await {
-        Ok(proxy) => bounded("subscribing to Device.StateChanged", timeout, proxy.receive_state_changed())
-            .await
-            .map_err(|e| tracing::warn!(error = %e, "no Wi-Fi state signals; polling only"))
-            .ok(),
+        Ok(proxy) => bounded(
+            "subscribing to Device.StateChanged",
+            timeout,
+            proxy.receive_state_changed(),
+        )
+        .await
+        .map_err(|e| tracing::warn!(error = %e, "no Wi-Fi state signals; polling only"))
+        .ok(),
         Err(e) => {
             tracing::warn!(error = %e, "no Wi-Fi state signals; polling only");
             None
