@@ -30,6 +30,9 @@ mod multinode;
 #[cfg(feature = "postgres")]
 #[path = "integration/multinode_realtime.rs"]
 mod multinode_realtime;
+#[cfg(target_os = "linux")]
+#[path = "integration/network_wifi.rs"]
+mod network_wifi;
 #[path = "integration/postgres.rs"]
 mod postgres;
 #[path = "integration/server.rs"]

@@ -36,3 +36,6 @@ mod things_misbehaving;
 mod things_resources;
 #[path = "integration/things_support.rs"]
 mod things_support;
+#[cfg(target_os = "linux")]
+#[path = "integration/wifi.rs"]
+mod wifi;

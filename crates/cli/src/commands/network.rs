@@ -1,5 +1,6 @@
 //! The network a device tool uses (`--network`, `--modem`, `--baud`,
-//! `--ssid`) and `thingstead network status`.
+//! `--ssid`, `--psk`, `--wifi-interface`, `--dbus-address`) and
+//! `thingstead network status`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,7 +20,8 @@ pub enum NetworkChoice {
     /// A cellular modem on a serial port (`--modem`): the traffic goes
     /// through the modem's own sockets.
     Cellular,
-    /// Wi-Fi through NetworkManager (`--ssid`).
+    /// Wi-Fi through NetworkManager (`--ssid`, `--psk` or
+    /// `THINGSTEAD_WIFI_PSK`): the host's TCP stack carries the traffic.
     Wifi,
     /// Bluetooth Low Energy: refused, it cannot carry the traffic.
     Ble,
@@ -40,6 +42,17 @@ pub struct NetworkArgs {
     /// The Wi-Fi network to join (with `--network wifi`).
     #[arg(long)]
     pub ssid: Option<String>,
+    /// The Wi-Fi network's key (WPA-PSK). Prefer the environment variable,
+    /// which stays out of the shell's history. Without one, a connection
+    /// NetworkManager saved for the SSID is used with its own key.
+    #[arg(long, env = "THINGSTEAD_WIFI_PSK", hide_env_values = true)]
+    pub psk: Option<String>,
+    /// The Wi-Fi interface (default: NetworkManager's first Wi-Fi device).
+    #[arg(long, value_name = "IFACE")]
+    pub wifi_interface: Option<String>,
+    /// The D-Bus bus NetworkManager is on (default: the system bus).
+    #[arg(long, env = "THINGSTEAD_DBUS_ADDRESS", value_name = "ADDRESS")]
+    pub dbus_address: Option<String>,
 }
 
 /// What the chosen network is, for a client.
@@ -58,11 +71,18 @@ impl NetworkArgs {
             NetworkChoice::Static => Ok(Chosen::Type(NetworkType::Static)),
             NetworkChoice::System => Ok(Chosen::Type(NetworkType::System)),
             NetworkChoice::Ble => Ok(Chosen::Type(NetworkType::Ble)),
-            NetworkChoice::Wifi => anyhow::bail!(
-                "--network wifi{}: Wi-Fi through NetworkManager is not available in this release; \
-                 use --network system once the host has joined it",
-                self.ssid.as_deref().map(|s| format!(" --ssid {s}")).unwrap_or_default()
-            ),
+            NetworkChoice::Wifi => {
+                let wifi = self.wifi().await?;
+                match wifi.join().await {
+                    #[cfg(target_os = "linux")]
+                    Err(e @ thingstead::device::WifiError::WrongKey { .. }) => anyhow::bail!("{e}"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the Wi-Fi is not joined: messages wait if a buffer is given")
+                    }
+                    Ok(()) => {}
+                }
+                Ok(Chosen::Open(wifi.into_network()))
+            }
             NetworkChoice::Cellular => {
                 let modem = self.cellular().await?;
                 if let Err(e) = modem.connect().await {
@@ -84,11 +104,83 @@ impl NetworkArgs {
     }
 }
 
+/// NetworkManager's Wi-Fi, opened for `--ssid`.
+#[cfg(target_os = "linux")]
+struct OpenWifi(thingstead::device::Wifi);
+
+#[cfg(target_os = "linux")]
+impl OpenWifi {
+    async fn join(&self) -> Result<(), thingstead::device::WifiError> {
+        self.0.join().await
+    }
+
+    fn into_network(self) -> Arc<dyn Network> {
+        Arc::new(self.0)
+    }
+
+    async fn status(&self) -> anyhow::Result<serde_json::Value> {
+        let status = self.0.status().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(serde_json::json!({
+            "network": "wifi",
+            "interface": status.interface,
+            "state": if status.connected { "connected" } else { "disconnected" },
+            "device_state": status.state,
+            "ssid": status.ssid,
+            "bssid": status.bssid,
+            "signal": status.signal,
+        }))
+    }
+}
+
+/// Off Linux there is no NetworkManager: never built.
+#[cfg(not(target_os = "linux"))]
+enum OpenWifi {}
+
+#[cfg(not(target_os = "linux"))]
+impl OpenWifi {
+    async fn join(&self) -> Result<(), std::convert::Infallible> {
+        match *self {}
+    }
+
+    fn into_network(self) -> Arc<dyn Network> {
+        match self {}
+    }
+
+    async fn status(&self) -> anyhow::Result<serde_json::Value> {
+        match *self {}
+    }
+}
+
+impl NetworkArgs {
+    /// Opens NetworkManager's Wi-Fi for `--ssid` (not joined yet).
+    #[cfg(target_os = "linux")]
+    async fn wifi(&self) -> anyhow::Result<OpenWifi> {
+        let ssid = self
+            .ssid
+            .clone()
+            .context("--network wifi needs --ssid NAME (the Wi-Fi network to join)")?;
+        let mut options = thingstead::device::WifiOptions::new(ssid);
+        options.psk = self.psk.clone().filter(|p| !p.is_empty());
+        options.interface = self.wifi_interface.clone();
+        options.dbus_address = self.dbus_address.clone();
+        let wifi = thingstead::device::Wifi::open(options)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(OpenWifi(wifi))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    async fn wifi(&self) -> anyhow::Result<OpenWifi> {
+        anyhow::bail!("Wi-Fi through NetworkManager needs Linux")
+    }
+}
+
 /// `thingstead network ...`
 #[derive(clap::Subcommand, Debug)]
 pub enum NetworkCommand {
     /// The network's state; for a modem its identity, SIM, operator,
-    /// signal and registration. JSON when piped.
+    /// signal and registration; for Wi-Fi the interface, the SSID, the
+    /// access point's BSSID and its signal (0-100). JSON when piped.
     Status(NetworkArgs),
 }
 
@@ -139,7 +231,13 @@ async fn status(args: &NetworkArgs) -> anyhow::Result<serde_json::Value> {
                 "state": if connected { "connected" } else { "disconnected" },
             }))
         }
-        NetworkChoice::Wifi | NetworkChoice::Ble => {
+        NetworkChoice::Wifi => {
+            // The status needs no SSID: it says what the device is on.
+            let mut args = args.clone();
+            args.ssid.get_or_insert_with(String::new);
+            args.wifi().await?.status().await
+        }
+        NetworkChoice::Ble => {
             args.open().await?;
             anyhow::bail!("BLE is not supported on this platform: it cannot carry the SDK's traffic")
         }

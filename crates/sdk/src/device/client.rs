@@ -131,6 +131,11 @@ pub(crate) async fn network_of(network_type: NetworkType) -> Result<Arc<dyn Netw
                 "a cellular network needs its modem: pass Cellular::open(..) to DeviceClientBuilder::network",
             ));
         }
+        NetworkType::Wifi => {
+            return Err(DeviceError::Unsupported(
+                "a Wi-Fi network needs its SSID: pass Wifi::open(..) to DeviceClientBuilder::network",
+            ));
+        }
         NetworkType::Ble => {
             return Err(DeviceError::Unsupported(
                 "BLE is not supported on this platform: it cannot carry the SDK's traffic",

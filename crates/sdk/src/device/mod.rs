@@ -14,7 +14,7 @@
 //! | inbound messages | [`DeviceClient::start_receiving`], [`InboundMessage`] |
 //! | offline buffer | [`OfflineBuffer`], [`FullPolicy`], [`DeviceClient::flush_buffer`] |
 //! | events | [`EventBus`], [`Event`], [`EventName`] |
-//! | network | [`Network`], [`StaticNetwork`], [`SystemNetwork`] |
+//! | network | [`Network`], [`StaticNetwork`], [`SystemNetwork`], `Cellular`, `Wifi` (Linux) |
 //! | without async | [`blocking`] |
 //!
 //! ```no_run
@@ -74,6 +74,8 @@ pub use network::{
     NETWORK_EVENT_CAPACITY, Network, NetworkError, RECEIVED_SMS_CAPACITY, ReceivedSms, RegStatus, Signal, SimStatus,
     StaticNetwork, SystemNetwork, probe_system_network,
 };
+#[cfg(target_os = "linux")]
+pub use network::{WIFI_SIGNAL_SAMPLES, Wifi, WifiError, WifiOptions, WifiStatus};
 pub use options::{Authentication, Mode, NetworkType};
 pub use outcome::SendOutcome;
 pub use periodic::MIN_PERIODIC_INTERVAL;

@@ -2,8 +2,8 @@
 
 /// Which [`Network`](super::Network) implementation a client follows.
 ///
-/// Wi-Fi and cellular networks come later; the [`Network`](super::Network)
-/// trait is ready for them.
+/// Cellular and Wi-Fi networks need their own settings (a port, an SSID):
+/// open them and pass them to the builder.
 ///
 /// ```
 /// use thingstead::device::NetworkType;
@@ -25,6 +25,11 @@ pub enum NetworkType {
     /// [`DeviceClientBuilder::network`](super::DeviceClientBuilder::network)
     /// (the type alone does not say which port).
     Cellular,
+    /// Wi-Fi joined through NetworkManager (Linux): give the client its
+    /// `Wifi` (`Wifi::open(WifiOptions::new(ssid))`) with
+    /// [`DeviceClientBuilder::network`](super::DeviceClientBuilder::network)
+    /// (the type alone does not say which SSID).
+    Wifi,
     /// Bluetooth Low Energy: accepted as a choice and refused with
     /// [`DeviceError::Unsupported`](super::DeviceError::Unsupported): BLE
     /// cannot carry the SDK's traffic (hologram-python never implemented it

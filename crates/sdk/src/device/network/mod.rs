@@ -7,10 +7,13 @@
 //!
 //! - [`StaticNetwork`]: whatever the application says (connected at start).
 //! - [`SystemNetwork`]: the operating system's network, via netlink on Linux.
+//! - `Wifi`: a Wi-Fi network joined through NetworkManager's D-Bus API (Linux).
 
 mod cellular;
 mod static_network;
 mod system;
+#[cfg(target_os = "linux")]
+mod wifi;
 
 use std::fmt;
 
@@ -23,6 +26,8 @@ pub use cellular::{
 };
 pub use static_network::StaticNetwork;
 pub use system::{DEFAULT_POLL_INTERVAL, SystemNetwork, probe as probe_system_network};
+#[cfg(target_os = "linux")]
+pub use wifi::{WIFI_SIGNAL_SAMPLES, Wifi, WifiError, WifiOptions, WifiStatus};
 
 use super::{Event, NetworkType};
 
