@@ -201,19 +201,10 @@ impl HistoryQuery {
                 "at" => q.range = AtRange::parse(v)?,
                 "group" => q.group = parse_bool(k, v)?,
                 "limit" => q.limit = parse_limit(v)?,
-                "next_cursor" | "previous_cursor" if !v.is_empty() => {
-                    let d = if k == "next_cursor" {
-                        Direction::Next
-                    } else {
-                        Direction::Previous
-                    };
-                    if q.direction.is_some_and(|old| old != d) {
-                        return Err(CoreError::Invalid(
-                            "pass next_cursor or previous_cursor, not both".into(),
-                        ));
+                "next_cursor" | "previous_cursor" => {
+                    if let Some(c) = cursor::paging_pair(&mut q.direction, k, v)? {
+                        cursor = Some(c);
                     }
-                    q.direction = Some(d);
-                    cursor = Some(v.clone());
                 }
                 _ => {}
             }

@@ -1,7 +1,7 @@
 //! Actions: `.../things/{t}/actions[/{a}[/{id}]]`, the
 //! [`activities`](super::activities) handles for [`ActionKind`].
 
-use super::activities::{Activities, ActionKind, ActivityInstance, ActivityRef};
+use super::activities::{ActionKind, Activities, ActivityInstance, ActivityRef};
 
 /// Every action request of a thing.
 ///

@@ -27,8 +27,9 @@ use serde_json::{Map, Value};
 use tokio::runtime::Runtime;
 
 use super::{
-    ActionKind, ActionResponse, ActivityKind, Category, Email, EventKind, HistoryItem, HistoryQuery, NewCategory, Page, PatchMultiStatus,
-    PropertyValues, Query, Response, Result, Thing, ThingPatch, ThingQuery, ThingsError, UpdateHistory,
+    ActionKind, ActionResponse, ActivityKind, Category, Email, EventKind, HistoryItem, HistoryQuery, NewCategory, Page,
+    PatchMultiStatus, PropertyValues, Query, Response, Result, Thing, ThingPatch, ThingQuery, ThingsError,
+    UpdateHistory,
 };
 
 const INSIDE_RUNTIME: &str =

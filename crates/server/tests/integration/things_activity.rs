@@ -733,7 +733,11 @@ async fn property_history_pages_backward_as_it_pages_forward() {
         (format!("{hist}?"), "properties", 11),
         (format!("{hist}?group=true"), "at", 7),
         (format!("{hist}/label?"), "properties", 4),
-        (format!("{hist}/temperature?group=True&at=2024-01-02T00:00:00Z%7C2024-01-06T00:00:00Z"), "at", 5),
+        (
+            format!("{hist}/temperature?group=True&at=2024-01-02T00:00:00Z%7C2024-01-06T00:00:00Z"),
+            "at",
+            5,
+        ),
         (format!("{in_category}?group=false"), "properties", 11),
     ] {
         for limit in [1, 2, 3, 11] {
@@ -741,7 +745,11 @@ async fn property_history_pages_backward_as_it_pages_forward() {
             let all = pages.concat();
             let mut unique = all.clone();
             unique.dedup();
-            assert_eq!((all.len(), unique.len()), (expected, expected), "{path} {limit}: {pages:?}");
+            assert_eq!(
+                (all.len(), unique.len()),
+                (expected, expected),
+                "{path} {limit}: {pages:?}"
+            );
         }
     }
 
@@ -771,7 +779,9 @@ async fn property_history_pages_backward_as_it_pages_forward() {
         None,
     )
     .await;
-    let actions_cursor = actions["paging"]["next_cursor"].as_str().expect("2 actions, pages of 1");
+    let actions_cursor = actions["paging"]["next_cursor"]
+        .as_str()
+        .expect("2 actions, pages of 1");
     let (_, h) = call(&server, &t, Method::GET, &format!("{hist}?limit=1"), None).await;
     let history_cursor = h["paging"]["next_cursor"].as_str().expect("history cursor").to_owned();
     for query in [
@@ -783,7 +793,9 @@ async fn property_history_pages_backward_as_it_pages_forward() {
         let (s, e) = call(&server, &t, Method::GET, &format!("{hist}?{query}"), None).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{query}: {e}");
         assert!(
-            e["paging"].as_object().is_some_and(|p| p.contains_key("previous_cursor")),
+            e["paging"]
+                .as_object()
+                .is_some_and(|p| p.contains_key("previous_cursor")),
             "{e}"
         );
     }

@@ -95,7 +95,11 @@ pub async fn run(space: &Space, command: ActionCommand) -> anyhow::Result<()> {
         }
         ActionCommand::Delete { uid, action, id } => {
             let instance = space.thing(&uid).action_instance(&action, &id);
-            activity::delete(instance, json!({ "deleted": { "thing": uid, "action": action, "id": id } })).await
+            activity::delete(
+                instance,
+                json!({ "deleted": { "thing": uid, "action": action, "id": id } }),
+            )
+            .await
         }
     }
 }

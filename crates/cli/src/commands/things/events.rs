@@ -67,7 +67,11 @@ pub async fn run(space: &Space, command: EventCommand) -> anyhow::Result<()> {
         EventCommand::Get { uid, event, id } => activity::get(space.thing(&uid).event_instance(&event, &id)).await,
         EventCommand::Delete { uid, event, id } => {
             let instance = space.thing(&uid).event_instance(&event, &id);
-            activity::delete(instance, json!({ "deleted": { "thing": uid, "event": event, "id": id } })).await
+            activity::delete(
+                instance,
+                json!({ "deleted": { "thing": uid, "event": event, "id": id } }),
+            )
+            .await
         }
     }
 }

@@ -9,7 +9,6 @@ use super::pool::{execute, query};
 use crate::ids::Tenant;
 use crate::store::StoreError;
 use crate::store::thing_query::PRUNE_BATCH;
-use crate::things::history::HistoryWindow;
 use crate::things::{HistoryDelete, HistoryRow, HistorySpec};
 
 async fn exists<C: GenericClient + Sync>(c: &C, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
@@ -66,20 +65,14 @@ pub(super) async fn page<C: GenericClient + Sync>(
     spec: &HistorySpec,
 ) -> Result<(Vec<HistoryRow>, bool), StoreError> {
     exists(c, t, uuid).await?;
-    let HistoryWindow {
-        start,
-        end,
-        at,
-        name,
-        op,
-        order,
-    } = spec.window();
+    let w = spec.window();
+    let (start, end, op, order) = (w.start, w.end, w.op, w.order);
     let limit = i64::from(spec.limit);
     if spec.group {
         let ats: Vec<i64> = query(
             c,
             &format!("SELECT DISTINCT at FROM thing_history WHERE {BASE} AND at {op} $6 ORDER BY at {order} LIMIT $7"),
-            &[&t.id(), &uuid, &start, &end, &spec.property, &at, &(limit + 1)],
+            &[&t.id(), &uuid, &start, &end, &spec.property, &w.at, &(limit + 1)],
         )
         .await
         .map_err(backend)?
@@ -113,7 +106,16 @@ pub(super) async fn page<C: GenericClient + Sync>(
              AND (at {op} $6 OR (at = $6 AND name COLLATE \"C\" {op} $7)) \
              ORDER BY at {order}, name COLLATE \"C\" {order} LIMIT $8"
         ),
-        &[&t.id(), &uuid, &start, &end, &spec.property, &at, &name, &(limit + 1)],
+        &[
+            &t.id(),
+            &uuid,
+            &start,
+            &end,
+            &spec.property,
+            &w.at,
+            &w.name,
+            &(limit + 1),
+        ],
     )
     .await
     .map_err(backend)?

@@ -8,7 +8,6 @@ use super::errors::{backend, map};
 use crate::ids::Tenant;
 use crate::records::rfc3339;
 use crate::store::StoreError;
-use crate::things::history::HistoryWindow;
 use crate::things::{HistoryDelete, HistoryRow, HistorySpec};
 
 pub(super) use crate::store::thing_query::PRUNE_BATCH;
@@ -61,14 +60,8 @@ pub(super) fn page(
     spec: &HistorySpec,
 ) -> Result<(Vec<HistoryRow>, bool), StoreError> {
     exists(c, t, uuid)?;
-    let HistoryWindow {
-        start,
-        end,
-        at,
-        name,
-        op,
-        order,
-    } = spec.window();
+    let w = spec.window();
+    let (start, end, op, order) = (w.start, w.end, w.op, w.order);
     let limit = i64::from(spec.limit);
     if spec.group {
         let ats: Vec<i64> = c
@@ -76,10 +69,9 @@ pub(super) fn page(
                 "SELECT DISTINCT at FROM thing_history WHERE {BASE} AND at {op} ?6 ORDER BY at {order} LIMIT ?7"
             ))
             .and_then(|mut s| {
-                s.query_map(
-                    params![t.id(), uuid, start, end, spec.property, at, limit + 1],
-                    |r| r.get(0),
-                )?
+                s.query_map(params![t.id(), uuid, start, end, spec.property, w.at, limit + 1], |r| {
+                    r.get(0)
+                })?
                 .collect()
             })
             .map_err(backend)?;
@@ -106,7 +98,7 @@ pub(super) fn page(
         ))
         .and_then(|mut s| {
             s.query_map(
-                params![t.id(), uuid, start, end, spec.property, at, name, limit + 1],
+                params![t.id(), uuid, start, end, spec.property, w.at, w.name, limit + 1],
                 row,
             )?
             .collect()

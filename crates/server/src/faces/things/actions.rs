@@ -175,7 +175,10 @@ impl Activity for ThingAction {
     fn members(&self, out: &mut Map<String, Value>) {
         out.insert("input".into(), self.input.clone().unwrap_or(Value::Null));
         out.insert("status".into(), Value::String(self.status.clone()));
-        out.insert("timeRequested".into(), Value::String(rfc3339::format(self.time_requested)));
+        out.insert(
+            "timeRequested".into(),
+            Value::String(rfc3339::format(self.time_requested)),
+        );
         if let Some(t) = self.time_completed {
             out.insert("timeCompleted".into(), Value::String(rfc3339::format(t)));
         }
@@ -184,7 +187,13 @@ impl Activity for ThingAction {
         }
     }
 
-    async fn create(p: &Platform, t: &Tenant, thing: &str, name: &str, input: Option<Value>) -> Result<Self, CoreError> {
+    async fn create(
+        p: &Platform,
+        t: &Tenant,
+        thing: &str,
+        name: &str,
+        input: Option<Value>,
+    ) -> Result<Self, CoreError> {
         p.create_thing_action(t, thing, name, input).await
     }
 

@@ -74,7 +74,14 @@ pub(super) async fn list<A: Activity>(
     caller.require(READ)?;
     let page = PageRequest::from_pairs(&pairs)?;
     let thing = path.thing(&state, &caller).await?;
-    let page = A::list(&state.platform, caller.tenant(), &thing.uid, path.name.as_deref(), &page).await?;
+    let page = A::list(
+        &state.platform,
+        caller.tenant(),
+        &thing.uid,
+        path.name.as_deref(),
+        &page,
+    )
+    .await?;
     Ok(Json(page_body(&page, |a| render(&path, &origin, a))))
 }
 
