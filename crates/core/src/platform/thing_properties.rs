@@ -284,12 +284,13 @@ impl Platform {
             limit: query.limit,
             group: query.group,
             after: query.after.clone(),
+            direction: query.direction,
         };
         let (rows, more) = self.store.history(tenant, uid, &spec).await.map_err(|e| match e {
             StoreError::NotFound(_) => thing_not_found(uid),
             e => e.into(),
         })?;
-        history::page(rows, more, query.group)
+        history::page(rows, more, query)
     }
 
     /// Deletes history values of a thing (`at` range, properties; with

@@ -12,6 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use crate::CoreError;
+use crate::paging::Direction;
 
 /// Longest cursor accepted, in bytes.
 pub const MAX_CURSOR: usize = 4096;
@@ -95,6 +96,25 @@ pub fn decode(scope: &str, cursor: &str, kinds: &[KeyKind]) -> Result<Vec<KeyVal
             _ => Err(malformed()),
         })
         .collect()
+}
+
+/// Takes the query pair `key=value` when it is a non-empty `next_cursor` or
+/// `previous_cursor`: records its direction in `direction` (a cursor of
+/// the other direction already there is invalid) and returns the cursor.
+pub fn paging_pair(direction: &mut Option<Direction>, key: &str, value: &str) -> Result<Option<String>, CoreError> {
+    let d = match key {
+        _ if value.is_empty() => return Ok(None),
+        "next_cursor" => Direction::Next,
+        "previous_cursor" => Direction::Previous,
+        _ => return Ok(None),
+    };
+    if direction.is_some_and(|old| old != d) {
+        return Err(CoreError::Invalid(
+            "pass next_cursor or previous_cursor, not both".into(),
+        ));
+    }
+    *direction = Some(d);
+    Ok(Some(value.to_owned()))
 }
 
 /// Parses `limit`: a positive integer; above [`MAX_LIMIT`] it is clamped

@@ -245,19 +245,10 @@ impl ThingQuery {
             let f = &mut q.filter;
             match name.as_str() {
                 "limit" => q.limit = parse_limit(value)?,
-                "next_cursor" | "previous_cursor" if !value.is_empty() => {
-                    let d = if name == "next_cursor" {
-                        Direction::Next
-                    } else {
-                        Direction::Previous
-                    };
-                    if q.direction.is_some_and(|old| old != d) {
-                        return Err(CoreError::Invalid(
-                            "pass next_cursor or previous_cursor, not both".into(),
-                        ));
+                "next_cursor" | "previous_cursor" => {
+                    if let Some(c) = cursor::paging_pair(&mut q.direction, name, value)? {
+                        cursor = Some(c);
                     }
-                    q.direction = Some(d);
-                    cursor = Some(value.clone());
                 }
                 "sort" => q.sort = parse_sort(value)?,
                 "title" => f.title = Some(bounded(name, value)?),

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use super::cursor::{self, DEFAULT_LIMIT, KeyKind, KeyValue, parse_bool, parse_limit};
 use super::time::{AtRange, instant_from_json};
 use crate::CoreError;
+use crate::paging::{CursorPage, Direction};
 use crate::records::rfc3339;
 
 /// Most points one create takes.
@@ -76,7 +77,8 @@ pub struct HistoryRow {
     pub value: String,
 }
 
-/// A page of history as the store serves it (ordered by `at`, then property).
+/// A page of history as the store serves it: rows ordered by `at`, then
+/// property, whichever way the page was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistorySpec {
     /// Only these instants.
@@ -87,8 +89,69 @@ pub struct HistorySpec {
     pub limit: u32,
     /// Whether a page holds `limit` instants with all their rows.
     pub group: bool,
-    /// Start after this `(at, property)` (with `group`, after this `at`).
+    /// The cursor's `(at, property)` (with `group`, only its `at` counts):
+    /// the page starts after it, or with [`Direction::Previous`] ends
+    /// before it.
     pub after: Option<(i64, String)>,
+    /// Which way the cursor pages (`None`: the first page).
+    pub direction: Option<Direction>,
+}
+
+/// Where a store's history read runs, worked out once for every backend
+/// from a [`HistorySpec`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryWindow {
+    /// Lowest `at` (inclusive), the range's start clipped by a forward cursor.
+    pub start: i64,
+    /// Highest `at` (inclusive), the range's end clipped by a backward cursor.
+    pub end: i64,
+    /// The cursor's instant (an extreme without a cursor).
+    pub at: i64,
+    /// The cursor's property (empty without one, and for grouped pages).
+    pub name: String,
+    /// `>` reading forward, `<` reading backward (from a `previous_cursor`).
+    pub op: &'static str,
+    /// `ASC` forward, `DESC` backward: the read runs away from the cursor,
+    /// and the store turns backward reads round before it answers.
+    pub order: &'static str,
+}
+
+impl HistorySpec {
+    /// Whether the page is read backward, toward older points.
+    pub fn backward(&self) -> bool {
+        self.direction == Some(Direction::Previous) && self.after.is_some()
+    }
+
+    /// The bounds, cursor and direction of the read.
+    pub fn window(&self) -> HistoryWindow {
+        let (start, end) = self.range.bounds();
+        let (at, name) = match &self.after {
+            Some((at, name)) => (*at, if self.group { String::new() } else { name.clone() }),
+            None => (i64::MIN, String::new()),
+        };
+        // The cursor is also a bound of the range, so the index range
+        // starts (or ends) there; grouped pages skip the cursor's instant.
+        let step = i64::from(self.group);
+        if self.backward() {
+            HistoryWindow {
+                start,
+                end: end.min(at.saturating_sub(step)),
+                at,
+                name,
+                op: "<",
+                order: "DESC",
+            }
+        } else {
+            HistoryWindow {
+                start: start.max(at.saturating_add(step)),
+                end,
+                at,
+                name,
+                op: ">",
+                order: "ASC",
+            }
+        }
+    }
 }
 
 /// The `update_history` query parameter of property writes: default
@@ -109,8 +172,10 @@ pub struct HistoryQuery {
     pub group: bool,
     /// `limit` (default 50, clamped to 1000): items per page.
     pub limit: u32,
-    /// `next_cursor`, decoded.
+    /// `next_cursor` or `previous_cursor`, decoded.
     pub after: Option<(i64, String)>,
+    /// Which of the two cursors it was (`None`: the first page).
+    pub direction: Option<Direction>,
 }
 
 impl Default for HistoryQuery {
@@ -120,12 +185,14 @@ impl Default for HistoryQuery {
             group: false,
             limit: DEFAULT_LIMIT,
             after: None,
+            direction: None,
         }
     }
 }
 
 impl HistoryQuery {
-    /// Parses `at`, `group`, `limit`, `next_cursor` (others ignored).
+    /// Parses `at`, `group`, `limit`, `next_cursor` or `previous_cursor`
+    /// (both is invalid; others ignored).
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, CoreError> {
         let mut q = Self::default();
         let mut cursor = None;
@@ -134,7 +201,11 @@ impl HistoryQuery {
                 "at" => q.range = AtRange::parse(v)?,
                 "group" => q.group = parse_bool(k, v)?,
                 "limit" => q.limit = parse_limit(v)?,
-                "next_cursor" if !v.is_empty() => cursor = Some(v.clone()),
+                "next_cursor" | "previous_cursor" => {
+                    if let Some(c) = cursor::paging_pair(&mut q.direction, k, v)? {
+                        cursor = Some(c);
+                    }
+                }
                 _ => {}
             }
         }
@@ -142,7 +213,7 @@ impl HistoryQuery {
             let values = cursor::decode(cursor::HISTORY, &c, &[KeyKind::Int, KeyKind::Text])?;
             q.after = match values.as_slice() {
                 [KeyValue::Int(at), KeyValue::Text(name)] => Some((*at, name.clone())),
-                _ => return Err(CoreError::Invalid("next_cursor is not a cursor of this list".into())),
+                _ => return Err(cursor::malformed()),
             };
         }
         Ok(q)
@@ -177,41 +248,41 @@ impl HistoryDelete {
     }
 }
 
-/// A page of history: its items and the cursor of the next page.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistoryPage {
-    /// The items, oldest first.
-    pub items: Vec<HistoryPoint>,
-    /// `paging.next_cursor`: `None` on the last page.
-    pub next_cursor: Option<String>,
-}
+/// A page of history: its items, oldest first, and the cursors of the
+/// pages around it (`next_cursor` `None` on the last page,
+/// `previous_cursor` `None` on the first).
+pub type HistoryPage = CursorPage<HistoryPoint>;
 
-/// Builds the page from the rows a store returned.
-pub(crate) fn page(rows: Vec<HistoryRow>, more: bool, group: bool) -> Result<HistoryPage, CoreError> {
-    let next_cursor = if more {
-        rows.last().map(|r| {
-            let name = if group { String::new() } else { r.name.clone() };
-            cursor::encode(cursor::HISTORY, &[KeyValue::Int(r.at), KeyValue::Text(name)])
-        })
-    } else {
-        None
-    };
-    let mut items: Vec<HistoryPoint> = Vec::new();
+/// Builds the page asked for by `query` from the rows a store returned
+/// (in list order, whichever way they were read); `more` says whether
+/// another item follows them in the direction read.
+pub(crate) fn page(rows: Vec<HistoryRow>, more: bool, query: &HistoryQuery) -> Result<HistoryPage, CoreError> {
+    let group = query.group;
+    let mut items: Vec<(HistoryPoint, Vec<KeyValue>)> = Vec::new();
     for r in rows {
         let v: Value =
             serde_json::from_str(&r.value).map_err(|e| CoreError::Internal(format!("history value: {e}")))?;
         match items.last_mut() {
-            Some(last) if group && last.at == r.at => {
+            Some((last, _)) if group && last.at == r.at => {
                 last.properties.insert(r.name, v);
             }
             _ => {
+                let name = if group { String::new() } else { r.name.clone() };
                 let mut properties = Map::new();
                 properties.insert(r.name, v);
-                items.push(HistoryPoint { at: r.at, properties });
+                items.push((
+                    HistoryPoint { at: r.at, properties },
+                    vec![KeyValue::Int(r.at), KeyValue::Text(name)],
+                ));
             }
         }
     }
-    Ok(HistoryPage { items, next_cursor })
+    let direction = query.direction.filter(|_| query.after.is_some());
+    if direction == Some(Direction::Previous) {
+        // CursorPage takes a backward read nearest the cursor first.
+        items.reverse();
+    }
+    Ok(CursorPage::from_keyed(items, more, direction, cursor::HISTORY))
 }
 
 #[cfg(test)]

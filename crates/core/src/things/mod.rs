@@ -46,11 +46,12 @@
 //!
 //! Every list (things, categories, history) takes `limit` (default 50; a
 //! larger value than 1000 is clamped to 1000, `0` or a non-number is
-//! invalid) and an opaque `next_cursor` ([`cursor`]): keyset pagination on
-//! a unique order (the sort keys, then the uid; category names; history
-//! `(at, property)`), so pages never repeat an item, inserts between pages
-//! do not shift them, and paging always ends. `previous_cursor` is not
-//! supported (ignored). Thing lists parse their query pairs into a
+//! invalid) and an opaque `next_cursor` or `previous_cursor` ([`cursor`],
+//! [`crate::paging`]): keyset pagination on a unique order (the sort keys,
+//! then the uid; category names; history `(at, property)`, or `at` for
+//! grouped history), so pages never repeat an item, inserts between pages
+//! do not shift them, paging always ends, and following a page's
+//! `previous_cursor` gives exactly the page before it. Thing lists parse their query pairs into a
 //! [`ThingQuery`]; the `/categories/{c}/things` paths add
 //! [`ThingFilter::within_category`].
 //!

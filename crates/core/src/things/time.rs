@@ -52,6 +52,12 @@ impl AtRange {
         }
     }
 
+    /// The first and last instants of the range (inclusive), an extreme
+    /// where it is open.
+    pub fn bounds(&self) -> (i64, i64) {
+        (self.start.unwrap_or(i64::MIN), self.end.unwrap_or(i64::MAX))
+    }
+
     /// Whether `ms` is in the range.
     pub fn contains(&self, ms: i64) -> bool {
         self.start.is_none_or(|s| ms >= s) && self.end.is_none_or(|e| ms <= e)

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{MAX_KEY_BYTES, MAX_STATUS_BYTES, check_text, new_id, value_json};
+use super::{MAX_STATUS_BYTES, check_text, new_key, value_json};
 use crate::CoreError;
 
 /// The status of a newly requested action.
@@ -62,16 +62,15 @@ impl NewThingAction {
     /// Action `name` of thing `thing`, requested now with `input` (`null`
     /// counts as none). Checks the bounds of the [module](super).
     pub fn new(thing: &str, name: &str, input: Option<Value>) -> Result<Self, CoreError> {
-        check_text("a thing uid", thing, MAX_KEY_BYTES)?;
-        check_text("an action name", name, MAX_KEY_BYTES)?;
+        let (id, thing, name) = new_key("action", thing, name)?;
         let input = match input {
             None | Some(Value::Null) => None,
             Some(v) => Some(value_json("input", &v)?),
         };
         Ok(Self {
-            id: new_id(),
-            thing: thing.to_owned(),
-            name: name.to_owned(),
+            id,
+            thing,
+            name,
             input,
             requested_at: crate::now_ms(),
         })

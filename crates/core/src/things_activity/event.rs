@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{MAX_KEY_BYTES, check_text, new_id, value_json};
+use super::{new_key, value_json};
 use crate::CoreError;
 
 /// An event of a thing, as stored.
@@ -42,13 +42,12 @@ impl NewThingEvent {
     /// Event `name` of thing `thing` with `data` (`None`: `null`),
     /// happening now. Checks the bounds of the [module](super).
     pub fn new(thing: &str, name: &str, data: Option<Value>) -> Result<Self, CoreError> {
-        check_text("a thing uid", thing, MAX_KEY_BYTES)?;
-        check_text("an event name", name, MAX_KEY_BYTES)?;
+        let (id, thing, name) = new_key("event", thing, name)?;
         let data = value_json("data", &data.unwrap_or(Value::Null))?;
         Ok(Self {
-            id: new_id(),
-            thing: thing.to_owned(),
-            name: name.to_owned(),
+            id,
+            thing,
+            name,
             data,
             at: crate::now_ms(),
         })

@@ -72,6 +72,14 @@ pub(crate) fn stored_value(json: &str) -> Result<Value, crate::store::StoreError
         .map_err(|e| crate::store::StoreError::Backend(format!("a stored JSON value does not parse: {e}")))
 }
 
+/// The identity of a record about to be stored, checked: a fresh id, the
+/// thing's uid and the name of the `kind` (`action`, `event`).
+pub(crate) fn new_key(kind: &str, thing: &str, name: &str) -> Result<(String, String, String), CoreError> {
+    check_text("a thing uid", thing, MAX_KEY_BYTES)?;
+    check_text(&format!("an {kind} name"), name, MAX_KEY_BYTES)?;
+    Ok((new_id(), thing.to_owned(), name.to_owned()))
+}
+
 /// A new record id: a random uuid (the last segment of the record's `href`).
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -1,5 +1,6 @@
 //! `previous_cursor` on every backend: each list (things under several
-//! sorts, nulls included; categories; actions; events) walked forward
+//! sorts, nulls included; categories; actions; events; property history,
+//! grouped or not, of all properties or one) walked forward
 //! from its first page, then backward from its last, gives the same pages,
 //! and a cursor of one list is refused by another.
 
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 use thingstead_core::bus::local::LocalBus;
 use thingstead_core::paging::{CursorPage, PageRequest};
 use thingstead_core::store::Store;
-use thingstead_core::things::ThingQuery;
+use thingstead_core::things::{HistoryQuery, ThingQuery};
 use thingstead_core::{ErrorKind, Platform, Tenant};
 
 use super::{Backend, Env, org};
@@ -82,6 +83,13 @@ async fn every_list_pages_backward_as_it_pages_forward(b: Backend) {
         }
         p.create_thing_action(&t, "t0", "go", None).await.unwrap();
         p.create_thing_event(&t, "t0", "beep", Some(json!(i))).await.unwrap();
+        // History of t0: 7 instants, 11 values (a label every other instant).
+        let mut values = json!({"temperature": i});
+        if i % 2 == 0 {
+            values["label"] = json!(format!("l{i}"));
+        }
+        let point = json!({"at": format!("2024-01-0{}T00:00:00Z", i + 1), "properties": values});
+        p.add_property_history(&t, "t0", None, &point).await.unwrap();
     }
     for limit in [1, 3, 7] {
         let all = walk("categories", limit, |q| {
@@ -137,6 +145,30 @@ async fn every_list_pages_backward_as_it_pages_forward(b: Backend) {
         })
         .await;
         assert_eq!(all.len(), 7);
+        for (group, property, expected) in [
+            (false, None, 11),
+            (true, None, 7),
+            (false, Some("label"), 4),
+            (true, Some("label"), 4),
+        ] {
+            let what = format!("history of {property:?}, grouped {group}");
+            let all = walk(&what, limit, |mut q| {
+                let (p, t) = (&p, &t);
+                q.push(("group".into(), group.to_string()));
+                async move {
+                    let query = HistoryQuery::from_pairs(&q).unwrap();
+                    keys(p.property_history(t, "t0", property, &query).await.unwrap(), |h| {
+                        let names: Vec<&String> = h.properties.keys().collect();
+                        format!("{} {names:?}", h.at)
+                    })
+                }
+            })
+            .await;
+            let mut unique = all.clone();
+            unique.dedup();
+            assert_eq!((all.len(), unique.len()), (expected, expected), "{what}: {all:?}");
+            assert!(all.windows(2).all(|w| w[0] < w[1]), "{what}: oldest first: {all:?}");
+        }
     }
     // A cursor of one list is invalid input on another.
     let one = PageRequest::new(Some(1), None).unwrap();
@@ -152,4 +184,16 @@ async fn every_list_pages_backward_as_it_pages_forward(b: Backend) {
     let page = PageRequest::from_pairs(&pairs(&[("previous_cursor", &cursor)])).unwrap();
     let e = p.list_thing_events(&t, "t0", None, &page).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Invalid);
+    for key in ["next_cursor", "previous_cursor"] {
+        let e = HistoryQuery::from_pairs(&pairs(&[(key, &cursor)])).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Invalid, "an action cursor on history");
+    }
+    let first = HistoryQuery::from_pairs(&pairs(&[("limit", "2")])).unwrap();
+    let history = p.property_history(&t, "t0", None, &first).await.unwrap();
+    let cursor = history.next_cursor.expect("more history");
+    let page = PageRequest::from_pairs(&pairs(&[("previous_cursor", &cursor)])).unwrap();
+    let e = p.list_thing_actions(&t, "t0", None, &page).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid, "a history cursor on actions");
+    let both = pairs(&[("next_cursor", &cursor), ("previous_cursor", &cursor)]);
+    assert_eq!(HistoryQuery::from_pairs(&both).unwrap_err().kind(), ErrorKind::Invalid);
 }

@@ -27,8 +27,9 @@ use serde_json::{Map, Value};
 use tokio::runtime::Runtime;
 
 use super::{
-    ActionResponse, Category, Email, EventResponse, HistoryItem, HistoryQuery, NewCategory, Page, PatchMultiStatus,
-    PropertyValues, Query, Response, Result, Thing, ThingPatch, ThingQuery, ThingsError, UpdateHistory,
+    ActionKind, ActionResponse, ActivityKind, Category, Email, EventKind, HistoryItem, HistoryQuery, NewCategory, Page,
+    PatchMultiStatus, PropertyValues, Query, Response, Result, Thing, ThingPatch, ThingQuery, ThingsError,
+    UpdateHistory,
 };
 
 const INSIDE_RUNTIME: &str =
@@ -267,10 +268,7 @@ impl ThingsApi {
     /// # Ok::<(), thingstead::things::ThingsError>(())
     /// ```
     pub fn space(&self, space: &str) -> Space {
-        Space {
-            inner: self.api.space(space),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.api.space(space))
     }
 }
 
@@ -426,14 +424,29 @@ impl<T> Iterator for PageIter<T> {
     }
 }
 
-/// Generates a blocking handle wrapping an async one.
+/// A blocking handle: its async handle and the runtime that runs it.
+trait Handle {
+    /// The async handle.
+    type Inner;
+    fn make(inner: Self::Inner, rt: Rt) -> Self;
+}
+
+/// Generates a blocking handle wrapping an async one (generic over the
+/// activity kind with `<K>`).
 macro_rules! handle {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident $(<$k:ident>)?) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
-        pub struct $name {
-            inner: super::$name,
+        pub struct $name $(<$k>)? {
+            inner: super::$name $(<$k>)?,
             rt: Rt,
+        }
+
+        impl $(<$k>)? Handle for $name $(<$k>)? {
+            type Inner = super::$name $(<$k>)?;
+            fn make(inner: Self::Inner, rt: Rt) -> Self {
+                Self { inner, rt }
+            }
         }
     };
 }
@@ -445,6 +458,11 @@ impl Rt {
             rt: self.clone(),
         }
     }
+
+    /// The blocking handle of `inner`.
+    fn handle<H: Handle>(&self, inner: H::Inner) -> H {
+        H::make(inner, self.clone())
+    }
 }
 
 handle!(
@@ -455,38 +473,23 @@ handle!(
 impl Space {
     /// See [`Space::categories`](super::Space::categories).
     pub fn categories(&self) -> Categories {
-        Categories {
-            inner: self.inner.categories(),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.categories())
     }
     /// See [`Space::category`](super::Space::category).
     pub fn category(&self, name: &str) -> CategoryRef {
-        CategoryRef {
-            inner: self.inner.category(name),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.category(name))
     }
     /// See [`Space::things`](super::Space::things).
     pub fn things(&self) -> Things {
-        Things {
-            inner: self.inner.things(),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.things())
     }
     /// See [`Space::thing`](super::Space::thing).
     pub fn thing(&self, uid: &str) -> ThingRef {
-        ThingRef {
-            inner: self.inner.thing(uid),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.thing(uid))
     }
     /// See [`Space::communications`](super::Space::communications).
     pub fn communications(&self) -> Communications {
-        Communications {
-            inner: self.inner.communications(),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.communications())
     }
 }
 
@@ -526,17 +529,11 @@ impl CategoryRef {
     }
     /// See [`CategoryRef::things`](super::CategoryRef::things).
     pub fn things(&self) -> Things {
-        Things {
-            inner: self.inner.things(),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.things())
     }
     /// See [`CategoryRef::thing`](super::CategoryRef::thing).
     pub fn thing(&self, uid: &str) -> ThingRef {
-        ThingRef {
-            inner: self.inner.thing(uid),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.thing(uid))
     }
 }
 
@@ -564,10 +561,7 @@ impl Things {
     }
     /// See [`Things::thing`](super::Things::thing).
     pub fn thing(&self, uid: &str) -> ThingRef {
-        ThingRef {
-            inner: self.inner.thing(uid),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.thing(uid))
     }
 }
 
@@ -595,73 +589,43 @@ impl ThingRef {
     }
     /// See [`ThingRef::properties`](super::ThingRef::properties).
     pub fn properties(&self) -> Properties {
-        Properties {
-            inner: self.inner.properties(),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.properties())
     }
     /// See [`ThingRef::property`](super::ThingRef::property).
     pub fn property(&self, name: &str) -> PropertyRef {
-        PropertyRef {
-            inner: self.inner.property(name),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.property(name))
     }
     /// See [`ThingRef::history`](super::ThingRef::history).
     pub fn history(&self) -> History {
-        History {
-            inner: self.inner.history(),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.history())
     }
     /// See [`ThingRef::history_of`](super::ThingRef::history_of).
     pub fn history_of(&self, name: &str) -> History {
-        History {
-            inner: self.inner.history_of(name),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.history_of(name))
     }
     /// See [`ThingRef::actions`](super::ThingRef::actions).
     pub fn actions(&self) -> Actions {
-        Actions {
-            inner: self.inner.actions(),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.actions())
     }
     /// See [`ThingRef::action`](super::ThingRef::action).
     pub fn action(&self, name: &str) -> ActionRef {
-        ActionRef {
-            inner: self.inner.action(name),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.action(name))
     }
     /// See [`ThingRef::action_instance`](super::ThingRef::action_instance).
     pub fn action_instance(&self, name: &str, id: &str) -> ActionInstance {
-        ActionInstance {
-            inner: self.inner.action_instance(name, id),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.action_instance(name, id))
     }
     /// See [`ThingRef::events`](super::ThingRef::events).
     pub fn events(&self) -> Events {
-        Events {
-            inner: self.inner.events(),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.events())
     }
     /// See [`ThingRef::event`](super::ThingRef::event).
     pub fn event(&self, name: &str) -> EventRef {
-        EventRef {
-            inner: self.inner.event(name),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.event(name))
     }
     /// See [`ThingRef::event_instance`](super::ThingRef::event_instance).
     pub fn event_instance(&self, name: &str, id: &str) -> EventInstance {
-        EventInstance {
-            inner: self.inner.event_instance(name, id),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.event_instance(name, id))
     }
 }
 
@@ -681,10 +645,7 @@ impl Properties {
     }
     /// See [`Properties::property`](super::Properties::property).
     pub fn property(&self, name: &str) -> PropertyRef {
-        PropertyRef {
-            inner: self.inner.property(name),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.property(name))
     }
 }
 
@@ -729,138 +690,98 @@ impl History {
 }
 
 handle!(
-    /// Every action request of a thing; see [`Actions`](super::Actions).
-    Actions
+    /// Every record of one kind of a thing; see [`Activities`](super::Activities).
+    Activities<K>
 );
+
+/// Every action request of a thing; see [`Actions`](super::Actions).
+pub type Actions = Activities<ActionKind>;
+/// Every event occurrence of a thing; see [`Events`](super::Events).
+pub type Events = Activities<EventKind>;
+
+impl<K: ActivityKind> Activities<K> {
+    /// See [`Activities::list`](super::Activities::list).
+    pub fn list(&self) -> Pages<K::Response> {
+        self.rt.pages(self.inner.list())
+    }
+    /// See [`Activities::list_with`](super::Activities::list_with).
+    pub fn list_with(&self, query: Query) -> Pages<K::Response> {
+        self.rt.pages(self.inner.list_with(query))
+    }
+    /// See [`Activities::named`](super::Activities::named).
+    pub fn named(&self, name: &str) -> ActivityRef<K> {
+        self.rt.handle(self.inner.named(name))
+    }
+}
 
 impl Actions {
-    /// See [`Actions::list`](super::Actions::list).
-    pub fn list(&self) -> Pages<ActionResponse> {
-        self.rt.pages(self.inner.list())
-    }
-    /// See [`Actions::list_with`](super::Actions::list_with).
-    pub fn list_with(&self, query: Query) -> Pages<ActionResponse> {
-        self.rt.pages(self.inner.list_with(query))
-    }
     /// See [`Actions::action`](super::Actions::action).
     pub fn action(&self, name: &str) -> ActionRef {
-        ActionRef {
-            inner: self.inner.action(name),
-            rt: self.rt.clone(),
-        }
+        self.named(name)
+    }
+}
+
+impl Events {
+    /// See [`Events::event`](super::Events::event).
+    pub fn event(&self, name: &str) -> EventRef {
+        self.named(name)
     }
 }
 
 handle!(
-    /// One action; see [`ActionRef`](super::ActionRef).
-    ActionRef
+    /// One action or event; see [`ActivityRef`](super::ActivityRef).
+    ActivityRef<K>
 );
 
-impl ActionRef {
-    /// See [`ActionRef::create`](super::ActionRef::create).
-    pub fn create(&self, input: impl Into<Option<Value>>) -> Result<Response<ActionResponse>> {
-        self.rt.run(self.inner.create(input))
+/// One action; see [`ActionRef`](super::ActionRef).
+pub type ActionRef = ActivityRef<ActionKind>;
+/// One event; see [`EventRef`](super::EventRef).
+pub type EventRef = ActivityRef<EventKind>;
+
+impl<K: ActivityKind> ActivityRef<K> {
+    /// See [`ActivityRef::create`](super::ActivityRef::create).
+    pub fn create(&self, value: impl Into<Option<Value>>) -> Result<Response<K::Response>> {
+        self.rt.run(self.inner.create(value))
     }
-    /// See [`ActionRef::list`](super::ActionRef::list).
-    pub fn list(&self) -> Pages<ActionResponse> {
+    /// See [`ActivityRef::list`](super::ActivityRef::list).
+    pub fn list(&self) -> Pages<K::Response> {
         self.rt.pages(self.inner.list())
     }
-    /// See [`ActionRef::list_with`](super::ActionRef::list_with).
-    pub fn list_with(&self, query: Query) -> Pages<ActionResponse> {
+    /// See [`ActivityRef::list_with`](super::ActivityRef::list_with).
+    pub fn list_with(&self, query: Query) -> Pages<K::Response> {
         self.rt.pages(self.inner.list_with(query))
     }
-    /// See [`ActionRef::instance`](super::ActionRef::instance).
-    pub fn instance(&self, id: &str) -> ActionInstance {
-        ActionInstance {
-            inner: self.inner.instance(id),
-            rt: self.rt.clone(),
-        }
+    /// See [`ActivityRef::instance`](super::ActivityRef::instance).
+    pub fn instance(&self, id: &str) -> ActivityInstance<K> {
+        self.rt.handle(self.inner.instance(id))
     }
 }
 
 handle!(
-    /// One action request; see [`ActionInstance`](super::ActionInstance).
-    ActionInstance
+    /// One action request or event occurrence; see [`ActivityInstance`](super::ActivityInstance).
+    ActivityInstance<K>
 );
 
-impl ActionInstance {
-    /// See [`ActionInstance::get`](super::ActionInstance::get).
-    pub fn get(&self) -> Result<Response<ActionResponse>> {
+/// One action request; see [`ActionInstance`](super::ActionInstance).
+pub type ActionInstance = ActivityInstance<ActionKind>;
+/// One event occurrence; see [`EventInstance`](super::EventInstance).
+pub type EventInstance = ActivityInstance<EventKind>;
+
+impl<K: ActivityKind> ActivityInstance<K> {
+    /// See [`ActivityInstance::get`](super::ActivityInstance::get).
+    pub fn get(&self) -> Result<Response<K::Response>> {
         self.rt.run(self.inner.get())
     }
+    /// See [`ActivityInstance::delete`](super::ActivityInstance::delete).
+    pub fn delete(&self) -> Result<Response<()>> {
+        self.rt.run(self.inner.delete())
+    }
+}
+
+impl ActionInstance {
     /// See [`ActionInstance::update`](super::ActionInstance::update).
     pub fn update(&self, status: &str, output: impl Into<Option<Value>>) -> Result<Response<ActionResponse>> {
         self.rt.run(self.inner.update(status, output))
-    }
-    /// See [`ActionInstance::delete`](super::ActionInstance::delete).
-    pub fn delete(&self) -> Result<Response<()>> {
-        self.rt.run(self.inner.delete())
-    }
-}
-
-handle!(
-    /// Every event occurrence of a thing; see [`Events`](super::Events).
-    Events
-);
-
-impl Events {
-    /// See [`Events::list`](super::Events::list).
-    pub fn list(&self) -> Pages<EventResponse> {
-        self.rt.pages(self.inner.list())
-    }
-    /// See [`Events::list_with`](super::Events::list_with).
-    pub fn list_with(&self, query: Query) -> Pages<EventResponse> {
-        self.rt.pages(self.inner.list_with(query))
-    }
-    /// See [`Events::event`](super::Events::event).
-    pub fn event(&self, name: &str) -> EventRef {
-        EventRef {
-            inner: self.inner.event(name),
-            rt: self.rt.clone(),
-        }
-    }
-}
-
-handle!(
-    /// One event; see [`EventRef`](super::EventRef).
-    EventRef
-);
-
-impl EventRef {
-    /// See [`EventRef::create`](super::EventRef::create).
-    pub fn create(&self, data: impl Into<Option<Value>>) -> Result<Response<EventResponse>> {
-        self.rt.run(self.inner.create(data))
-    }
-    /// See [`EventRef::list`](super::EventRef::list).
-    pub fn list(&self) -> Pages<EventResponse> {
-        self.rt.pages(self.inner.list())
-    }
-    /// See [`EventRef::list_with`](super::EventRef::list_with).
-    pub fn list_with(&self, query: Query) -> Pages<EventResponse> {
-        self.rt.pages(self.inner.list_with(query))
-    }
-    /// See [`EventRef::instance`](super::EventRef::instance).
-    pub fn instance(&self, id: &str) -> EventInstance {
-        EventInstance {
-            inner: self.inner.instance(id),
-            rt: self.rt.clone(),
-        }
-    }
-}
-
-handle!(
-    /// One event occurrence; see [`EventInstance`](super::EventInstance).
-    EventInstance
-);
-
-impl EventInstance {
-    /// See [`EventInstance::get`](super::EventInstance::get).
-    pub fn get(&self) -> Result<Response<EventResponse>> {
-        self.rt.run(self.inner.get())
-    }
-    /// See [`EventInstance::delete`](super::EventInstance::delete).
-    pub fn delete(&self) -> Result<Response<()>> {
-        self.rt.run(self.inner.delete())
     }
 }
 
@@ -872,10 +793,7 @@ handle!(
 impl Communications {
     /// See [`Communications::email`](super::Communications::email).
     pub fn email(&self) -> EmailApi {
-        EmailApi {
-            inner: self.inner.email(),
-            rt: self.rt.clone(),
-        }
+        self.rt.handle(self.inner.email())
     }
 }
 

@@ -6,7 +6,7 @@
 //! | what | where |
 //! |---|---|
 //! | client, tokens | [`ThingsApi`], [`ThingsApiBuilder`], [`ScopedApi`] |
-//! | resources | [`Space`], [`Categories`], [`CategoryRef`], [`Things`], [`ThingRef`], [`Properties`], [`PropertyRef`], [`History`], [`Actions`], [`ActionRef`], [`ActionInstance`], [`Events`], [`EventRef`], [`EventInstance`], [`Communications`], [`EmailApi`] |
+//! | resources | [`Space`], [`Categories`], [`CategoryRef`], [`Things`], [`ThingRef`], [`Properties`], [`PropertyRef`], [`History`], [`Actions`], [`ActionRef`], [`ActionInstance`], [`Events`], [`EventRef`], [`EventInstance`] (the [`Activities`], [`ActivityRef`], [`ActivityInstance`] of each [`ActivityKind`]), [`Communications`], [`EmailApi`] |
 //! | models | [`Thing`], [`NewThing`], [`Category`], [`NewCategory`], [`ActionResponse`], [`EventResponse`], [`HistoryItem`], [`ThingPatch`], [`PatchMultiStatus`], [`Email`] |
 //! | queries, lists | [`Query`], [`ThingQuery`], [`Op`], [`HistoryQuery`], [`Pages`], [`Page`], [`Paging`] |
 //! | results | [`Response`], [`RawResponse`], [`ThingsError`], [`ErrorBody`], [`OAuthError`] |
@@ -37,6 +37,7 @@
 //! ```
 
 mod actions;
+mod activities;
 mod activity;
 mod auth;
 pub mod blocking;
@@ -58,6 +59,7 @@ mod space;
 mod things;
 
 pub use actions::{ActionInstance, ActionRef, Actions};
+pub use activities::{ActionKind, Activities, ActivityInstance, ActivityKind, ActivityRef, EventKind};
 pub use activity::{ActionResponse, EventResponse};
 pub use categories::{Categories, CategoryRef};
 pub use client::{DEFAULT_HOST, DEFAULT_REFRESH_THRESHOLD, DEFAULT_TIMEOUT, ThingsApi, ThingsApiBuilder};

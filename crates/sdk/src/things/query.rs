@@ -390,6 +390,28 @@ impl HistoryQuery {
         self
     }
 
+    /// Start at this `next_cursor` of an earlier page.
+    ///
+    /// ```
+    /// let q = thingstead::things::HistoryQuery::new().limit(10).next_cursor("abc");
+    /// assert_eq!(q.to_params()[1], ("next_cursor".to_string(), "abc".to_string()));
+    /// ```
+    pub fn next_cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.paging = self.paging.next_cursor(cursor);
+        self
+    }
+
+    /// Fetch the page before this `previous_cursor` of a later page.
+    ///
+    /// ```
+    /// let q = thingstead::things::HistoryQuery::new().group(true).previous_cursor("abc");
+    /// assert_eq!(q.to_params()[1], ("previous_cursor".to_string(), "abc".to_string()));
+    /// ```
+    pub fn previous_cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.paging = self.paging.previous_cursor(cursor);
+        self
+    }
+
     /// The query string parameters.
     ///
     /// ```

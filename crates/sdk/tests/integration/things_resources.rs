@@ -394,6 +394,25 @@ async fn property_values_and_history_are_written_read_and_deleted() {
     );
     let paged = history.list(HistoryQuery::new().limit(1));
     assert!(paged.first().await.expect("page").value.next_cursor().is_some());
+    // Forward two pages of two values, then back by previous_cursor.
+    let by_two = history.list(HistoryQuery::new().limit(2));
+    let first = by_two.first().await.expect("first page").into_inner();
+    assert_eq!((first.data.len(), first.previous_cursor()), (2, None));
+    let second = by_two
+        .page(first.next_cursor().expect("a second page"))
+        .await
+        .expect("second page")
+        .into_inner();
+    assert_ne!(second.data, first.data);
+    let back = second.previous_cursor().expect("a page before the second");
+    let again = history
+        .list(HistoryQuery::new().limit(2).previous_cursor(back))
+        .first()
+        .await
+        .expect("the page before")
+        .into_inner();
+    assert_eq!(again.data, first.data, "back to the first page");
+    assert_eq!(again.previous_cursor(), None, "nothing before the first page");
     let deleted = history.delete(HistoryQuery::at("2024")).await.expect("deleted");
     assert_eq!(deleted.raw().status, 204);
     let left = history

@@ -700,3 +700,107 @@ async fn actions_and_events_made_over_http_reach_the_things_realtime_channel() {
         (&json!(id_of(&b["ping"])), &json!("event"), &json!(1))
     );
 }
+
+#[tokio::test]
+async fn property_history_pages_backward_as_it_pages_forward() {
+    let (server, t) = setup().await;
+    let (s, b) = call(
+        &server,
+        &t,
+        Method::PATCH,
+        "/spaces/acme/things/lamp-1",
+        Some(json!([{"op": "add", "path": "/properties", "value": {
+            "temperature": {"type": "number"}, "label": {"type": "string"}
+        }}])),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // 7 instants, 11 values: a label every other instant.
+    let points: Vec<Value> = (0..7)
+        .map(|i| {
+            let mut properties = json!({"temperature": i});
+            if i % 2 == 0 {
+                properties["label"] = json!(format!("l{i}"));
+            }
+            json!({"at": format!("2024-01-0{}T00:00:00Z", i + 1), "properties": properties})
+        })
+        .collect();
+    let hist = "/spaces/acme/things/lamp-1/properties-history";
+    let (s, b) = call(&server, &t, Method::POST, hist, Some(Value::Array(points))).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let in_category = "/spaces/acme/categories/lamps/things/lamp-1/properties-history";
+    for (path, key, expected) in [
+        (format!("{hist}?"), "properties", 11),
+        (format!("{hist}?group=true"), "at", 7),
+        (format!("{hist}/label?"), "properties", 4),
+        (
+            format!("{hist}/temperature?group=True&at=2024-01-02T00:00:00Z%7C2024-01-06T00:00:00Z"),
+            "at",
+            5,
+        ),
+        (format!("{in_category}?group=false"), "properties", 11),
+    ] {
+        for limit in [1, 2, 3, 11] {
+            let pages = walk_both_ways(&server, &t, &path, limit, key).await;
+            let all = pages.concat();
+            let mut unique = all.clone();
+            unique.dedup();
+            assert_eq!(
+                (all.len(), unique.len()),
+                (expected, expected),
+                "{path} {limit}: {pages:?}"
+            );
+        }
+    }
+
+    // A garbled cursor, one of another list, both cursors: 400 with paging.
+    let (_, b) = call(
+        &server,
+        &t,
+        Method::POST,
+        "/spaces/acme/things/lamp-1/actions/reboot",
+        Some(json!({"reboot": {}})),
+    )
+    .await;
+    assert!(b["reboot"]["href"].is_string(), "{b}");
+    call(
+        &server,
+        &t,
+        Method::POST,
+        "/spaces/acme/things/lamp-1/actions/reboot",
+        Some(json!({"reboot": {}})),
+    )
+    .await;
+    let (_, actions) = call(
+        &server,
+        &t,
+        Method::GET,
+        "/spaces/acme/things/lamp-1/actions?limit=1",
+        None,
+    )
+    .await;
+    let actions_cursor = actions["paging"]["next_cursor"]
+        .as_str()
+        .expect("2 actions, pages of 1");
+    let (_, h) = call(&server, &t, Method::GET, &format!("{hist}?limit=1"), None).await;
+    let history_cursor = h["paging"]["next_cursor"].as_str().expect("history cursor").to_owned();
+    for query in [
+        "previous_cursor=garbled!".to_owned(),
+        format!("previous_cursor={actions_cursor}"),
+        format!("next_cursor={actions_cursor}"),
+        format!("next_cursor={history_cursor}&previous_cursor={history_cursor}"),
+    ] {
+        let (s, e) = call(&server, &t, Method::GET, &format!("{hist}?{query}"), None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{query}: {e}");
+        assert!(
+            e["paging"]
+                .as_object()
+                .is_some_and(|p| p.contains_key("previous_cursor")),
+            "{e}"
+        );
+    }
+    // A history cursor is refused by the actions list.
+    let path = format!("/spaces/acme/things/lamp-1/actions?previous_cursor={history_cursor}");
+    let (s, e) = call(&server, &t, Method::GET, &path, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+}

@@ -2,9 +2,9 @@
 //! thing (`{"<action>": {"href", "input", "status", ...}}` each).
 
 use serde_json::{Value, json};
-use thingstead::things::{Query, Space};
+use thingstead::things::Space;
 
-use super::list::{page_size, print_all};
+use super::activity;
 use super::output::{print, value_arg};
 use super::session::answer;
 
@@ -76,24 +76,12 @@ pub async fn run(space: &Space, command: ActionCommand) -> anyhow::Result<()> {
             uid,
             action,
             limit,
-            page_size: size,
-        } => {
-            let size = page_size(size, limit)?;
-            let query = Query::new().limit(size);
-            let thing = space.thing(&uid);
-            let pages = match &action {
-                Some(a) => thing.action(a).list_with(query),
-                None => thing.actions().list_with(query),
-            };
-            print_all(pages.stream(), limit).await
-        }
+            page_size,
+        } => activity::list(space.thing(&uid).actions(), action.as_deref(), limit, page_size).await,
         ActionCommand::Create { uid, action, input } => {
-            let input = input.as_deref().map(value_arg).transpose()?;
-            print(&answer(space.thing(&uid).action(&action).create(input).await)?)
+            activity::create(space.thing(&uid).action(&action), input.as_deref()).await
         }
-        ActionCommand::Get { uid, action, id } => {
-            print(&answer(space.thing(&uid).action_instance(&action, &id).get().await)?)
-        }
+        ActionCommand::Get { uid, action, id } => activity::get(space.thing(&uid).action_instance(&action, &id)).await,
         ActionCommand::Update {
             uid,
             action,
@@ -106,8 +94,12 @@ pub async fn run(space: &Space, command: ActionCommand) -> anyhow::Result<()> {
             print(&answer(instance.update(&status, output).await)?)
         }
         ActionCommand::Delete { uid, action, id } => {
-            answer(space.thing(&uid).action_instance(&action, &id).delete().await)?;
-            print(&json!({ "deleted": { "thing": uid, "action": action, "id": id } }))
+            let instance = space.thing(&uid).action_instance(&action, &id);
+            activity::delete(
+                instance,
+                json!({ "deleted": { "thing": uid, "action": action, "id": id } }),
+            )
+            .await
         }
     }
 }

@@ -2,11 +2,9 @@
 //! (`{"<event>": {"href", "data", "timestamp"}}` each).
 
 use serde_json::json;
-use thingstead::things::{Query, Space};
+use thingstead::things::Space;
 
-use super::list::{page_size, print_all};
-use super::output::{print, value_arg};
-use super::session::answer;
+use super::activity;
 
 /// What to do with events.
 #[derive(clap::Subcommand, Debug)]
@@ -61,27 +59,19 @@ pub async fn run(space: &Space, command: EventCommand) -> anyhow::Result<()> {
             uid,
             event,
             limit,
-            page_size: size,
-        } => {
-            let size = page_size(size, limit)?;
-            let query = Query::new().limit(size);
-            let thing = space.thing(&uid);
-            let pages = match &event {
-                Some(e) => thing.event(e).list_with(query),
-                None => thing.events().list_with(query),
-            };
-            print_all(pages.stream(), limit).await
-        }
+            page_size,
+        } => activity::list(space.thing(&uid).events(), event.as_deref(), limit, page_size).await,
         EventCommand::Create { uid, event, data } => {
-            let data = data.as_deref().map(value_arg).transpose()?;
-            print(&answer(space.thing(&uid).event(&event).create(data).await)?)
+            activity::create(space.thing(&uid).event(&event), data.as_deref()).await
         }
-        EventCommand::Get { uid, event, id } => {
-            print(&answer(space.thing(&uid).event_instance(&event, &id).get().await)?)
-        }
+        EventCommand::Get { uid, event, id } => activity::get(space.thing(&uid).event_instance(&event, &id)).await,
         EventCommand::Delete { uid, event, id } => {
-            answer(space.thing(&uid).event_instance(&event, &id).delete().await)?;
-            print(&json!({ "deleted": { "thing": uid, "event": event, "id": id } }))
+            let instance = space.thing(&uid).event_instance(&event, &id);
+            activity::delete(
+                instance,
+                json!({ "deleted": { "thing": uid, "event": event, "id": id } }),
+            )
+            .await
         }
     }
 }

@@ -9,6 +9,7 @@
 //! the server's status and message ([`session`]).
 
 mod actions;
+mod activity;
 mod categories;
 mod config;
 mod connection;

@@ -6,31 +6,34 @@ use tokio_postgres::Row;
 
 use super::PgStore;
 use super::errors::{backend, map};
-use super::pool::{execute, query};
+use super::pool::query;
+use super::thing_activity::{Record, by_key, delete_all, first, list};
 use crate::ids::Tenant;
 use crate::store::{StoreError, ThingActionStore};
 use crate::things_activity::{NewThingAction, PENDING, ThingAction, ThingActionUpdate, stored_value};
 
 const COLUMNS: &str = "id, action_id, thing_uid, name, input, status, output, requested_at, completed_at";
 
-fn record(r: &Row) -> Result<ThingAction, StoreError> {
-    let input: Option<String> = r.get(4);
-    let output: Option<String> = r.get(6);
-    Ok(ThingAction {
-        seq: r.get(0),
-        id: r.get(1),
-        thing: r.get(2),
-        name: r.get(3),
-        input: input.as_deref().map(stored_value).transpose()?,
-        status: r.get(5),
-        output: output.as_deref().map(stored_value).transpose()?,
-        time_requested: r.get(7),
-        time_completed: r.get(8),
-    })
-}
+impl Record for ThingAction {
+    const TABLE: &'static str = "thing_actions";
+    const ID: &'static str = "action_id";
+    const COLUMNS: &'static str = COLUMNS;
 
-fn first(rows: Vec<Row>) -> Result<Option<ThingAction>, StoreError> {
-    rows.first().map(record).transpose()
+    fn record(r: &Row) -> Result<Self, StoreError> {
+        let input: Option<String> = r.get(4);
+        let output: Option<String> = r.get(6);
+        Ok(ThingAction {
+            seq: r.get(0),
+            id: r.get(1),
+            thing: r.get(2),
+            name: r.get(3),
+            input: input.as_deref().map(stored_value).transpose()?,
+            status: r.get(5),
+            output: output.as_deref().map(stored_value).transpose()?,
+            time_requested: r.get(7),
+            time_completed: r.get(8),
+        })
+    }
 }
 
 async fn create<C: GenericClient + Sync>(c: &C, t: &Tenant, a: &NewThingAction) -> Result<ThingAction, StoreError> {
@@ -46,66 +49,6 @@ async fn create<C: GenericClient + Sync>(c: &C, t: &Tenant, a: &NewThingAction) 
     .await
     .map_err(|e| map(e, &format!("action {}", a.id)))?;
     first(rows)?.ok_or_else(|| StoreError::Backend("INSERT returned no row".into()))
-}
-
-async fn list<C: GenericClient + Sync>(
-    c: &C,
-    t: &Tenant,
-    thing: &str,
-    name: Option<&str>,
-    key: Seek,
-    limit: u32,
-) -> Result<Vec<ThingAction>, StoreError> {
-    let (op, order, key) = key.sql();
-    let limit = i64::from(limit);
-    let rows = match name {
-        Some(name) => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM thing_actions WHERE org_id = $1 AND thing_uid = $2 AND name = $3 \
-                 AND id {op} $4 ORDER BY id {order} LIMIT $5"
-            );
-            query(c, &sql, &[&t.id(), &thing, &name, &key, &limit]).await
-        }
-        None => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM thing_actions WHERE org_id = $1 AND thing_uid = $2 \
-                 AND id {op} $3 ORDER BY id {order} LIMIT $4"
-            );
-            query(c, &sql, &[&t.id(), &thing, &key, &limit]).await
-        }
-    }
-    .map_err(backend)?;
-    rows.iter().map(record).collect()
-}
-
-/// `DELETE ... RETURNING` of one action by its key.
-async fn delete_one<C: GenericClient + Sync>(
-    c: &C,
-    t: &Tenant,
-    thing: &str,
-    name: &str,
-    id: &str,
-) -> Result<Option<ThingAction>, StoreError> {
-    let sql = format!(
-        "DELETE FROM thing_actions WHERE action_id = $1 AND org_id = $2 AND thing_uid = $3 AND name = $4 \
-         RETURNING {COLUMNS}"
-    );
-    let rows = query(c, &sql, &[&id, &t.id(), &thing, &name]).await.map_err(backend)?;
-    first(rows)
-}
-
-async fn read_one<C: GenericClient + Sync>(
-    c: &C,
-    t: &Tenant,
-    thing: &str,
-    name: &str,
-    id: &str,
-) -> Result<Option<ThingAction>, StoreError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM thing_actions WHERE action_id = $1 AND org_id = $2 AND thing_uid = $3 AND name = $4"
-    );
-    let rows = query(c, &sql, &[&id, &t.id(), &thing, &name]).await.map_err(backend)?;
-    first(rows)
 }
 
 /// One statement: SET expressions read the row as it was, so the status
@@ -141,7 +84,7 @@ impl ThingActionStore for PgStore {
         name: &str,
         id: &str,
     ) -> Result<Option<ThingAction>, StoreError> {
-        read!(self, |c| read_one(c, t, thing, name, id))
+        read!(self, |c| by_key(c, false, t, (thing, name, id)))
     }
     async fn list_thing_actions(
         &self,
@@ -182,17 +125,9 @@ impl ThingActionStore for PgStore {
         name: &str,
         id: &str,
     ) -> Result<Option<ThingAction>, StoreError> {
-        write!(self, |c| delete_one(c, t, thing, name, id))
+        write!(self, |c| by_key(c, true, t, (thing, name, id)))
     }
     async fn delete_thing_actions(&self, t: &Tenant, thing: &str) -> Result<u64, StoreError> {
-        write!(self, |c| async move {
-            execute(
-                c,
-                "DELETE FROM thing_actions WHERE org_id = $1 AND thing_uid = $2",
-                &[&t.id(), &thing],
-            )
-            .await
-            .map_err(backend)
-        })
+        write!(self, |c| delete_all::<ThingAction, _>(c, t, thing))
     }
 }

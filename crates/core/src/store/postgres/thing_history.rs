@@ -9,7 +9,7 @@ use super::pool::{execute, query};
 use crate::ids::Tenant;
 use crate::store::StoreError;
 use crate::store::thing_query::PRUNE_BATCH;
-use crate::things::{AtRange, HistoryDelete, HistoryRow, HistorySpec};
+use crate::things::{HistoryDelete, HistoryRow, HistorySpec};
 
 async fn exists<C: GenericClient + Sync>(c: &C, t: &Tenant, uuid: &str) -> Result<(), StoreError> {
     let found = query(
@@ -47,10 +47,6 @@ pub(super) async fn add<C: GenericClient + Sync>(
     Ok(())
 }
 
-fn bounds(r: &AtRange) -> (i64, i64) {
-    (r.start.unwrap_or(i64::MIN), r.end.unwrap_or(i64::MAX))
-}
-
 const BASE: &str = "org_id = $1 AND collection = 'things' AND uuid = $2 AND at >= $3 AND at <= $4 \
                     AND ($5::text IS NULL OR name = $5::text)";
 
@@ -69,15 +65,14 @@ pub(super) async fn page<C: GenericClient + Sync>(
     spec: &HistorySpec,
 ) -> Result<(Vec<HistoryRow>, bool), StoreError> {
     exists(c, t, uuid).await?;
-    let (start, end) = bounds(&spec.range);
+    let w = spec.window();
+    let (start, end, op, order) = (w.start, w.end, w.op, w.order);
     let limit = i64::from(spec.limit);
     if spec.group {
-        let after = spec.after.as_ref().map_or(i64::MIN, |(at, _)| *at);
-        let start = start.max(after.saturating_add(1));
         let ats: Vec<i64> = query(
             c,
-            &format!("SELECT DISTINCT at FROM thing_history WHERE {BASE} AND at > $6 ORDER BY at LIMIT $7"),
-            &[&t.id(), &uuid, &start, &end, &spec.property, &after, &(limit + 1)],
+            &format!("SELECT DISTINCT at FROM thing_history WHERE {BASE} AND at {op} $6 ORDER BY at {order} LIMIT $7"),
+            &[&t.id(), &uuid, &start, &end, &spec.property, &w.at, &(limit + 1)],
         )
         .await
         .map_err(backend)?
@@ -85,7 +80,8 @@ pub(super) async fn page<C: GenericClient + Sync>(
         .map(|r| r.get(0))
         .collect();
         let more = ats.len() as i64 > limit;
-        let (Some(first), Some(last)) = (ats.first(), ats[..ats.len().min(spec.limit as usize)].last()) else {
+        let kept = &ats[..ats.len().min(spec.limit as usize)];
+        let (Some(lo), Some(hi)) = (kept.iter().min(), kept.iter().max()) else {
             return Ok((Vec::new(), false));
         };
         let rows = query(
@@ -94,7 +90,7 @@ pub(super) async fn page<C: GenericClient + Sync>(
                 "SELECT at, name, value FROM thing_history WHERE {BASE} AND at >= $6 AND at <= $7 \
                  ORDER BY at, name COLLATE \"C\""
             ),
-            &[&t.id(), &uuid, &start, &end, &spec.property, first, last],
+            &[&t.id(), &uuid, &start, &end, &spec.property, lo, hi],
         )
         .await
         .map_err(backend)?
@@ -103,17 +99,12 @@ pub(super) async fn page<C: GenericClient + Sync>(
         .collect();
         return Ok((rows, more));
     }
-    let (after_at, after_name) = match &spec.after {
-        Some((at, name)) => (*at, name.clone()),
-        None => (i64::MIN, String::new()),
-    };
-    // The cursor as the range's lower bound too: the index range starts there.
-    let start = start.max(after_at);
     let mut rows: Vec<HistoryRow> = query(
         c,
         &format!(
             "SELECT at, name, value FROM thing_history WHERE {BASE} \
-             AND (at > $6 OR (at = $6 AND name COLLATE \"C\" > $7)) ORDER BY at, name COLLATE \"C\" LIMIT $8"
+             AND (at {op} $6 OR (at = $6 AND name COLLATE \"C\" {op} $7)) \
+             ORDER BY at {order}, name COLLATE \"C\" {order} LIMIT $8"
         ),
         &[
             &t.id(),
@@ -121,8 +112,8 @@ pub(super) async fn page<C: GenericClient + Sync>(
             &start,
             &end,
             &spec.property,
-            &after_at,
-            &after_name,
+            &w.at,
+            &w.name,
             &(limit + 1),
         ],
     )
@@ -133,6 +124,9 @@ pub(super) async fn page<C: GenericClient + Sync>(
     .collect();
     let more = rows.len() as i64 > limit;
     rows.truncate(spec.limit as usize);
+    if spec.backward() {
+        rows.reverse();
+    }
     Ok((rows, more))
 }
 
@@ -143,7 +137,7 @@ pub(super) async fn delete<C: GenericClient + Sync>(
     w: &HistoryDelete,
 ) -> Result<u64, StoreError> {
     exists(c, t, uuid).await?;
-    let (start, end) = bounds(&w.range);
+    let (start, end) = w.range.bounds();
     execute(
         c,
         "DELETE FROM thing_history WHERE org_id = $1 AND collection = 'things' AND uuid = $2 \

@@ -16,6 +16,7 @@ mod retention;
 mod revocations;
 mod schema;
 mod thing_actions;
+mod thing_activity;
 mod thing_events;
 mod thing_history;
 mod things;

@@ -1,10 +1,11 @@
 //! Thing actions SQL.
 
 use crate::store::Seek;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, Row, params};
 
 use super::SqliteStore;
-use super::errors::{backend, map};
+use super::errors::map;
+use super::thing_activity::{Record, by_key, delete_all, list, one};
 use crate::ids::Tenant;
 use crate::store::{StoreError, ThingActionStore};
 use crate::things_activity::{NewThingAction, PENDING, ThingAction, ThingActionUpdate, stored_value};
@@ -23,41 +24,40 @@ type Raw = (
     Option<i64>,
 );
 
-fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ))
-}
+impl Record for ThingAction {
+    const TABLE: &'static str = "thing_actions";
+    const ID: &'static str = "action_id";
+    const COLUMNS: &'static str = COLUMNS;
+    type Raw = Raw;
 
-fn record(raw: Raw) -> Result<ThingAction, StoreError> {
-    let (seq, id, thing, name, input, status, output, requested, completed) = raw;
-    Ok(ThingAction {
-        id,
-        seq,
-        thing,
-        name,
-        input: input.as_deref().map(stored_value).transpose()?,
-        status,
-        output: output.as_deref().map(stored_value).transpose()?,
-        time_requested: requested,
-        time_completed: completed,
-    })
-}
+    fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+        ))
+    }
 
-fn one(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Option<ThingAction>, StoreError> {
-    c.prepare_cached(sql)
-        .and_then(|mut s| s.query_row(p, raw).optional())
-        .map_err(backend)?
-        .map(record)
-        .transpose()
+    fn record(raw: Raw) -> Result<Self, StoreError> {
+        let (seq, id, thing, name, input, status, output, requested, completed) = raw;
+        Ok(ThingAction {
+            id,
+            seq,
+            thing,
+            name,
+            input: input.as_deref().map(stored_value).transpose()?,
+            status,
+            output: output.as_deref().map(stored_value).transpose()?,
+            time_requested: requested,
+            time_completed: completed,
+        })
+    }
 }
 
 fn create(c: &Connection, t: &Tenant, a: NewThingAction) -> Result<ThingAction, StoreError> {
@@ -69,44 +69,11 @@ fn create(c: &Connection, t: &Tenant, a: NewThingAction) -> Result<ThingAction, 
         .and_then(|mut s| {
             s.query_row(
                 params![a.id, t.id(), a.thing, a.name, a.input, PENDING, a.requested_at],
-                raw,
+                ThingAction::raw,
             )
         })
         .map_err(|e| map(e, &format!("action {}", a.id)))
-        .and_then(record)
-}
-
-fn list(
-    c: &Connection,
-    t: &Tenant,
-    thing: &str,
-    name: Option<&str>,
-    key: Seek,
-    limit: u32,
-) -> Result<Vec<ThingAction>, StoreError> {
-    let (op, order, key) = key.sql();
-    let rows = match name {
-        Some(name) => c
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM thing_actions WHERE org_id = ?1 AND thing_uid = ?2 AND name = ?3 \
-                 AND id {op} ?4 ORDER BY id {order} LIMIT ?5"
-            ))
-            .and_then(|mut s| {
-                s.query_map(params![t.id(), thing, name, key, limit], raw)
-                    .and_then(Iterator::collect::<rusqlite::Result<Vec<Raw>>>)
-            }),
-        None => c
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM thing_actions WHERE org_id = ?1 AND thing_uid = ?2 \
-                 AND id {op} ?3 ORDER BY id {order} LIMIT ?4"
-            ))
-            .and_then(|mut s| {
-                s.query_map(params![t.id(), thing, key, limit], raw)
-                    .and_then(Iterator::collect::<rusqlite::Result<Vec<Raw>>>)
-            }),
-    }
-    .map_err(backend)?;
-    rows.into_iter().map(record).collect()
+        .and_then(ThingAction::record)
 }
 
 /// One statement: SET expressions read the row as it was, so the status
@@ -140,13 +107,8 @@ impl ThingActionStore for SqliteStore {
         name: &str,
         id: &str,
     ) -> Result<Option<ThingAction>, StoreError> {
-        let (org, thing, name, id) = (t.id(), thing.to_owned(), name.to_owned(), id.to_owned());
-        let sql = format!(
-            "SELECT {COLUMNS} FROM thing_actions WHERE action_id = ?1 AND org_id = ?2 AND thing_uid = ?3 AND name = ?4"
-        );
-        self.pool
-            .read(move |c| one(c, &sql, params![id, org, thing, name]))
-            .await
+        let (t, key) = (t.clone(), (thing.to_owned(), name.to_owned(), id.to_owned()));
+        self.pool.read(move |c| by_key(c, false, &t, &key)).await
     }
     async fn list_thing_actions(
         &self,
@@ -195,26 +157,11 @@ impl ThingActionStore for SqliteStore {
         name: &str,
         id: &str,
     ) -> Result<Option<ThingAction>, StoreError> {
-        let (org, thing, name, id) = (t.id(), thing.to_owned(), name.to_owned(), id.to_owned());
-        let sql = format!(
-            "DELETE FROM thing_actions WHERE action_id = ?1 AND org_id = ?2 AND thing_uid = ?3 AND name = ?4 \
-             RETURNING {COLUMNS}"
-        );
-        self.pool
-            .write(move |c| one(c, &sql, params![id, org, thing, name]))
-            .await
+        let (t, key) = (t.clone(), (thing.to_owned(), name.to_owned(), id.to_owned()));
+        self.pool.write(move |c| by_key(c, true, &t, &key)).await
     }
     async fn delete_thing_actions(&self, t: &Tenant, thing: &str) -> Result<u64, StoreError> {
-        let (org, thing) = (t.id(), thing.to_owned());
-        self.pool
-            .write(move |c| {
-                c.execute(
-                    "DELETE FROM thing_actions WHERE org_id = ?1 AND thing_uid = ?2",
-                    params![org, thing],
-                )
-                .map(|n| n as u64)
-                .map_err(backend)
-            })
-            .await
+        let (t, thing) = (t.clone(), thing.to_owned());
+        self.pool.write(move |c| delete_all::<ThingAction>(c, &t, &thing)).await
     }
 }

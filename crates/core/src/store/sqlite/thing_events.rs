@@ -1,10 +1,11 @@
 //! Thing events SQL.
 
 use crate::store::Seek;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, Row, params};
 
 use super::SqliteStore;
 use super::errors::{backend, map};
+use super::thing_activity::{Record, by_key, delete_all, list};
 use crate::ids::Tenant;
 use crate::store::{StoreError, ThingEventStore};
 use crate::things_activity::{NewThingEvent, ThingEvent, stored_value};
@@ -13,28 +14,27 @@ const COLUMNS: &str = "id, event_id, thing_uid, name, data, at";
 
 type Raw = (i64, String, String, String, String, i64);
 
-fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-}
+impl Record for ThingEvent {
+    const TABLE: &'static str = "thing_events";
+    const ID: &'static str = "event_id";
+    const COLUMNS: &'static str = COLUMNS;
+    type Raw = Raw;
 
-fn record(raw: Raw) -> Result<ThingEvent, StoreError> {
-    let (seq, id, thing, name, data, at) = raw;
-    Ok(ThingEvent {
-        id,
-        seq,
-        thing,
-        name,
-        data: stored_value(&data)?,
-        timestamp: at,
-    })
-}
+    fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    }
 
-fn one(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Option<ThingEvent>, StoreError> {
-    c.prepare_cached(sql)
-        .and_then(|mut s| s.query_row(p, raw).optional())
-        .map_err(backend)?
-        .map(record)
-        .transpose()
+    fn record(raw: Raw) -> Result<Self, StoreError> {
+        let (seq, id, thing, name, data, at) = raw;
+        Ok(ThingEvent {
+            id,
+            seq,
+            thing,
+            name,
+            data: stored_value(&data)?,
+            timestamp: at,
+        })
+    }
 }
 
 fn create(c: &Connection, t: &Tenant, e: NewThingEvent) -> Result<ThingEvent, StoreError> {
@@ -43,42 +43,9 @@ fn create(c: &Connection, t: &Tenant, e: NewThingEvent) -> Result<ThingEvent, St
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING {COLUMNS}"
     );
     c.prepare_cached(&sql)
-        .and_then(|mut s| s.query_row(params![e.id, t.id(), e.thing, e.name, e.data, e.at], raw))
+        .and_then(|mut s| s.query_row(params![e.id, t.id(), e.thing, e.name, e.data, e.at], ThingEvent::raw))
         .map_err(|err| map(err, &format!("event {}", e.id)))
-        .and_then(record)
-}
-
-fn list(
-    c: &Connection,
-    t: &Tenant,
-    thing: &str,
-    name: Option<&str>,
-    key: Seek,
-    limit: u32,
-) -> Result<Vec<ThingEvent>, StoreError> {
-    let (op, order, key) = key.sql();
-    let rows = match name {
-        Some(name) => c
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM thing_events WHERE org_id = ?1 AND thing_uid = ?2 AND name = ?3 \
-                 AND id {op} ?4 ORDER BY id {order} LIMIT ?5"
-            ))
-            .and_then(|mut s| {
-                s.query_map(params![t.id(), thing, name, key, limit], raw)
-                    .and_then(Iterator::collect::<rusqlite::Result<Vec<Raw>>>)
-            }),
-        None => c
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM thing_events WHERE org_id = ?1 AND thing_uid = ?2 \
-                 AND id {op} ?3 ORDER BY id {order} LIMIT ?4"
-            ))
-            .and_then(|mut s| {
-                s.query_map(params![t.id(), thing, key, limit], raw)
-                    .and_then(Iterator::collect::<rusqlite::Result<Vec<Raw>>>)
-            }),
-    }
-    .map_err(backend)?;
-    rows.into_iter().map(record).collect()
+        .and_then(ThingEvent::record)
 }
 
 #[async_trait::async_trait]
@@ -94,13 +61,8 @@ impl ThingEventStore for SqliteStore {
         name: &str,
         id: &str,
     ) -> Result<Option<ThingEvent>, StoreError> {
-        let (org, thing, name, id) = (t.id(), thing.to_owned(), name.to_owned(), id.to_owned());
-        let sql = format!(
-            "SELECT {COLUMNS} FROM thing_events WHERE event_id = ?1 AND org_id = ?2 AND thing_uid = ?3 AND name = ?4"
-        );
-        self.pool
-            .read(move |c| one(c, &sql, params![id, org, thing, name]))
-            .await
+        let (t, key) = (t.clone(), (thing.to_owned(), name.to_owned(), id.to_owned()));
+        self.pool.read(move |c| by_key(c, false, &t, &key)).await
     }
     async fn list_thing_events(
         &self,
@@ -136,27 +98,12 @@ impl ThingEventStore for SqliteStore {
         name: &str,
         id: &str,
     ) -> Result<Option<ThingEvent>, StoreError> {
-        let (org, thing, name, id) = (t.id(), thing.to_owned(), name.to_owned(), id.to_owned());
-        let sql = format!(
-            "DELETE FROM thing_events WHERE event_id = ?1 AND org_id = ?2 AND thing_uid = ?3 AND name = ?4 \
-             RETURNING {COLUMNS}"
-        );
-        self.pool
-            .write(move |c| one(c, &sql, params![id, org, thing, name]))
-            .await
+        let (t, key) = (t.clone(), (thing.to_owned(), name.to_owned(), id.to_owned()));
+        self.pool.write(move |c| by_key(c, true, &t, &key)).await
     }
     async fn delete_thing_events(&self, t: &Tenant, thing: &str) -> Result<u64, StoreError> {
-        let (org, thing) = (t.id(), thing.to_owned());
-        self.pool
-            .write(move |c| {
-                c.execute(
-                    "DELETE FROM thing_events WHERE org_id = ?1 AND thing_uid = ?2",
-                    params![org, thing],
-                )
-                .map(|n| n as u64)
-                .map_err(backend)
-            })
-            .await
+        let (t, thing) = (t.clone(), thing.to_owned());
+        self.pool.write(move |c| delete_all::<ThingEvent>(c, &t, &thing)).await
     }
     async fn delete_thing_events_before(&self, t: &Tenant, cutoff_ms: i64, limit: u32) -> Result<u64, StoreError> {
         let org = t.id();

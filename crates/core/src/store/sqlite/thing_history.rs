@@ -8,7 +8,7 @@ use super::errors::{backend, map};
 use crate::ids::Tenant;
 use crate::records::rfc3339;
 use crate::store::StoreError;
-use crate::things::{AtRange, HistoryDelete, HistoryRow, HistorySpec};
+use crate::things::{HistoryDelete, HistoryRow, HistorySpec};
 
 pub(super) use crate::store::thing_query::PRUNE_BATCH;
 
@@ -42,11 +42,6 @@ pub(super) fn add(c: &Connection, t: &Tenant, uuid: &str, rows: &[HistoryRow]) -
     Ok(())
 }
 
-/// `at` bounds (inclusive; unbounded as the extremes).
-fn bounds(r: &AtRange) -> (i64, i64) {
-    (r.start.unwrap_or(i64::MIN), r.end.unwrap_or(i64::MAX))
-}
-
 const BASE: &str = "org_id = ?1 AND collection = 'things' AND uuid = ?2 AND at >= ?3 AND at <= ?4 \
                     AND (?5 IS NULL OR name = ?5)";
 
@@ -65,25 +60,24 @@ pub(super) fn page(
     spec: &HistorySpec,
 ) -> Result<(Vec<HistoryRow>, bool), StoreError> {
     exists(c, t, uuid)?;
-    let (start, end) = bounds(&spec.range);
+    let w = spec.window();
+    let (start, end, op, order) = (w.start, w.end, w.op, w.order);
     let limit = i64::from(spec.limit);
     if spec.group {
-        let after = spec.after.as_ref().map_or(i64::MIN, |(at, _)| *at);
-        let start = start.max(after.saturating_add(1));
         let ats: Vec<i64> = c
             .prepare_cached(&format!(
-                "SELECT DISTINCT at FROM thing_history WHERE {BASE} AND at > ?6 ORDER BY at LIMIT ?7"
+                "SELECT DISTINCT at FROM thing_history WHERE {BASE} AND at {op} ?6 ORDER BY at {order} LIMIT ?7"
             ))
             .and_then(|mut s| {
-                s.query_map(
-                    params![t.id(), uuid, start, end, spec.property, after, limit + 1],
-                    |r| r.get(0),
-                )?
+                s.query_map(params![t.id(), uuid, start, end, spec.property, w.at, limit + 1], |r| {
+                    r.get(0)
+                })?
                 .collect()
             })
             .map_err(backend)?;
         let more = ats.len() as i64 > limit;
-        let (Some(first), Some(last)) = (ats.first(), ats[..ats.len().min(spec.limit as usize)].last()) else {
+        let kept = &ats[..ats.len().min(spec.limit as usize)];
+        let (Some(lo), Some(hi)) = (kept.iter().min(), kept.iter().max()) else {
             return Ok((Vec::new(), false));
         };
         let rows = c
@@ -91,26 +85,20 @@ pub(super) fn page(
                 "SELECT at, name, value FROM thing_history WHERE {BASE} AND at >= ?6 AND at <= ?7 ORDER BY at, name"
             ))
             .and_then(|mut s| {
-                s.query_map(params![t.id(), uuid, start, end, spec.property, first, last], row)?
+                s.query_map(params![t.id(), uuid, start, end, spec.property, lo, hi], row)?
                     .collect()
             })
             .map_err(backend)?;
         return Ok((rows, more));
     }
-    let (after_at, after_name) = match &spec.after {
-        Some((at, name)) => (*at, name.clone()),
-        None => (i64::MIN, String::new()),
-    };
-    // The cursor as the range's lower bound too: the index range starts there.
-    let start = start.max(after_at);
     let mut rows: Vec<HistoryRow> = c
         .prepare_cached(&format!(
-            "SELECT at, name, value FROM thing_history WHERE {BASE} AND (at > ?6 OR (at = ?6 AND name > ?7)) \
-             ORDER BY at, name LIMIT ?8"
+            "SELECT at, name, value FROM thing_history WHERE {BASE} AND (at {op} ?6 OR (at = ?6 AND name {op} ?7)) \
+             ORDER BY at {order}, name {order} LIMIT ?8"
         ))
         .and_then(|mut s| {
             s.query_map(
-                params![t.id(), uuid, start, end, spec.property, after_at, after_name, limit + 1],
+                params![t.id(), uuid, start, end, spec.property, w.at, w.name, limit + 1],
                 row,
             )?
             .collect()
@@ -118,12 +106,15 @@ pub(super) fn page(
         .map_err(backend)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(spec.limit as usize);
+    if spec.backward() {
+        rows.reverse();
+    }
     Ok((rows, more))
 }
 
 pub(super) fn delete(c: &Connection, t: &Tenant, uuid: &str, w: &HistoryDelete) -> Result<u64, StoreError> {
     exists(c, t, uuid)?;
-    let (start, end) = bounds(&w.range);
+    let (start, end) = w.range.bounds();
     let mut sql = "DELETE FROM thing_history WHERE org_id = ?1 AND collection = 'things' AND uuid = ?2 \
                    AND at >= ?3 AND at <= ?4"
         .to_owned();

@@ -22,21 +22,19 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use thingstead_core::CoreError;
 use thingstead_core::paging::{CursorPage, PageRequest};
 use thingstead_core::records::rfc3339;
 use thingstead_core::things::Thing;
 use thingstead_core::things::schema::validate_value;
 use thingstead_core::things_activity::{ThingAction, ThingActionUpdate};
+use thingstead_core::{CoreError, Platform, Tenant};
 
 use super::SpaceCaller;
+use super::activity::{Activity, render};
 use super::json::JsonBody;
-use super::query::QueryPairs;
-use super::things::{Origin, READ, ThingPath, WRITE, thing_of_path};
+use super::things::{Origin, ThingPath, WRITE, thing_of_path};
 use crate::app::AppState;
 use crate::http::error::ApiError;
 
@@ -164,81 +162,61 @@ pub fn check_against(
     }
 }
 
-/// An action as the face shows it: ActionResponse.
-fn render(path: &ActivityPath, origin: &Origin, a: &ThingAction) -> Value {
-    let mut inner = Map::new();
-    inner.insert(
-        "href".into(),
-        Value::String(path.href(origin, "actions", &a.name, &a.id)),
-    );
-    inner.insert("input".into(), a.input.clone().unwrap_or(Value::Null));
-    inner.insert("status".into(), Value::String(a.status.clone()));
-    inner.insert("timeRequested".into(), Value::String(rfc3339::format(a.time_requested)));
-    if let Some(t) = a.time_completed {
-        inner.insert("timeCompleted".into(), Value::String(rfc3339::format(t)));
+/// Actions as the face shows them: ActionResponse.
+impl Activity for ThingAction {
+    const KIND: &'static str = "actions";
+    const SINGULAR: &'static str = "action";
+    const PAYLOAD: &'static str = "input";
+
+    fn key(&self) -> (&str, &str) {
+        (&self.name, &self.id)
     }
-    if let Some(o) = &a.output {
-        inner.insert("output".into(), o.clone());
+
+    fn members(&self, out: &mut Map<String, Value>) {
+        out.insert("input".into(), self.input.clone().unwrap_or(Value::Null));
+        out.insert("status".into(), Value::String(self.status.clone()));
+        out.insert(
+            "timeRequested".into(),
+            Value::String(rfc3339::format(self.time_requested)),
+        );
+        if let Some(t) = self.time_completed {
+            out.insert("timeCompleted".into(), Value::String(rfc3339::format(t)));
+        }
+        if let Some(o) = &self.output {
+            out.insert("output".into(), o.clone());
+        }
     }
-    let mut out = Map::new();
-    out.insert(a.name.clone(), Value::Object(inner));
-    Value::Object(out)
+
+    async fn create(
+        p: &Platform,
+        t: &Tenant,
+        thing: &str,
+        name: &str,
+        input: Option<Value>,
+    ) -> Result<Self, CoreError> {
+        p.create_thing_action(t, thing, name, input).await
+    }
+
+    async fn list(
+        p: &Platform,
+        t: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<CursorPage<Self>, CoreError> {
+        p.list_thing_actions(t, thing, name, page).await
+    }
+
+    async fn one(p: &Platform, t: &Tenant, thing: &str, name: &str, id: &str) -> Result<Self, CoreError> {
+        p.thing_action(t, thing, name, id).await
+    }
+
+    async fn delete(p: &Platform, t: &Tenant, thing: &str, name: &str, id: &str) -> Result<(), CoreError> {
+        p.delete_thing_action(t, thing, name, id).await
+    }
 }
 
-/// `GET .../actions[/{a}]`: 200 ActionList.
-pub async fn list(
-    State(state): State<AppState>,
-    caller: SpaceCaller,
-    Path(path): Path<ActivityPath>,
-    origin: Origin,
-    QueryPairs(pairs): QueryPairs,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(READ)?;
-    let page = PageRequest::from_pairs(&pairs)?;
-    let thing = path.thing(&state, &caller).await?;
-    let page = state
-        .platform
-        .list_thing_actions(caller.tenant(), &thing.uid, path.name.as_deref(), &page)
-        .await?;
-    Ok(Json(page_body(&page, |a| render(&path, &origin, a))))
-}
-
-/// `POST .../actions/{a}`: 201 ActionResponse.
-pub async fn create(
-    State(state): State<AppState>,
-    caller: SpaceCaller,
-    Path(path): Path<ActivityPath>,
-    origin: Origin,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    caller.require(WRITE)?;
-    let name = path.name();
-    let input = named_body(&body, "action", name)?.and_then(|b| b.get("input")).cloned();
-    let thing = path.thing(&state, &caller).await?;
-    let declared = affordance(&thing, "actions", name)?;
-    check_against(declared, "input", input.as_ref(), &format!("input of action {name}"))?;
-    let action = state
-        .platform
-        .create_thing_action(caller.tenant(), &thing.uid, name, input)
-        .await?;
-    Ok((StatusCode::CREATED, Json(render(&path, &origin, &action))).into_response())
-}
-
-/// `GET .../actions/{a}/{id}`: 200 ActionResponse.
-pub async fn get_one(
-    State(state): State<AppState>,
-    caller: SpaceCaller,
-    Path(path): Path<ActivityPath>,
-    origin: Origin,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(READ)?;
-    let thing = path.thing(&state, &caller).await?;
-    let action = state
-        .platform
-        .thing_action(caller.tenant(), &thing.uid, path.name(), path.id())
-        .await?;
-    Ok(Json(render(&path, &origin, &action)))
-}
+super::activity::activity_handlers!(ThingAction);
 
 /// `PUT .../actions/{a}/{id}` with `{"a": {"status", "output"}}`: 200 ActionResponse.
 pub async fn update(
@@ -264,21 +242,6 @@ pub async fn update(
         .update_thing_action(caller.tenant(), &thing.uid, name, path.id(), update)
         .await?;
     Ok(Json(render(&path, &origin, &action)))
-}
-
-/// `DELETE .../actions/{a}/{id}`: 204.
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: SpaceCaller,
-    Path(path): Path<ActivityPath>,
-) -> Result<StatusCode, ApiError> {
-    caller.require(WRITE)?;
-    let thing = path.thing(&state, &caller).await?;
-    state
-        .platform
-        .delete_thing_action(caller.tenant(), &thing.uid, path.name(), path.id())
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

@@ -17,103 +17,51 @@
 //! the path, for an event the thing's TD does not declare (on `POST`), and
 //! for `data` outside the event's `data` schema.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
-use thingstead_core::paging::PageRequest;
+use thingstead_core::paging::{CursorPage, PageRequest};
 use thingstead_core::records::rfc3339;
 use thingstead_core::things_activity::ThingEvent;
+use thingstead_core::{CoreError, Platform, Tenant};
 
-use super::SpaceCaller;
-use super::actions::{ActivityPath, affordance, check_against, named_body, page_body};
-use super::json::JsonBody;
-use super::query::QueryPairs;
-use super::things::{Origin, READ, WRITE};
-use crate::app::AppState;
-use crate::http::error::ApiError;
+use super::actions::ActivityPath;
+use super::activity::Activity;
 
-/// An event as the face shows it: EventResponse.
-fn render(path: &ActivityPath, origin: &Origin, e: &ThingEvent) -> Value {
-    let mut inner = Map::new();
-    inner.insert(
-        "href".into(),
-        Value::String(path.href(origin, "events", &e.name, &e.id)),
-    );
-    inner.insert("data".into(), e.data.clone());
-    inner.insert("timestamp".into(), Value::String(rfc3339::format(e.timestamp)));
-    let mut out = Map::new();
-    out.insert(e.name.clone(), Value::Object(inner));
-    Value::Object(out)
+/// Events as the face shows them: EventResponse.
+impl Activity for ThingEvent {
+    const KIND: &'static str = "events";
+    const SINGULAR: &'static str = "event";
+    const PAYLOAD: &'static str = "data";
+
+    fn key(&self) -> (&str, &str) {
+        (&self.name, &self.id)
+    }
+
+    fn members(&self, out: &mut Map<String, Value>) {
+        out.insert("data".into(), self.data.clone());
+        out.insert("timestamp".into(), Value::String(rfc3339::format(self.timestamp)));
+    }
+
+    async fn create(p: &Platform, t: &Tenant, thing: &str, name: &str, data: Option<Value>) -> Result<Self, CoreError> {
+        p.create_thing_event(t, thing, name, data).await
+    }
+
+    async fn list(
+        p: &Platform,
+        t: &Tenant,
+        thing: &str,
+        name: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<CursorPage<Self>, CoreError> {
+        p.list_thing_events(t, thing, name, page).await
+    }
+
+    async fn one(p: &Platform, t: &Tenant, thing: &str, name: &str, id: &str) -> Result<Self, CoreError> {
+        p.thing_event(t, thing, name, id).await
+    }
+
+    async fn delete(p: &Platform, t: &Tenant, thing: &str, name: &str, id: &str) -> Result<(), CoreError> {
+        p.delete_thing_event(t, thing, name, id).await
+    }
 }
 
-/// `GET .../events[/{e}]`: 200 EventList.
-pub async fn list(
-    State(state): State<AppState>,
-    caller: SpaceCaller,
-    Path(path): Path<ActivityPath>,
-    origin: Origin,
-    QueryPairs(pairs): QueryPairs,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(READ)?;
-    let page = PageRequest::from_pairs(&pairs)?;
-    let thing = path.thing(&state, &caller).await?;
-    let page = state
-        .platform
-        .list_thing_events(caller.tenant(), &thing.uid, path.name.as_deref(), &page)
-        .await?;
-    Ok(Json(page_body(&page, |e| render(&path, &origin, e))))
-}
-
-/// `POST .../events/{e}`: 201 EventResponse.
-pub async fn create(
-    State(state): State<AppState>,
-    caller: SpaceCaller,
-    Path(path): Path<ActivityPath>,
-    origin: Origin,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    caller.require(WRITE)?;
-    let name = path.name();
-    let data = named_body(&body, "event", name)?.and_then(|b| b.get("data")).cloned();
-    let thing = path.thing(&state, &caller).await?;
-    let declared = affordance(&thing, "events", name)?;
-    check_against(declared, "data", data.as_ref(), &format!("data of event {name}"))?;
-    let event = state
-        .platform
-        .create_thing_event(caller.tenant(), &thing.uid, name, data)
-        .await?;
-    Ok((StatusCode::CREATED, Json(render(&path, &origin, &event))).into_response())
-}
-
-/// `GET .../events/{e}/{id}`: 200 EventResponse.
-pub async fn get_one(
-    State(state): State<AppState>,
-    caller: SpaceCaller,
-    Path(path): Path<ActivityPath>,
-    origin: Origin,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(READ)?;
-    let thing = path.thing(&state, &caller).await?;
-    let event = state
-        .platform
-        .thing_event(caller.tenant(), &thing.uid, path.name(), path.id())
-        .await?;
-    Ok(Json(render(&path, &origin, &event)))
-}
-
-/// `DELETE .../events/{e}/{id}`: 204.
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: SpaceCaller,
-    Path(path): Path<ActivityPath>,
-) -> Result<StatusCode, ApiError> {
-    caller.require(WRITE)?;
-    let thing = path.thing(&state, &caller).await?;
-    state
-        .platform
-        .delete_thing_event(caller.tenant(), &thing.uid, path.name(), path.id())
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
+super::activity::activity_handlers!(ThingEvent);

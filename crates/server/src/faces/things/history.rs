@@ -4,7 +4,7 @@
 //!
 //! * `POST` one `{at, properties}` or a list: 201 JSON array of the points added;
 //! * `GET` (`at` instant or `start|end` range, `group`, `limit`,
-//!   `next_cursor`): 200 HistoryList, oldest first;
+//!   `next_cursor` or `previous_cursor`): 200 HistoryList, oldest first;
 //! * `DELETE` (`at`, `property_name[]`): 204.
 //!
 //! Reads need scope `thing.read` or `thing`, writes `thing`. 400 for a
@@ -20,7 +20,7 @@ use serde_json::Value;
 use thingstead_core::things::{HistoryDelete, HistoryQuery};
 
 use super::SpaceCaller;
-use super::categories::list_body;
+use super::actions::page_body;
 use super::json::JsonBody;
 use super::query::QueryPairs;
 use super::things::{READ, ThingPath, WRITE, thing_of_path};
@@ -62,8 +62,7 @@ pub async fn list(
         .platform
         .property_history(caller.tenant(), path.uid(), path.property.as_deref(), &query)
         .await?;
-    let data = page.items.iter().map(|p| p.to_json()).collect();
-    Ok(Json(list_body(data, page.next_cursor)))
+    Ok(Json(page_body(&page, |p| p.to_json())))
 }
 
 /// `DELETE .../properties-history[/{p}]`: 204.

@@ -16,6 +16,7 @@
 //! `/{space}/<resource>...`.
 
 pub mod actions;
+mod activity;
 pub mod auth;
 pub mod categories;
 pub mod email;
