@@ -445,8 +445,13 @@ async fn a_td_changed_through_another_platform_is_seen_by_the_next_write(b: Back
     );
     assert_eq!(
         kind(p.update_property(t, &s.uid, "label", &json!("after"), true).await),
+        ErrorKind::NotFound,
+        "label is no longer declared: the property a path names is not there"
+    );
+    assert_eq!(
+        kind(p.update_properties(t, &s.uid, &json!({"label": "after"}), true).await),
         ErrorKind::Invalid,
-        "label is no longer declared"
+        "label is no longer declared: a body naming it is wrong"
     );
     let status = p.properties(t, &s.uid).await.unwrap();
     assert_eq!(status.get("temperature"), Some(&json!(500)));
