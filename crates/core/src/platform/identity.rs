@@ -328,6 +328,22 @@ impl Platform {
     }
 }
 
+/// The principal of a client token whose client is `client` (as read now).
+pub(super) fn client_of(
+    client: Option<OAuthClientCredentials>,
+    org: &str,
+    tid: Option<i64>,
+    sub: String,
+    scopes: Vec<String>,
+) -> Result<Principal, CoreError> {
+    match client {
+        Some(client) if client.tenant.name().as_str() == org && tid == Some(client.tenant.id()) => Ok(
+            Principal::of_tenant(client.tenant, Actor::Client { client_id: sub }, scopes),
+        ),
+        _ => Err(invalid_token()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,21 +391,5 @@ mod tests {
         assert!(parse_login_jwt("a.b").is_none());
         assert!(parse_login_jwt("a.b.c.d").is_none());
         assert!(parse_login_jwt("").is_none());
-    }
-}
-
-/// The principal of a client token whose client is `client` (as read now).
-pub(super) fn client_of(
-    client: Option<OAuthClientCredentials>,
-    org: &str,
-    tid: Option<i64>,
-    sub: String,
-    scopes: Vec<String>,
-) -> Result<Principal, CoreError> {
-    match client {
-        Some(client) if client.tenant.name().as_str() == org && tid == Some(client.tenant.id()) => Ok(
-            Principal::of_tenant(client.tenant, Actor::Client { client_id: sub }, scopes),
-        ),
-        _ => Err(invalid_token()),
     }
 }

@@ -282,6 +282,10 @@ fn granted_scopes(allowed: &[String], requested: &[String]) -> Result<Vec<String
     Ok(granted)
 }
 
+fn revoked_token() -> CoreError {
+    CoreError::Unauthorized("invalid token: revoked".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,8 +326,4 @@ mod tests {
         assert!(cache.contains("new"));
         assert!(!cache.contains("old0"));
     }
-}
-
-fn revoked_token() -> CoreError {
-    CoreError::Unauthorized("invalid token: revoked".into())
 }
