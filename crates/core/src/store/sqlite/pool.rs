@@ -50,6 +50,20 @@ pub(crate) struct Pool {
     counters: Arc<Counters>,
 }
 
+/// Runs `f` on a reader connection taken from `readers` (the caller holds
+/// a permit, so one is there), and puts it back.
+fn on_reader<T>(
+    readers: &Mutex<Vec<Connection>>,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let conn = readers.lock().map_err(|_| closed())?.pop().ok_or_else(closed)?;
+    let result = f(&conn);
+    if let Ok(mut pool) = readers.lock() {
+        pool.push(conn);
+    }
+    result
+}
+
 impl Pool {
     pub(crate) fn new(writer: Connection, readers: Vec<Connection>) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
@@ -106,16 +120,9 @@ impl Pool {
             .await
             .map_err(|_| closed())?;
         let readers = self.readers.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = readers.lock().map_err(|_| closed())?.pop().ok_or_else(closed)?;
-            let result = f(&conn);
-            if let Ok(mut pool) = readers.lock() {
-                pool.push(conn);
-            }
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("reader task failed: {e}")))?
+        tokio::task::spawn_blocking(move || on_reader(&readers, f))
+            .await
+            .map_err(|e| StoreError::Backend(format!("reader task failed: {e}")))?
     }
 
     /// Runs `f`, a read of a few rows by key, on a reader connection on
@@ -133,11 +140,7 @@ impl Pool {
         let Ok(permit) = self.reader_permits.clone().try_acquire_owned() else {
             return self.read(f).await;
         };
-        let conn = self.readers.lock().map_err(|_| closed())?.pop().ok_or_else(closed)?;
-        let result = f(&conn);
-        if let Ok(mut pool) = self.readers.lock() {
-            pool.push(conn);
-        }
+        let result = on_reader(&self.readers, f);
         drop(permit);
         result
     }
