@@ -122,28 +122,46 @@ impl Delivery {
 /// module docs). A broadcast whose channel does not decode, or belongs to
 /// another organization than the event's, delivers nothing.
 pub fn delivery(event: &BusEvent) -> Option<Delivery> {
-    match event {
-        BusEvent::Broadcast {
-            org,
-            id,
-            channel,
-            name,
-            payload,
-        } => {
+    delivery_to(event, |_| true)
+}
+
+/// [`delivery`], built only when `listened(channel)` says somebody
+/// listens on its channel: the channel is worked out first, and the id
+/// and payload (a UUID, JSON) only for a channel with listeners. Every
+/// write on the platform is a bus event; most have nobody listening.
+pub fn delivery_to(event: &BusEvent, listened: impl FnOnce(&str) -> bool) -> Option<Delivery> {
+    let (org, channel) = match event {
+        BusEvent::Broadcast { org, channel, .. } => {
             let decoded = ChannelId::decode(channel).ok()?;
-            (decoded.organization == *org).then(|| Delivery {
-                org: org.clone(),
-                id: id.clone(),
-                channel: decoded.encode(),
-                name: name.clone(),
-                payload: payload.clone(),
-            })
+            (decoded.organization == *org).then_some(())?;
+            (org.as_str(), decoded.encode())
         }
-        BusEvent::MessageStored(m) => Some(message_delivery(m)),
-        BusEvent::Registry(change) => update_delivery(change),
-        BusEvent::ThingAction { org, change, action } => Some(thing_delivery(
-            org,
-            &action.thing,
+        BusEvent::MessageStored(m) => (
+            m.org.as_str(),
+            ChannelId::new(m.org.as_str(), m.device_uuid.as_str(), false, false).encode(),
+        ),
+        BusEvent::Registry(change) => (
+            change.org.as_str(),
+            ChannelId::new(change.org.as_str(), change.channel_name()?, true, false).encode(),
+        ),
+        BusEvent::ThingAction { org, action, .. } => {
+            (org.as_str(), ChannelId::new(org, &action.thing, true, false).encode())
+        }
+        BusEvent::ThingEvent { org, event, .. } => {
+            (org.as_str(), ChannelId::new(org, &event.thing, true, false).encode())
+        }
+        _ => return None,
+    };
+    if !listened(&channel) {
+        return None;
+    }
+    let (id, name, payload) = match event {
+        BusEvent::Broadcast { id, name, payload, .. } => (id.clone(), name.clone(), payload.clone()),
+        BusEvent::MessageStored(m) => (new_id(), "message".to_owned(), message_payload(m)),
+        BusEvent::Registry(change) => (new_id(), "update".to_owned(), update_payload(change)?),
+        BusEvent::ThingAction { change, action, .. } => (
+            new_id(),
+            "update".to_owned(),
             json!({
                 "id": action.id,
                 "kind": "action",
@@ -156,10 +174,10 @@ pub fn delivery(event: &BusEvent) -> Option<Delivery> {
                 "timeRequested": rfc3339::format(action.time_requested),
                 "timeCompleted": action.time_completed.map(rfc3339::format),
             }),
-        )),
-        BusEvent::ThingEvent { org, change, event } => Some(thing_delivery(
-            org,
-            &event.thing,
+        ),
+        BusEvent::ThingEvent { change, event, .. } => (
+            new_id(),
+            "update".to_owned(),
             json!({
                 "id": event.id,
                 "kind": "event",
@@ -169,48 +187,31 @@ pub fn delivery(event: &BusEvent) -> Option<Delivery> {
                 "data": event.data,
                 "timestamp": rfc3339::format(event.timestamp),
             }),
-        )),
-        _ => None,
-    }
+        ),
+        _ => return None,
+    };
+    Some(Delivery {
+        org: org.to_owned(),
+        id,
+        channel,
+        name,
+        payload,
+    })
 }
 
-/// A stored device message, as `message` on the device's channel.
-fn message_delivery(m: &MessageRecord) -> Delivery {
+/// A stored device message's `message` payload.
+fn message_payload(m: &MessageRecord) -> Value {
     let data = match std::str::from_utf8(&m.payload) {
         Ok(text) => text.to_owned(),
         Err(_) => base64::engine::general_purpose::STANDARD.encode(&m.payload),
     };
-    Delivery {
-        org: m.org.clone(),
-        id: new_id(),
-        channel: ChannelId::new(m.org.as_str(), m.device_uuid.as_str(), false, false).encode(),
-        name: "message".into(),
-        payload: json!({ "topics": m.topics, "data": data, "received_at": m.received_at }),
-    }
+    json!({ "topics": m.topics, "data": data, "received_at": m.received_at })
 }
 
-/// A registry change, as `update` on the record's system channel.
-fn update_delivery(change: &RegistryChange) -> Option<Delivery> {
-    let name = change.channel_name()?;
+/// A registry change's `update` payload.
+fn update_payload(change: &RegistryChange) -> Option<Value> {
     let payload = serde_json::to_value(change).ok()?;
-    Some(Delivery {
-        org: change.org.clone(),
-        id: new_id(),
-        channel: ChannelId::new(change.org.as_str(), name, true, false).encode(),
-        name: "update".into(),
-        payload: json!({ "id": change.id, "kind": payload["kind"], "change": payload["change"] }),
-    })
-}
-
-/// An action or event of a thing, as `update` on the thing's system channel.
-fn thing_delivery(org: &str, thing: &str, payload: Value) -> Delivery {
-    Delivery {
-        org: org.to_owned(),
-        id: new_id(),
-        channel: ChannelId::new(org, thing, true, false).encode(),
-        name: "update".into(),
-        payload,
-    }
+    Some(json!({ "id": change.id, "kind": payload["kind"], "change": payload["change"] }))
 }
 
 /// A new broadcast id.

@@ -19,6 +19,7 @@ mod thing_properties;
 mod thing_td_cache;
 mod things;
 mod tokens;
+mod verified_tokens;
 
 use std::sync::Arc;
 

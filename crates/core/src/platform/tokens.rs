@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::Platform;
+use super::verified_tokens::VerifiedTokens;
 use crate::CoreError;
 use crate::store::SigningKey;
 
@@ -85,6 +86,8 @@ pub struct IssuedToken {
 #[derive(Default)]
 pub(crate) struct TokenKeys {
     cache: Mutex<Cache>,
+    /// Tokens whose signature verified.
+    verified: VerifiedTokens,
 }
 
 #[derive(Default)]
@@ -169,10 +172,17 @@ impl Platform {
     }
 
     /// Verifies a token's signature (with whichever stored key it names)
-    /// and expiry; `Unauthorized` for anything else.
+    /// and expiry; `Unauthorized` for anything else. A signature verified
+    /// once is remembered ([`super::verified_tokens`]); the expiry is
+    /// checked every time.
     pub async fn verify_token(&self, token: &str) -> Result<TokenClaims, CoreError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(invalid_token("too long"));
+        }
+        let now_secs = crate::now_ms() / 1000;
+        let digest = VerifiedTokens::digest(token);
+        if let Some(claims) = self.token_keys.verified.get(&digest, now_secs) {
+            return Ok(TokenClaims::clone(&claims));
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid_token("malformed"))?;
         if header.alg != Algorithm::HS256 {
@@ -190,12 +200,16 @@ impl Platform {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp"]);
-        jsonwebtoken::decode::<TokenClaims>(token, &DecodingKey::from_secret(&key.secret), &validation)
+        let claims = jsonwebtoken::decode::<TokenClaims>(token, &DecodingKey::from_secret(&key.secret), &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => invalid_token("expired"),
                 _ => invalid_token("bad signature or claims"),
-            })
+            })?;
+        self.token_keys
+            .verified
+            .insert(digest, std::sync::Arc::new(claims.clone()), now_secs);
+        Ok(claims)
     }
 
     /// The newest key, made if there is none.

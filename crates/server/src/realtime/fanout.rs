@@ -1,6 +1,7 @@
 //! Bus → sockets: one bus subscription per node, delivering to both kinds
 //! of connection (socketioxide's rooms and [`Hub`]'s). Each event that delivers
-//! something ([`thingstead_core::channels::delivery`]) is encoded ONCE as
+//! something to a channel somebody on this node listens on
+//! ([`thingstead_core::channels::delivery_to`]) is encoded ONCE as
 //! `42["broadcast",{..}]` and written to the queue of every socket in the
 //! channel's room, without waiting: a socket whose queue is full (it stopped
 //! reading) loses this broadcast, counted in
@@ -43,17 +44,26 @@ pub(super) async fn run(io: SocketIo, hub: Arc<Hub>, events: Events, token: Canc
             }
             Err(RecvError::Closed) => break,
         };
-        let Some(delivery) = channels::delivery(&event) else {
+        // Nothing is built for a channel nobody on this node listens on.
+        let (mut hub_listens, mut io_listens) = (false, false);
+        let Some(delivery) = channels::delivery_to(&event, |channel| {
+            hub_listens = hub.has_room(channel);
+            io_listens = !io.to(channel.to_owned()).sockets().is_empty();
+            hub_listens || io_listens
+        }) else {
             continue;
         };
         let json = delivery.to_json();
-        if hub.has_room(&delivery.channel) {
+        if hub_listens {
             let frame = SocketIoPacket::event("broadcast", vec![json.clone()])
                 .to_engineio()
                 .encode();
             let done = hub.deliver(&delivery.channel, &frame.into());
             full.increment(done.full as u64);
             closed.increment(done.closed as u64);
+        }
+        if !io_listens {
+            continue;
         }
         match io.to(delivery.channel.clone()).emit("broadcast", &json).await {
             Ok(()) => {}

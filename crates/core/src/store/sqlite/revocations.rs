@@ -10,24 +10,18 @@ use crate::store::{OAuthClientCredentials, OAuthStore, StoreError};
 /// Expired revocations deleted at each revocation.
 const PRUNE_ON_REVOKE: u32 = 100;
 
-fn oauth_client(c: &Connection, client_id: &str) -> Result<Option<OAuthClientCredentials>, StoreError> {
-    let row = c
-        .prepare_cached(
-            "SELECT o.id, o.name, k.secret_hash, k.scopes FROM oauth_clients k JOIN orgs o ON o.id = k.org_id \
-             WHERE k.client_id = ?1",
-        )
-        .and_then(|mut s| {
-            s.query_row([client_id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .optional()
-        })
-        .map_err(backend)?;
+/// The columns of a client and its organization, read by
+/// [`oauth_client`] and [`client_token_standing`].
+type ClientRow = (i64, String, String, String);
+
+fn client_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Option<ClientRow>> {
+    let Some(org_id) = r.get::<_, Option<i64>>(first)? else {
+        return Ok(None);
+    };
+    Ok(Some((org_id, r.get(first + 1)?, r.get(first + 2)?, r.get(first + 3)?)))
+}
+
+fn credentials(client_id: &str, row: Option<ClientRow>) -> Result<Option<OAuthClientCredentials>, StoreError> {
     let Some((org_id, org, secret_hash, scopes)) = row else {
         return Ok(None);
     };
@@ -39,6 +33,38 @@ fn oauth_client(c: &Connection, client_id: &str) -> Result<Option<OAuthClientCre
         secret_hash,
         scopes,
     }))
+}
+
+fn oauth_client(c: &Connection, client_id: &str) -> Result<Option<OAuthClientCredentials>, StoreError> {
+    let row = c
+        .prepare_cached(
+            "SELECT o.id, o.name, k.secret_hash, k.scopes FROM oauth_clients k JOIN orgs o ON o.id = k.org_id \
+             WHERE k.client_id = ?1",
+        )
+        .and_then(|mut s| s.query_row([client_id], |r| client_row(r, 0)).optional())
+        .map_err(backend)?;
+    credentials(client_id, row.flatten())
+}
+
+/// Whether token `jti` is revoked, and client `client_id`, in one
+/// statement (one read snapshot): every request of the things face asks.
+fn client_token_standing(
+    c: &Connection,
+    jti: Option<&str>,
+    client_id: &str,
+) -> Result<(bool, Option<OAuthClientCredentials>), StoreError> {
+    let (revoked, row) = c
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM token_revocations WHERE jti = ?1), o.id, o.name, k.secret_hash, k.scopes \
+             FROM (SELECT 1) AS one LEFT JOIN oauth_clients k ON k.client_id = ?2 LEFT JOIN orgs o ON o.id = k.org_id",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![jti, client_id], |r| {
+                Ok((r.get::<_, bool>(0)?, client_row(r, 1)?))
+            })
+        })
+        .map_err(backend)?;
+    Ok((revoked, credentials(client_id, row)?))
 }
 
 fn prune(c: &Connection, now: i64, limit: u32) -> Result<u64, StoreError> {
@@ -97,13 +123,7 @@ impl OAuthStore for SqliteStore {
     ) -> Result<(bool, Option<OAuthClientCredentials>), StoreError> {
         let (jti, id) = (jti.map(str::to_owned), client_id.to_owned());
         self.pool
-            .read_point(move |c| {
-                let revoked = match &jti {
-                    Some(jti) => revoked(c, jti)?,
-                    None => false,
-                };
-                Ok((revoked, oauth_client(c, &id)?))
-            })
+            .read_point(move |c| client_token_standing(c, jti.as_deref(), &id))
             .await
     }
     async fn prune_token_revocations(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError> {
