@@ -34,6 +34,8 @@ pub struct BoundedStream {
     /// Read before hyper got the socket (after a PROXY header): served first.
     read: Vec<u8>,
     idle: Duration,
+    /// When bytes last moved.
+    active: Instant,
     deadline: Pin<Box<Sleep>>,
     _slots: Slots,
 }
@@ -45,6 +47,7 @@ impl BoundedStream {
             inner,
             read: Vec::new(),
             idle,
+            active: Instant::now(),
             deadline: Box::pin(tokio::time::sleep(idle)),
             _slots: slots,
         }
@@ -56,12 +59,27 @@ impl BoundedStream {
         self
     }
 
+    /// Bytes moved: the idle timeout restarts. Only the instant is kept;
+    /// the timer is moved when it fires ([`Self::expired`]), not on every
+    /// read and write of a busy connection.
     fn touch(&mut self) {
-        self.deadline.as_mut().reset(Instant::now() + self.idle);
+        self.active = Instant::now();
     }
 
+    /// Whether no bytes moved for the idle timeout (registering `cx` to
+    /// be woken when it may have passed).
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        self.deadline.as_mut().poll(cx).is_ready()
+        loop {
+            if self.deadline.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let due = self.active + self.idle;
+            if due <= Instant::now() {
+                return true;
+            }
+            // Bytes moved since the timer was set: it waits the rest.
+            self.deadline.as_mut().reset(due);
+        }
     }
 }
 

@@ -20,6 +20,7 @@ mod thing_activity;
 mod thing_events;
 mod thing_history;
 mod things;
+mod writer_priority;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -71,7 +71,10 @@ impl Pool {
         let c = counters.clone();
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run_writer(writer, rx, &c))
+            .spawn(move || {
+                super::writer_priority::raise_current_thread();
+                run_writer(writer, rx, &c)
+            })
             .ok();
         let permits = Arc::new(Semaphore::new(readers.len()));
         Self {
