@@ -183,6 +183,14 @@ jq -rs '
        + "\t\(r($g | mean(.writes_per_commit)))\t\(r(($g | mean(.per_s)) / $base * 100))%"
        + "\t\($g | map(.per_s | round | tostring) | join(", "))")
 ' "$RESULTS" | column -t -s $'\t'
+# Each server run against the baseline run just before it: on a shared
+# machine whose speed drifts, a pair measured seconds apart is the fairer
+# ratio than means over the whole run.
+jq -rs '
+  [map(select(.mode == "store" or .mode == "put")) | _nwise(2) | select(length == 2)
+   | (.[1].per_s / .[0].per_s * 1000 | round / 10)] as $r
+  | "pairs (server / the baseline just before it): \($r | map(tostring + "%") | join(", ")); median \($r | sort | .[(length - 1) / 2 | floor])%, mean \($r | add / length * 10 | round / 10)%"
+' "$RESULTS"
 echo
 echo "A consistency: 200s $ACKED (runs + warm-up), history rows $HIST (<= 200s: two writes of one thing in one ms share a row), status != newest history: $MISMATCH"
 if [[ "$MISMATCH" == 0 && "$HIST" -le "$ACKED" ]]; then echo "A consistency: OK"; else echo "A consistency: MISMATCH"; fi

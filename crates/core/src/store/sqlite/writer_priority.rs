@@ -23,7 +23,7 @@ pub(crate) fn raise_current_thread() {
         Ok(()) => tracing::debug!(nice = WRITER_NICE, "store writer runs at a raised priority"),
         Err(e) => tracing::info!(
             error = %e,
-            "store writer runs at the normal priority (raising it needs CAP_SYS_NICE)"
+            "store writer runs at the normal priority (raising it needs CAP_SYS_NICE or a nice limit: systemd LimitNICE=-10)"
         ),
     }
 }
