@@ -136,9 +136,13 @@ run() { # label, then the things_props arguments; $SERVER=1 counts the server's 
 # Warm-up, not reported: the things, first connections, token, caches.
 "$BIN/things_props" put --http "$TS_HTTP" --space bench "${CLIENT[@]}" --things "$THINGS" \
     --concurrency 8 --duration 2 --label warmup >"$OUT/warmup.json"
+# The baseline keeps one store across its runs, as the server does: both
+# stores grow by every run's rows, so each pair compares inserts into
+# stores of about the same size (a fresh store for each baseline run made
+# the server's later runs look slower than they are).
+rm -rf "$OUT/store"
 for ((r = 0; r < REPEAT; r++)); do
-    rm -rf "$OUT/store-$r"
-    run store store --data-dir "$OUT/store-$r" --things "$THINGS"
+    run store store --data-dir "$OUT/store" --things "$THINGS"
     SERVER=1 run thingstead put --http "$TS_HTTP" --space bench "${CLIENT[@]}" --things "$THINGS"
 done
 
