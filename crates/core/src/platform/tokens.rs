@@ -173,7 +173,7 @@ impl Platform {
 
     /// Verifies a token's signature (with whichever stored key it names)
     /// and expiry; `Unauthorized` for anything else. A signature verified
-    /// once is remembered ([`super::verified_tokens`]); the expiry is
+    /// once is remembered (by the token's SHA-256, on this node); the expiry is
     /// checked every time.
     pub async fn verify_token(&self, token: &str) -> Result<TokenClaims, CoreError> {
         if token.len() > MAX_TOKEN_LEN {
