@@ -200,11 +200,11 @@ impl Platform {
         Ok(())
     }
 
-    /// `Unauthorized` when the token of `claims` was revoked (tokens
-    /// without an id cannot be revoked and pass).
     /// The principal of a client token (`kind` "client") that is not
     /// revoked and whose client still exists in its organization: one
-    /// store read, [`crate::store::OAuthStore::client_token_standing`].
+    /// store read, [`crate::store::OAuthStore::client_token_standing`]
+    /// (which a store may answer from memory while it can tell that
+    /// nothing it depends on changed).
     pub(crate) async fn client_principal(&self, claims: TokenClaims) -> Result<Principal, CoreError> {
         let jti = claims.jti.as_deref();
         if jti.is_some_and(|jti| self.revoked.contains(jti)) {

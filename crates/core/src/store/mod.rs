@@ -387,7 +387,9 @@ pub trait OAuthStore: Send + Sync {
     /// Credential look-up of a client token, in one read: whether its
     /// `jti` (when it has one) is revoked, and its client `client_id`.
     /// What every request with a client token asks, so backends answer it
-    /// in one trip.
+    /// in one trip. An answer must reflect every change committed before
+    /// the call, on every node (SQLite answers from memory while its
+    /// standing epoch shows nothing changed: `store/sqlite/standing.rs`).
     async fn client_token_standing(
         &self,
         jti: Option<&str>,

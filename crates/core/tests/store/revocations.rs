@@ -121,6 +121,15 @@ async fn a_token_revoked_on_one_node_is_refused_on_every_node(b: Backend) {
     // A deleted client's tokens open nothing.
     a.delete_client(&acme, &client.client_id).await.unwrap();
     assert!(b_node.authenticate(&other.access_token).await.is_err());
+    // Nor do the tokens of a deleted organization's clients.
+    let second = a.create_client(&acme, &s(&["thing"])).await.unwrap();
+    let token = a
+        .issue_client_token(&second.client_id, &second.client_secret, &[], HOUR)
+        .await
+        .unwrap();
+    b_node.authenticate(&token.access_token).await.unwrap();
+    a.delete_org(&acme).await.unwrap();
+    assert!(b_node.authenticate(&token.access_token).await.is_err());
 }
 
 async fn client_credentials_grant_the_requested_scopes_only(b: Backend) {

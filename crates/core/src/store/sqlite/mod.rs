@@ -15,6 +15,7 @@ mod registry;
 mod retention;
 mod revocations;
 mod schema;
+mod standing;
 mod thing_actions;
 mod thing_activity;
 mod thing_events;
@@ -49,6 +50,7 @@ pub struct SqliteStore {
     pool: Arc<Pool>,
     path: PathBuf,
     key: Arc<MasterKey>,
+    standings: Arc<standing::Standings>,
 }
 
 impl SqliteStore {
@@ -66,20 +68,30 @@ impl SqliteStore {
             .map_err(errors::backend)?;
         schema::migrate(&mut writer, &key)?;
         blobs::clean_leftovers(data_dir, &writer)?;
+        let epoch_file = data_dir.join(standing::EPOCH_FILE);
+        create_private_file(&epoch_file)?;
+        standing::attach(&writer, &epoch_file, true)?;
         // SQLite gives the -wal and -shm files the database file's mode;
         // ones left by an older version are made private here.
-        for suffix in ["-wal", "-shm"] {
-            let mut side = path.clone().into_os_string();
-            side.push(suffix);
-            make_private(Path::new(&side))?;
+        for db in [&path, &epoch_file] {
+            for suffix in ["-wal", "-shm"] {
+                let mut side = db.as_os_str().to_owned();
+                side.push(suffix);
+                make_private(Path::new(&side))?;
+            }
         }
         let readers = (0..READERS)
-            .map(|_| open_conn(&path, OpenFlags::SQLITE_OPEN_READ_WRITE))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|_| {
+                let reader = open_conn(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+                standing::attach(&reader, &epoch_file, false)?;
+                Ok(reader)
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Self {
             pool: Arc::new(Pool::new(writer, readers)),
             path,
             key: Arc::new(key),
+            standings: Arc::default(),
         })
     }
 

@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
 use super::errors::backend;
+use super::standing;
 use crate::ids::{OrgName, Tenant};
 use crate::store::{OAuthClientCredentials, OAuthStore, StoreError};
 
@@ -122,8 +123,18 @@ impl OAuthStore for SqliteStore {
         client_id: &str,
     ) -> Result<(bool, Option<OAuthClientCredentials>), StoreError> {
         let (jti, id) = (jti.map(str::to_owned), client_id.to_owned());
+        let standings = self.standings.clone();
         self.pool
-            .read_point(move |c| client_token_standing(c, jti.as_deref(), &id))
+            .read_point(move |c| {
+                // The epoch first: a standing is never tagged newer than it is.
+                let epoch = standing::epoch(c)?;
+                if let Some(known) = standings.get(jti.as_deref(), &id, epoch) {
+                    return Ok(known);
+                }
+                let fresh = client_token_standing(c, jti.as_deref(), &id)?;
+                standings.put(jti.as_deref(), &id, epoch, fresh.clone());
+                Ok(fresh)
+            })
             .await
     }
     async fn prune_token_revocations(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError> {

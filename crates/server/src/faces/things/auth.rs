@@ -132,12 +132,11 @@ fn space_of(path: &str) -> Option<&str> {
 /// leaves its [`SpaceCaller`] in the request. A path naming no space goes
 /// on to the routes (which answer 404).
 pub(super) async fn authenticate_space(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    super::mark_list_gets(&req);
     let (mut parts, body) = req.into_parts();
-    let path = parts
-        .extensions
-        .get::<OriginalUri>()
-        .map_or_else(|| parts.uri.path().to_owned(), |u| u.path().to_owned());
-    let Some(space) = space_of(&path) else {
+    let original = parts.extensions.get::<OriginalUri>().map(|u| u.0.clone());
+    let path = original.as_ref().unwrap_or(&parts.uri).path();
+    let Some(space) = space_of(path) else {
         return next.run(Request::from_parts(parts, body)).await;
     };
     match caller(&state, &parts, space).await {

@@ -89,10 +89,9 @@ pub fn space_routes(state: &AppState) -> Router<AppState> {
         .fallback(crate::http::observe::not_found)
         // After the routes and the fallback: it covers them all, so an
         // unknown route of a space answers 404 only to that space's callers.
-        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate_space))
-        // Outside authentication: a list's GET refused there (401, 403)
-        // carries `paging` too.
-        .layer(middleware::map_request(mark_list_gets));
+        // It marks a list's GETs first, so that one refused there (401,
+        // 403) carries `paging` too.
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate_space));
     limits(routes, &state.settings, state.settings.http_limits.max_body_bytes)
         .layer(middleware::from_fn(error::render_errors))
 }
@@ -156,16 +155,15 @@ fn thing_routes(routes: Router<AppState>, base: &str) -> Router<AppState> {
 
 /// Marks the GETs of list routes (by their route pattern) so that their
 /// errors carry `paging`, even when refused before the route runs.
-async fn mark_list_gets(req: axum::extract::Request) -> axum::extract::Request {
+pub(super) fn mark_list_gets(req: &axum::extract::Request) {
     let list = req.method() == axum::http::Method::GET
         && req
             .extensions()
             .get::<axum::extract::MatchedPath>()
             .is_some_and(|p| is_list_route(p.as_str()));
     if list {
-        error::mark_paged(&req);
+        error::mark_paged(req);
     }
-    req
 }
 
 /// Whether `pattern` (a route of [`space_routes`]) is a list.
