@@ -142,19 +142,10 @@ fn main() -> anyhow::Result<()> {
     if args.concurrency == 0 || args.things == 0 {
         bail!("--concurrency and --things are at least 1");
     }
-    // One generator thread for HTTP load is the runtime's own thread: a
-    // multi-thread runtime with one worker hands every wake-up between
-    // threads, CPU the server (on the same cores) would otherwise get.
-    // The store baseline (and the history reads) keep their worker, as
-    // they always had.
-    let rt = if args.threads <= 1 && matches!(args.mode, Mode::Put(_)) {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()?
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(args.threads.max(1))
-            .enable_all()
-            .build()?
-    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
+        .enable_all()
+        .build()?;
     let out = rt.block_on(async {
         match &args.mode {
             Mode::Put(http) => put(&args, http).await,
