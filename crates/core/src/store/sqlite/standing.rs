@@ -48,27 +48,34 @@ const CAPACITY: usize = 16 * 1024;
 /// One token's standing: revoked, and its client (none when deleted).
 pub(super) type Standing = (bool, Option<OAuthClientCredentials>);
 
-/// The triggers that bump the epoch: TEMP, because only TEMP triggers may
-/// write another attached database. Every connection gets them. (A
-/// trigger's statements may not name a table's database: the table's name,
+/// The changes that bump the epoch, each a trigger's name and event.
+/// The triggers are TEMP, because only TEMP triggers may write another
+/// attached database, so every connection gets them. (A trigger's
+/// statements may not name a table's database: the table's name,
 /// `standing_epoch`, is one no other database has.)
-const TRIGGERS: &str = "\
-CREATE TEMP TRIGGER IF NOT EXISTS standing_revocation_in AFTER INSERT ON main.token_revocations \
-BEGIN UPDATE standing_epoch SET n = n + 1; END;
-CREATE TEMP TRIGGER IF NOT EXISTS standing_revocation_out AFTER DELETE ON main.token_revocations \
-BEGIN UPDATE standing_epoch SET n = n + 1; END;
-CREATE TEMP TRIGGER IF NOT EXISTS standing_revocation_set AFTER UPDATE ON main.token_revocations \
-BEGIN UPDATE standing_epoch SET n = n + 1; END;
-CREATE TEMP TRIGGER IF NOT EXISTS standing_client_in AFTER INSERT ON main.oauth_clients \
-BEGIN UPDATE standing_epoch SET n = n + 1; END;
-CREATE TEMP TRIGGER IF NOT EXISTS standing_client_out AFTER DELETE ON main.oauth_clients \
-BEGIN UPDATE standing_epoch SET n = n + 1; END;
-CREATE TEMP TRIGGER IF NOT EXISTS standing_client_set AFTER UPDATE ON main.oauth_clients \
-BEGIN UPDATE standing_epoch SET n = n + 1; END;
-CREATE TEMP TRIGGER IF NOT EXISTS standing_org_out AFTER DELETE ON main.orgs \
-BEGIN UPDATE standing_epoch SET n = n + 1; END;
-CREATE TEMP TRIGGER IF NOT EXISTS standing_org_renamed AFTER UPDATE OF id, name ON main.orgs \
-BEGIN UPDATE standing_epoch SET n = n + 1; END;";
+const BUMPS: [(&str, &str); 8] = [
+    ("revocation_in", "INSERT ON main.token_revocations"),
+    ("revocation_out", "DELETE ON main.token_revocations"),
+    ("revocation_set", "UPDATE ON main.token_revocations"),
+    ("client_in", "INSERT ON main.oauth_clients"),
+    ("client_out", "DELETE ON main.oauth_clients"),
+    ("client_set", "UPDATE ON main.oauth_clients"),
+    ("org_out", "DELETE ON main.orgs"),
+    ("org_renamed", "UPDATE OF id, name ON main.orgs"),
+];
+
+/// The statements that create the [`BUMPS`] triggers.
+fn triggers() -> String {
+    BUMPS
+        .iter()
+        .map(|(name, event)| {
+            format!(
+                "CREATE TEMP TRIGGER IF NOT EXISTS standing_{name} AFTER {event} \
+                 BEGIN UPDATE standing_epoch SET n = n + 1; END;"
+            )
+        })
+        .collect()
+}
 
 /// Attaches the epoch file to `conn` and gives it the triggers. With
 /// `create`, makes the file's table and its one row first (the writer
@@ -89,19 +96,18 @@ pub(super) fn attach(conn: &Connection, file: &Path, create: bool) -> Result<(),
         let start = (rand::random::<u64>() >> 2) as i64;
         conn.execute_batch("CREATE TABLE IF NOT EXISTS standing.standing_epoch (one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL)")
             .map_err(backend)?;
+        // The row is made at a random value, or bumped: a store opening is
+        // a fine moment for every other connection to forget what it
+        // remembered, and the write leaves the file's WAL with a frame, so
+        // a reader learns the file's size from the WAL instead of asking
+        // the OS (an fstat) at each read.
         conn.execute(
-            "INSERT OR IGNORE INTO standing.standing_epoch (one, n) VALUES (1, ?1)",
+            "INSERT INTO standing.standing_epoch (one, n) VALUES (1, ?1) ON CONFLICT (one) DO UPDATE SET n = n + 1",
             [start],
         )
         .map_err(backend)?;
-        // A store opening is a fine moment for every other connection to
-        // forget what it remembered; and the write leaves the file's WAL
-        // with a frame, so a reader learns the file's size from the WAL
-        // instead of asking the OS (an fstat) at each read.
-        conn.execute_batch("UPDATE standing.standing_epoch SET n = n + 1")
-            .map_err(backend)?;
     }
-    conn.execute_batch(TRIGGERS).map_err(backend)
+    conn.execute_batch(&triggers()).map_err(backend)
 }
 
 /// The current epoch, as `conn` sees it now.
