@@ -43,13 +43,13 @@ pub fn router(state: AppState) -> Router {
             crate::faces::things::OAUTH2_PREFIX,
             crate::faces::things::oauth2_routes(&state.settings),
         )
-        .nest(
-            crate::faces::things::SPACES_PREFIX,
-            crate::faces::things::space_routes(&state),
-        )
+        .merge(crate::faces::things::space_routes(&state))
         // `/socket.io/`: long polls and websockets, outside any face's request timeout.
         .merge(state.realtime.routes())
-        .route_layer(middleware::from_fn(observe::record))
+        .route_layer(middleware::from_fn_with_state(
+            observe::RequestMetrics::default(),
+            observe::record,
+        ))
         .with_state(state)
 }
 

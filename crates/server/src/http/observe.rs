@@ -1,32 +1,79 @@
 //! Request metrics, and the face's shape for every error response.
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use metrics::{Counter, Histogram};
 
 use super::error::{ApiError, ErrorCode, ErrorRenderer, RenderedError};
+
+/// The handles of the request metrics, resolved once per route, method
+/// and status and kept for the router's life: a handle costs no label
+/// allocation and no registry look-up per request. The label sets are
+/// closed (see [`record`]), so this stays small.
+#[derive(Clone, Default)]
+pub struct RequestMetrics(Arc<RwLock<HashMap<String, RouteMetrics>>>);
+
+/// One route's metrics.
+struct RouteMetrics {
+    duration: Histogram,
+    requests: HashMap<(&'static str, u16), Counter>,
+}
+
+impl RequestMetrics {
+    /// Counts one request to `route` with `method` answered `status`,
+    /// which took `seconds`.
+    fn observe(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
+        if let Ok(routes) = self.0.read()
+            && let Some(known) = routes.get(route)
+            && let Some(counter) = known.requests.get(&(method, status))
+        {
+            counter.increment(1);
+            known.duration.record(seconds);
+            return;
+        }
+        let Ok(mut routes) = self.0.write() else { return };
+        let known = routes.entry(route.to_owned()).or_insert_with(|| RouteMetrics {
+            duration: metrics::histogram!("thingstead_http_request_duration_seconds", "route" => route.to_owned()),
+            requests: HashMap::new(),
+        });
+        known
+            .requests
+            .entry((method, status))
+            .or_insert_with(|| {
+                metrics::counter!(
+                    "thingstead_http_requests_total",
+                    "route" => route.to_owned(),
+                    "method" => method,
+                    "status" => status.to_string()
+                )
+            })
+            .increment(1);
+        known.duration.record(seconds);
+    }
+}
 
 /// Counts requests by route and status and records their latency. Every
 /// label comes from a closed set (route templates, known methods, statuses
 /// the server makes): a label taken from the client would let anyone grow
 /// the registry, and `/metrics`, without bound.
-pub async fn record(req: Request, next: Next) -> Response {
+pub async fn record(State(metrics): State<RequestMetrics>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let method = method_label(req.method());
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("thingstead_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
-        .increment(1);
-    metrics::histogram!("thingstead_http_request_duration_seconds", "route" => route)
-        .record(started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", |p| p.as_str());
+    metrics.observe(
+        route,
+        method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 

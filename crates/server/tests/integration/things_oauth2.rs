@@ -127,6 +127,15 @@ async fn a_client_gets_a_token_by_post_and_by_basic_authentication() {
             StatusCode::NOT_FOUND,
         );
     }
+    // Unknown paths below known routes too, and only after authentication.
+    for path in [
+        "/spaces/acme/",
+        "/spaces/acme/things/t1/no-such/thing",
+        "/spaces/acme/categories/c/things/t1/properties/p/extra",
+    ] {
+        iot_error(&get_space(&server, path, Some(&by_post)).await, StatusCode::NOT_FOUND);
+        iot_error(&get_space(&server, path, None).await, StatusCode::UNAUTHORIZED);
+    }
     server.stop().await;
 }
 

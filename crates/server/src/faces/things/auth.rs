@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, OriginalUri, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
@@ -134,9 +134,7 @@ fn space_of(path: &str) -> Option<&str> {
 pub(super) async fn authenticate_space(State(state): State<AppState>, req: Request, next: Next) -> Response {
     super::mark_list_gets(&req);
     let (mut parts, body) = req.into_parts();
-    let original = parts.extensions.get::<OriginalUri>().map(|u| u.0.clone());
-    let path = original.as_ref().unwrap_or(&parts.uri).path();
-    let Some(space) = space_of(path) else {
+    let Some(space) = space_of(parts.uri.path()) else {
         return next.run(Request::from_parts(parts, body)).await;
     };
     match caller(&state, &parts, space).await {

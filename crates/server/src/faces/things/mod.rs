@@ -13,7 +13,7 @@
 //!
 //! Resource routes are added in [`space_routes`], one module per resource
 //! (`things.rs`, `categories.rs`, ...), each route declared as
-//! `/{space}/<resource>...`.
+//! `/spaces/{space}/<resource>...`.
 
 pub mod actions;
 mod activity;
@@ -37,7 +37,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
+use tower::ServiceBuilder;
+use tower::layer::util::{Identity, Stack};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -49,7 +51,7 @@ use crate::settings::Settings;
 
 /// Where the OAuth2 endpoints are nested.
 pub const OAUTH2_PREFIX: &str = "/oauth2";
-/// Where the spaces are nested.
+/// The path of the spaces.
 pub const SPACES_PREFIX: &str = "/spaces";
 
 /// `POST /oauth2/token` and `POST /oauth2/revoke`, with RFC 6749 errors.
@@ -58,42 +60,62 @@ pub fn oauth2_routes(settings: &Settings) -> Router<AppState> {
         .route("/token", post(oauth2::token))
         .route("/revoke", post(oauth2::revoke))
         .fallback(crate::http::observe::not_found);
-    limits(routes, settings, oauth2::OAUTH2_BODY).layer(middleware::from_fn_with_state(
-        oauth2::ERRORS,
-        crate::http::observe::render_errors,
-    ))
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(
+                oauth2::ERRORS,
+                crate::http::observe::render_errors,
+            ))
+            .layer(timeout(settings))
+            .layer(body_limits(oauth2::OAUTH2_BODY)),
+    )
 }
 
-/// The `/spaces` routes: every request to a space authenticated, every
-/// error in the IoT Studio shape.
+/// The `/spaces` routes, with their full paths (merged into the root
+/// router, not nested: a nest costs every request a second route match and
+/// a rewritten URI): every request to a space authenticated, every error
+/// in the IoT Studio shape. Paths under `/spaces` that name no route are
+/// answered 404 by the face too, after authentication when they name a
+/// space.
 pub fn space_routes(state: &AppState) -> Router<AppState> {
-    // The resource routes go here, before the layers: `.route("/{space}/things", ...)`.
+    let space = format!("{SPACES_PREFIX}/{{space}}");
     let routes = Router::new()
         .route(
-            "/{space}/categories",
+            &format!("{space}/categories"),
             paginated(get(categories::list)).post(categories::create),
         )
         .route(
-            "/{space}/categories/{category}",
+            &format!("{space}/categories/{{category}}"),
             get(categories::get_one)
                 .put(categories::replace)
                 .delete(categories::delete),
         )
         .route(
-            "/{space}/communications/email",
+            &format!("{space}/communications/email"),
             post(email::send).layer(axum::Extension(email::Mailer::new(&state.settings.smtp))),
         );
-    let routes = thing_routes(routes, "/{space}/things");
-    let routes = thing_routes(routes, "/{space}/categories/{category}/things");
-    let routes = routes
-        .fallback(crate::http::observe::not_found)
-        // After the routes and the fallback: it covers them all, so an
-        // unknown route of a space answers 404 only to that space's callers.
-        // It marks a list's GETs first, so that one refused there (401,
-        // 403) carries `paging` too.
-        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate_space));
-    limits(routes, &state.settings, state.settings.http_limits.max_body_bytes)
-        .layer(middleware::from_fn(error::render_errors))
+    let routes = thing_routes(routes, &format!("{space}/things"));
+    let routes = thing_routes(routes, &format!("{space}/categories/{{category}}/things"));
+    // Unknown paths of the face: the more specific routes above win.
+    let unknown = ["", "/", "/{space}", "/{space}/", "/{space}/{*rest}"];
+    let routes = unknown.iter().fold(routes, |routes, tail| {
+        routes.route(&format!("{SPACES_PREFIX}{tail}"), any(crate::http::observe::not_found))
+    });
+    // One stack of layers on every route (one boxed service per route, not
+    // one per layer), outermost first: the IoT Studio shape for every error
+    // made below it; the request timeout; authentication (which also marks
+    // a list's GETs, so that one refused there, 401 or 403, carries
+    // `paging` too), so that nothing of a refused request's body is read;
+    // the body limits. It covers the unknown paths too, so an unknown
+    // route of a space answers 404 only to that space's callers.
+    let settings = &state.settings;
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn(error::render_errors))
+            .layer(timeout(settings))
+            .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate_space))
+            .layer(body_limits(settings.http_limits.max_body_bytes)),
+    )
 }
 
 /// The thing routes (things, properties, history, actions, events) under `base`.
@@ -181,18 +203,22 @@ fn is_list_route(pattern: &str) -> bool {
     LISTS.iter().any(|l| pattern.ends_with(l))
 }
 
-/// `routes` with the face's request timeout and a body limit of `body_bytes`.
-fn limits<S>(routes: Router<S>, settings: &Settings, body_bytes: usize) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    routes
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_millis(settings.things.request_timeout_ms),
-        ))
-        .layer(DefaultBodyLimit::max(body_bytes))
+/// The face's request timeout: every response starts within
+/// `things.request_timeout_ms` (408 otherwise).
+fn timeout(settings: &Settings) -> TimeoutLayer {
+    TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_millis(settings.things.request_timeout_ms),
+    )
+}
+
+/// The face's body limit of `body_bytes`: for a body read in a stream
+/// and for the extractors (413 either way).
+fn body_limits(body_bytes: usize) -> Stack<DefaultBodyLimit, Stack<RequestBodyLimitLayer, Identity>> {
+    ServiceBuilder::new()
         .layer(RequestBodyLimitLayer::new(body_bytes))
+        .layer(DefaultBodyLimit::max(body_bytes))
+        .into_inner()
 }
 
 #[cfg(test)]
@@ -217,7 +243,12 @@ mod tests {
             .route("/list", paginated(get(slow)))
             .route("/one", get(slow))
             .fallback(crate::http::observe::not_found);
-        let app = limits(routes, &settings, 1024).layer(middleware::from_fn(error::render_errors));
+        let app = routes.layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn(error::render_errors))
+                .layer(timeout(&settings))
+                .layer(body_limits(1024)),
+        );
         for (path, paged) in [("/list", true), ("/one", false)] {
             let started = std::time::Instant::now();
             let req = Request::get(path).body(Body::empty()).expect("request");
