@@ -107,11 +107,19 @@ pub enum RecvError {
     Closed,
 }
 
-/// An event with its subject, as fanned out in a process.
+/// An event, as fanned out in a process, with its subject made at most
+/// once, when a subscriber's filter first needs it (a subscriber of
+/// everything never does).
 #[derive(Debug)]
 pub(crate) struct Published {
-    subject: String,
+    subject: std::sync::OnceLock<String>,
     event: BusEvent,
+}
+
+impl Published {
+    fn subject(&self) -> &str {
+        self.subject.get_or_init(|| self.event.subject())
+    }
 }
 
 /// A subscription: the matching events, in order.
@@ -128,7 +136,9 @@ impl Subscriber {
         use tokio::sync::broadcast::error::RecvError as Broadcast;
         loop {
             match self.rx.recv().await {
-                Ok(p) if self.filter.matches(&p.subject) => return Ok(p.event.clone()),
+                Ok(p) if self.filter.is_everything() || self.filter.matches(p.subject()) => {
+                    return Ok(p.event.clone());
+                }
                 Ok(_) => {}
                 Err(Broadcast::Lagged(n)) => {
                     self.counters.dropped(DropReason::Lagged, n);
@@ -162,9 +172,12 @@ impl FanOut {
 
     /// Hands an event to this process's subscribers; never blocks.
     pub(crate) fn deliver(&self, event: BusEvent) {
-        let subject = event.subject();
+        let published = Published {
+            subject: std::sync::OnceLock::new(),
+            event,
+        };
         // No subscriber is not an error: nobody is listening yet.
-        let _ = self.tx.send(Arc::new(Published { subject, event }));
+        let _ = self.tx.send(Arc::new(published));
     }
 
     pub(crate) fn subscribe(&self, filter: Filter) -> Subscriber {

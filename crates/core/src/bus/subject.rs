@@ -108,6 +108,12 @@ impl Filter {
     pub fn matches(&self, subject: &str) -> bool {
         matches(&self.full, subject)
     }
+
+    /// Whether this is [`Filter::everything`], which matches every
+    /// subject (all are below the root): no subject need be made for it.
+    pub fn is_everything(&self) -> bool {
+        self.full.strip_prefix(ROOT) == Some(".>")
+    }
 }
 
 #[cfg(test)]

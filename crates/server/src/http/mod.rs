@@ -15,6 +15,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::get;
+use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -61,17 +62,20 @@ pub fn face<S>(routes: Router<S>, limits: &HttpLimits, renderer: ErrorRenderer) 
 where
     S: Clone + Send + Sync + 'static,
 {
-    routes
-        .fallback(observe::not_found)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(limits.request_timeout_secs),
-        ))
-        // The ceiling for every route; routes that take less set their own.
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
-        // Outermost, so errors made by the layers above get the face's shape too.
-        .layer(middleware::from_fn_with_state(renderer, observe::render_errors))
+    // One stack of layers on every route (one boxed service per route, not
+    // one per layer), outermost first.
+    routes.fallback(observe::not_found).layer(
+        ServiceBuilder::new()
+            // Outermost, so errors made by the layers below get the face's shape too.
+            .layer(middleware::from_fn_with_state(renderer, observe::render_errors))
+            // The ceiling for every route; routes that take less set their own.
+            .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+            .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(limits.request_timeout_secs),
+            )),
+    )
 }
 
 #[cfg(test)]

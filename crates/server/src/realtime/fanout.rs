@@ -18,14 +18,20 @@ use thingstead_proto::engineio::SocketIoPacket;
 use tokio_util::sync::CancellationToken;
 
 use super::eio4::hub::Hub;
-use super::limits::DROPPED_COUNTER;
+use super::limits::{ConnectionLimits, DROPPED_COUNTER};
 use crate::activity::LogLimiter;
 
 static LAG_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 
 /// Delivers until `token` is cancelled or the bus closes, then closes
 /// every socket.io connection of this node.
-pub(super) async fn run(io: SocketIo, hub: Arc<Hub>, events: Events, token: CancellationToken) {
+pub(super) async fn run(
+    io: SocketIo,
+    hub: Arc<Hub>,
+    open: Arc<ConnectionLimits>,
+    events: Events,
+    token: CancellationToken,
+) {
     let mut bus = events.subscribe(Filter::everything());
     let full = metrics::counter!(DROPPED_COUNTER, "reason" => "queue_full");
     let closed = metrics::counter!(DROPPED_COUNTER, "reason" => "closed");
@@ -44,7 +50,11 @@ pub(super) async fn run(io: SocketIo, hub: Arc<Hub>, events: Events, token: Canc
             }
             Err(RecvError::Closed) => break,
         };
-        // Nothing is built for a channel nobody on this node listens on.
+        // Nothing is built for a channel nobody on this node listens on,
+        // nor looked up for an organization with no connection here.
+        if !open.has_open(event.tenant()) {
+            continue;
+        }
         let (mut hub_listens, mut io_listens) = (false, false);
         let Some(delivery) = channels::delivery_to(&event, |channel| {
             hub_listens = hub.has_room(channel);

@@ -72,6 +72,16 @@ impl ConnectionLimits {
     }
 }
 
+impl ConnectionLimits {
+    /// Whether `org` has a connection open on this node: the fan-out
+    /// skips the events of every other organization, since a connection
+    /// listens only on its own organization's channels.
+    pub(super) fn has_open(&self, org: &str) -> bool {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.per_org.contains_key(org)
+    }
+}
+
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         let mut open = self.limits.open.lock().unwrap_or_else(|e| e.into_inner());

@@ -127,7 +127,8 @@ impl Realtime {
     /// Delivers the bus's broadcasts to this node's sockets until `token`
     /// is cancelled, then closes every connection.
     pub async fn run_fanout(self, token: CancellationToken) {
-        fanout::run(self.io, self.eio4.hub, self.platform.events(), token).await;
+        let limits = self.eio4.state.limits.clone();
+        fanout::run(self.io, self.eio4.hub, limits, self.platform.events(), token).await;
     }
 }
 
