@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::HeaderValue;
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
@@ -131,7 +131,7 @@ fn space_of(path: &str) -> Option<&str> {
 /// Authenticates every request to a space (see the module docs) and
 /// leaves its [`SpaceCaller`] in the request. A path naming no space goes
 /// on to the routes (which answer 404).
-pub(super) async fn authenticate_space(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(super) async fn authenticate_space(state: AppState, req: Request, next: Next) -> Response {
     super::mark_list_gets(&req);
     let (mut parts, body) = req.into_parts();
     let Some(space) = space_of(parts.uri.path()) else {

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::Json;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use serde_json::{Value, json};
@@ -76,15 +76,18 @@ pub(super) fn mark_paged(req: &Request) {
     }
 }
 
-/// The face's outermost layer: every error response under it gets this
-/// face's shape (an [`crate::http::error::ApiError`] is rendered again
+/// The face's outermost step (of its middleware): every error response
+/// `inner` makes of `req` gets this face's shape (an [`crate::http::error::ApiError`] is rendered again
 /// from its code and message; an error the framework or a layer made, from
 /// its status; a JSON error a handler made itself is left as it is), with
 /// `paging` for [`paginated`] routes.
-pub(super) async fn render_errors(mut req: Request, next: Next) -> Response {
+pub(super) async fn in_face_shape<Fut>(mut req: Request, inner: impl FnOnce(Request) -> Fut) -> Response
+where
+    Fut: std::future::Future<Output = Response>,
+{
     let paging = ErrorPaging::default();
     req.extensions_mut().insert(paging.clone());
-    let response = next.run(req).await;
+    let response = inner(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -157,7 +160,9 @@ mod tests {
             .route("/ok", paginated(get(listed)))
             .route("/one", get(missing))
             .fallback(crate::http::observe::not_found)
-            .layer(middleware::from_fn(render_errors));
+            .layer(middleware::from_fn(|req: Request, next: middleware::Next| {
+                in_face_shape(req, |req| next.run(req))
+            }));
         let call = |method: &str, path: &str| {
             let req = Request::builder()
                 .method(method)

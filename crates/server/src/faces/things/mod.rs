@@ -35,8 +35,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::middleware;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
@@ -102,20 +104,33 @@ pub fn space_routes(state: &AppState) -> Router<AppState> {
         routes.route(&format!("{SPACES_PREFIX}{tail}"), any(crate::http::observe::not_found))
     });
     // One stack of layers on every route (one boxed service per route, not
-    // one per layer), outermost first: the IoT Studio shape for every error
-    // made below it; the request timeout; authentication (which also marks
-    // a list's GETs, so that one refused there, 401 or 403, carries
-    // `paging` too), so that nothing of a refused request's body is read;
-    // the body limits. It covers the unknown paths too, so an unknown
-    // route of a space answers 404 only to that space's callers.
-    let settings = &state.settings;
+    // one per layer), outermost first: [`space_request`], then the body
+    // limits. It covers the unknown paths too, so an unknown route of a
+    // space answers 404 only to that space's callers.
     routes.layer(
         ServiceBuilder::new()
-            .layer(middleware::from_fn(error::render_errors))
-            .layer(timeout(settings))
-            .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate_space))
-            .layer(body_limits(settings.http_limits.max_body_bytes)),
+            .layer(middleware::from_fn_with_state(state.clone(), space_request))
+            .layer(body_limits(state.settings.http_limits.max_body_bytes)),
     )
+}
+
+/// What every request to a space goes through before its route, in one
+/// middleware (each layer costs every request a clone of what it wraps
+/// and a boxed future): every error made below it gets the IoT Studio
+/// shape; the response starts within the request timeout (408); the
+/// caller is authenticated (which also marks a list's GETs, so that one
+/// refused there, 401 or 403, carries `paging` too) before anything of the
+/// body is read.
+async fn space_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = Duration::from_millis(state.settings.things.request_timeout_ms);
+    error::in_face_shape(req, |req| within(limit, auth::authenticate_space(state, req, next))).await
+}
+
+/// `response`, or a 408 when it takes longer than `limit`.
+async fn within(limit: Duration, response: impl Future<Output = Response>) -> Response {
+    tokio::time::timeout(limit, response)
+        .await
+        .unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response())
 }
 
 /// The thing routes (things, properties, history, actions, events) under `base`.
@@ -243,12 +258,11 @@ mod tests {
             .route("/list", paginated(get(slow)))
             .route("/one", get(slow))
             .fallback(crate::http::observe::not_found);
-        let app = routes.layer(
-            ServiceBuilder::new()
-                .layer(middleware::from_fn(error::render_errors))
-                .layer(timeout(&settings))
-                .layer(body_limits(1024)),
-        );
+        // The shape and the timeout of `space_request`, without authentication.
+        let limit = Duration::from_millis(settings.things.request_timeout_ms);
+        let app = routes.layer(middleware::from_fn(move |req: Request, next: Next| {
+            error::in_face_shape(req, move |req| within(limit, next.run(req)))
+        }));
         for (path, paged) in [("/list", true), ("/one", false)] {
             let started = std::time::Instant::now();
             let req = Request::get(path).body(Body::empty()).expect("request");
