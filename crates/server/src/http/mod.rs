@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::get;
 use tower::ServiceBuilder;
+use tower::layer::util::{Identity, Stack};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -69,13 +70,21 @@ where
             // Outermost, so errors made by the layers below get the face's shape too.
             .layer(middleware::from_fn_with_state(renderer, observe::render_errors))
             // The ceiling for every route; routes that take less set their own.
-            .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
-            .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+            .layer(body_limits(limits.max_body_bytes))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 Duration::from_secs(limits.request_timeout_secs),
             )),
     )
+}
+
+/// A body limit of `bytes`, for a body read in a stream and for the
+/// extractors (413 either way), as one layer.
+pub fn body_limits(bytes: usize) -> Stack<DefaultBodyLimit, Stack<RequestBodyLimitLayer, Identity>> {
+    ServiceBuilder::new()
+        .layer(RequestBodyLimitLayer::new(bytes))
+        .layer(DefaultBodyLimit::max(bytes))
+        .into_inner()
 }
 
 #[cfg(test)]

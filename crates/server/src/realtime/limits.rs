@@ -70,9 +70,7 @@ impl ConnectionLimits {
             org: org.to_owned(),
         })
     }
-}
 
-impl ConnectionLimits {
     /// Whether `org` has a connection open on this node: the fan-out
     /// skips the events of every other organization, since a connection
     /// listens only on its own organization's channels.

@@ -34,21 +34,19 @@ pub mod things;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use tower::ServiceBuilder;
-use tower::layer::util::{Identity, Stack};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use auth::SpaceCaller;
 pub use error::paginated;
 
 use crate::app::AppState;
+use crate::http::body_limits;
 use crate::settings::Settings;
 
 /// Where the OAuth2 endpoints are nested.
@@ -225,15 +223,6 @@ fn timeout(settings: &Settings) -> TimeoutLayer {
         StatusCode::REQUEST_TIMEOUT,
         Duration::from_millis(settings.things.request_timeout_ms),
     )
-}
-
-/// The face's body limit of `body_bytes`: for a body read in a stream
-/// and for the extractors (413 either way).
-fn body_limits(body_bytes: usize) -> Stack<DefaultBodyLimit, Stack<RequestBodyLimitLayer, Identity>> {
-    ServiceBuilder::new()
-        .layer(RequestBodyLimitLayer::new(body_bytes))
-        .layer(DefaultBodyLimit::max(body_bytes))
-        .into_inner()
 }
 
 #[cfg(test)]
