@@ -12,12 +12,9 @@ pub mod principal;
 pub mod resources;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
-use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::app::AppState;
 use crate::http::error::{ErrorCode, ErrorRenderer};
@@ -64,9 +61,7 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
 
 /// The routes of `router` with a body limit of `bytes`.
 fn body_limit(router: Router<AppState>, bytes: usize) -> Router<AppState> {
-    router
-        .layer(DefaultBodyLimit::max(bytes))
-        .layer(RequestBodyLimitLayer::new(bytes))
+    router.layer(crate::http::body_limits(bytes))
 }
 
 /// Body limit of a broadcast or a response: the payload limit, plus room
@@ -87,11 +82,7 @@ fn render_error(code: ErrorCode, message: &str, status: StatusCode) -> Response 
 /// `route` with a body limit of `bytes` (never above `http_limits.max_body_bytes`,
 /// which the router applies to everything).
 fn limited(route: MethodRouter<AppState>, bytes: usize) -> MethodRouter<AppState> {
-    route.layer(
-        ServiceBuilder::new()
-            .layer(DefaultBodyLimit::max(bytes))
-            .layer(RequestBodyLimitLayer::new(bytes)),
-    )
+    route.layer(crate::http::body_limits(bytes))
 }
 
 #[cfg(test)]

@@ -10,10 +10,7 @@ mod sms;
 pub mod stream;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
-use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -72,11 +69,7 @@ fn push_body_limit(settings: &Settings) -> usize {
 /// `route` with a body limit of `bytes` (never above `http_limits.max_body_bytes`,
 /// which the router applies to everything).
 fn limited(route: MethodRouter<AppState>, bytes: usize) -> MethodRouter<AppState> {
-    route.layer(
-        ServiceBuilder::new()
-            .layer(DefaultBodyLimit::max(bytes))
-            .layer(RequestBodyLimitLayer::new(bytes)),
-    )
+    route.layer(crate::http::body_limits(bytes))
 }
 
 /// `value` as JSON; a value that does not serialize is the server's fault
