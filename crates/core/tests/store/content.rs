@@ -15,6 +15,7 @@ both!(
     a_blob_over_its_cap_leaves_nothing,
     an_interrupted_or_abandoned_blob_leaves_nothing,
     concurrent_blob_writes_are_each_kept_whole,
+    slow_uploads_leave_the_store_free_for_everyone_else,
     content_items_form_a_tree_found_by_filters_and_deleted_with_their_children,
     item_bytes_and_variants_are_replaced_atomically,
     a_location_keeps_one_layout,
@@ -207,6 +208,47 @@ async fn concurrent_blob_writes_are_each_kept_whole(b: Backend) {
         let (_, back, _) = read_all(&store, &a, &format!("b{i}")).await.unwrap();
         assert!(back == bytes, "blob {i} whole");
     }
+}
+
+/// An upload whose client sends slowly must not hold what every other
+/// request needs: more stalled uploads than PostgreSQL's pool has
+/// connections (16), and reads and writes still go through at once.
+async fn slow_uploads_leave_the_store_free_for_everyone_else(b: Backend) {
+    let env = Env::new(b).await;
+    let store = env.open().await;
+    let a = store.create_org(&org("a")).await.unwrap();
+    store.put_blob(&a, "done", stream_of(b"whole"), 100).await.unwrap();
+    let uploads: Vec<_> = (0..20u8)
+        .map(|i| {
+            let (store, a) = (store.clone(), a.clone());
+            // One first chunk, then the client goes quiet.
+            let stalled = futures::stream::iter(vec![Ok(Bytes::from(pattern(300_000, i)))])
+                .chain(futures::stream::pending())
+                .boxed();
+            tokio::spawn(async move { store.put_blob(&a, &format!("slow-{i}"), stalled, 10_000_000).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let others = async {
+        for i in 0..20 {
+            assert_eq!(store.blob_size(&a, "done").await.unwrap(), Some(5));
+            store.create_org(&org(&format!("other-{i}"))).await.unwrap();
+        }
+        assert_eq!(read_all(&store, &a, "done").await.unwrap().1, b"whole");
+    };
+    tokio::time::timeout(Duration::from_secs(3), others)
+        .await
+        .expect("reads and writes wait for no stalled upload");
+    for u in &uploads {
+        assert!(!u.is_finished(), "a stalled upload is still waiting for its bytes");
+    }
+    for u in uploads {
+        u.abort();
+        let _ = u.await;
+    }
+    assert_eq!(store.blob_size(&a, "slow-0").await.unwrap(), None);
+    assert!(store.delete_blob(&a, "done").await.unwrap());
+    assert_eq!(blob_leftovers(&env).await, 0, "the stalled uploads kept nothing");
 }
 
 fn new_item(uuid: &str, name: &str, subtype: Subtype, parent: Option<&str>, path: &str) -> NewContent {

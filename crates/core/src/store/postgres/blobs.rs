@@ -1,16 +1,25 @@
 //! Blobs in PostgreSQL: a row in `blobs`, the bytes in `blob_chunks` rows
 //! of [`CHUNK`] bytes, so every node serves every blob.
 //!
-//! A blob is written in one transaction (its row first, so a taken id
-//! fails at once, then a chunk row per [`CHUNK`] bytes as they arrive);
-//! the caller hears "stored" after COMMIT. A blob over its cap, a stream
-//! that fails, or a caller that goes away rolls the transaction back:
-//! nothing is kept. A read asks for one chunk row at a time, so memory per
-//! reader is one chunk whatever the blob's length.
+//! An upload is spooled first, as its bytes arrive, into an unnamed
+//! temporary file (in `$TMPDIR`, else `/tmp`; the OS removes it when it is
+//! closed, a crash included). Only when the last byte is in does the write
+//! take a pooled connection, and it holds it for one transaction that
+//! copies the file at disk speed: its row first, then a chunk row per
+//! [`CHUNK`] bytes. So a client that uploads slowly (up to
+//! `content.upload_timeout_secs`) costs this node a file, never one of the
+//! pool's few connections, nor an open transaction that PostgreSQL's
+//! `idle_in_transaction_session_timeout` would end. The caller hears
+//! "stored" after COMMIT. A blob over its cap, a stream that fails, or a
+//! caller that goes away leaves nothing: the spool goes with the write,
+//! and a transaction not committed is rolled back. A read asks for one
+//! chunk row at a time, so memory per reader is one chunk whatever the
+//! blob's length.
 
 use bytes::{Bytes, BytesMut};
 use deadpool_postgres::{GenericClient, Pool};
 use futures::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use super::PgStore;
 use super::errors::{backend, map, pool as pool_error};
@@ -34,36 +43,91 @@ async fn insert_chunk<C: GenericClient + Sync>(c: &C, id: &str, seq: i32, data: 
     .map_err(backend)
 }
 
-/// Writes the chunk rows of blob `id` (whose `blobs` row exists) from
-/// `chunks`; returns its length.
-pub(crate) async fn write_chunks<C: GenericClient + Sync>(
-    c: &C,
-    id: &str,
-    mut chunks: BlobChunks,
-    max_bytes: u64,
-) -> Result<u64, StoreError> {
-    let mut buf = BytesMut::with_capacity(CHUNK);
-    let (mut seq, mut written) = (0i32, 0u64);
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk?;
-        written += chunk.len() as u64;
-        if written > max_bytes {
-            return Err(StoreError::TooLarge { limit: max_bytes });
+fn spool_error(e: std::io::Error) -> StoreError {
+    StoreError::Unavailable(format!("spooling an upload to a temporary file: {e}"))
+}
+
+/// An upload's bytes in an unnamed temporary file, and their length.
+struct Spool {
+    file: tokio::fs::File,
+    len: u64,
+}
+
+impl Spool {
+    /// Takes `chunks` into a new spool, at most `max_bytes` of them
+    /// (`TooLarge` beyond, as soon as they arrive).
+    async fn fill(mut chunks: BlobChunks, max_bytes: u64) -> Result<Self, StoreError> {
+        let file = tokio::task::spawn_blocking(tempfile::tempfile)
+            .await
+            .map_err(|e| StoreError::Backend(format!("spool task failed: {e}")))?
+            .map_err(spool_error)?;
+        let mut file = tokio::fs::File::from_std(file);
+        let mut buf = BytesMut::with_capacity(CHUNK);
+        let mut len = 0u64;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
+            len += chunk.len() as u64;
+            if len > max_bytes {
+                return Err(StoreError::TooLarge { limit: max_bytes });
+            }
+            buf.extend_from_slice(&chunk);
+            if buf.len() >= CHUNK {
+                file.write_all(&buf).await.map_err(spool_error)?;
+                buf.clear();
+            }
         }
-        buf.extend_from_slice(&chunk);
-        while buf.len() >= CHUNK {
-            let full = buf.split_to(CHUNK);
-            insert_chunk(c, id, seq, &full).await?;
-            seq += 1;
-        }
+        file.write_all(&buf).await.map_err(spool_error)?;
+        file.flush().await.map_err(spool_error)?;
+        file.rewind().await.map_err(spool_error)?;
+        Ok(Self { file, len })
     }
-    if !buf.is_empty() {
-        insert_chunk(c, id, seq, &buf).await?;
+
+    /// The next [`CHUNK`] bytes (fewer only at the end) into `piece`;
+    /// how many (0 at the end).
+    async fn next_chunk(&mut self, piece: &mut [u8]) -> Result<usize, StoreError> {
+        let mut filled = 0;
+        while filled < piece.len() {
+            let n = self.file.read(&mut piece[filled..]).await.map_err(spool_error)?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        Ok(filled)
+    }
+}
+
+/// Writes the chunk rows of blob `id` (whose `blobs` row exists) from
+/// `spool`, and its length into its row; returns that length.
+async fn write_chunks<C: GenericClient + Sync>(c: &C, id: &str, mut spool: Spool) -> Result<u64, StoreError> {
+    let mut piece = vec![0u8; CHUNK];
+    let (mut seq, mut written) = (0i32, 0u64);
+    loop {
+        let n = spool.next_chunk(&mut piece).await?;
+        if n == 0 {
+            break;
+        }
+        insert_chunk(c, id, seq, &piece[..n]).await?;
+        seq += 1;
+        written += n as u64;
+    }
+    if written != spool.len {
+        return Err(StoreError::Backend(format!(
+            "blob {id}: {} bytes spooled but {written} read back",
+            spool.len
+        )));
     }
     execute(c, "UPDATE blobs SET size = $2 WHERE id = $1", &[&id, &(written as i64)])
         .await
         .map_err(backend)?;
     Ok(written)
+}
+
+async fn taken<C: GenericClient + Sync>(c: &C, id: &str) -> Result<bool, StoreError> {
+    let rows = query(c, "SELECT 1 FROM blobs WHERE id = $1", &[&id])
+        .await
+        .map_err(backend)?;
+    Ok(!rows.is_empty())
 }
 
 async fn size_of<C: GenericClient + Sync>(c: &C, org: i64, id: &str) -> Result<Option<u64>, StoreError> {
@@ -105,6 +169,12 @@ fn chunks_of(pool: Pool, id: String, size: u64) -> BlobChunks {
 impl BlobStore for PgStore {
     async fn put_blob(&self, tenant: &Tenant, id: &str, chunks: BlobChunks, max_bytes: u64) -> Result<u64, StoreError> {
         check_blob_id(id)?;
+        // A taken id fails before a byte is spooled (the insert below
+        // still decides a race).
+        if read!(self, |c| taken(c, id))? {
+            return Err(StoreError::Conflict("blob".into()));
+        }
+        let spool = Spool::fill(chunks, max_bytes).await?;
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await.map_err(backend)?;
         execute(
@@ -114,7 +184,7 @@ impl BlobStore for PgStore {
         )
         .await
         .map_err(|e| map(e, "blob"))?;
-        let size = write_chunks(&tx, id, chunks, max_bytes).await?;
+        let size = write_chunks(&tx, id, spool).await?;
         tx.commit().await.map_err(backend)?;
         self.committed(Ok(size))
     }
