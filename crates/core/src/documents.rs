@@ -98,6 +98,9 @@ pub struct Term {
     pub path: String,
     /// Canonical text: strings as they are, numbers as JSON, `true`/`false`.
     pub value: String,
+    /// The leaf's value when it is a JSON number: a sort orders by it, so
+    /// `9` comes before `10` (their texts would not).
+    pub number: Option<f64>,
 }
 
 /// A document ready for the store: its JSON text and search terms.
@@ -210,13 +213,28 @@ fn walk(v: &Value, path: &mut String, out: &mut Vec<Term>) {
                 out.push(Term {
                     path: path.clone(),
                     value,
+                    number: scalar.as_f64().filter(|n| n.is_finite()),
                 });
             }
         }
     }
 }
 
-/// How a find orders its results.
+/// The search terms of a stored document's JSON text that hold a number
+/// (none when the text is not JSON): for filling in the numbers of terms
+/// stored before terms had them.
+pub(crate) fn number_terms(body: &str) -> Vec<Term> {
+    let Ok(doc) = serde_json::from_str::<Value>(body) else {
+        return Vec::new();
+    };
+    let mut all = terms(&doc);
+    all.retain(|t| t.number.is_some());
+    all
+}
+
+/// How a find orders its results: by the values at `path`, numbers by
+/// value before texts (bytewise), a list by its smallest; documents
+/// without the path last, whatever the direction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sort {
     /// A dotted path.
@@ -406,6 +424,12 @@ mod tests {
         assert!(has("location.uuid", "l1"));
         assert!(has("location.zones.key", "a") && has("location.zones.key", "b"));
         assert!(!t.iter().any(|x| x.path == "none"));
+        // Numbers keep their value for sorting; nothing else has one.
+        let number = |p: &str| t.iter().find(|x| x.path == p).and_then(|x| x.number);
+        assert_eq!(number("n"), Some(3.0));
+        assert_eq!(number("ok"), None);
+        assert_eq!(terms(&json!({"s": "10"}))[0].number, None);
+        assert_eq!(terms(&json!({"f": -2.5}))[0].number, Some(-2.5));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The SQL of a document find, the same on both backends but for the
 //! placeholder syntax (`?N` for SQLite, `$N` for PostgreSQL). Each filter
 //! is an `EXISTS` on `document_terms` (served by its `(org_id, collection,
-//! path, value)` index); a sort reads the smallest term at its path.
+//! path, value)` index); a sort reads the smallest number at its path,
+//! else the smallest text (numbers first).
 //! Parameter 1 is the tenant id, 2 the collection; the rest are texts.
 
 use crate::documents::{Collection, DocumentQuery};
@@ -39,12 +40,20 @@ pub(crate) fn find_sql(collection: Collection, q: &DocumentQuery, ph: fn(usize) 
         Some(sort) => {
             texts.push(sort.path.clone());
             let p = ph(texts.len() + 1);
-            let key = format!(
-                "(SELECT min(t.value{collate}) FROM document_terms t WHERE t.org_id = d.org_id \
-                 AND t.collection = d.collection AND t.uuid = d.uuid AND t.path = {p})"
+            let terms = format!(
+                "FROM document_terms t WHERE t.org_id = d.org_id AND t.collection = d.collection \
+                 AND t.uuid = d.uuid AND t.path = {p}"
             );
+            // A document's key at the path: its smallest number, else its
+            // smallest text; numbers come before texts (after them when
+            // descending), and a document without the path comes last.
+            let number = format!("(SELECT min(t.num) {terms})");
+            let text = format!("(SELECT min(t.value{collate}) {terms} AND t.num IS NULL)");
             let dir = if sort.descending { "DESC" } else { "ASC" };
-            format!("{key} IS NULL, {key} {dir}, d.created_at, d.uuid")
+            format!(
+                "({number} IS NULL AND {text} IS NULL), ({number} IS NULL) {dir}, {number} {dir}, {text} {dir}, \
+                 d.created_at, d.uuid"
+            )
         }
         None => "d.created_at, d.uuid".to_owned(),
     };

@@ -228,6 +228,7 @@ pub const TABLES: &[Table] = &[
             col("uuid", Text),
             col("path", Text),
             col("value", Text),
+            col("num", Real),
         ],
         id_sequence: false,
     },

@@ -9,6 +9,8 @@ use super::{Backend, Env, device, org};
 
 both!(
     documents_are_found_by_dotted_paths_any_zone_paged_and_sorted,
+    a_sort_orders_numbers_by_value_before_texts,
+    terms_stored_before_term_numbers_are_sorted_by_value_after_the_upgrade,
     saving_replaces_the_document_and_its_terms,
     experience_names_are_unique_per_organization,
     a_device_document_is_the_registry_device,
@@ -108,6 +110,101 @@ async fn documents_are_found_by_dotted_paths_any_zone_paged_and_sorted(b: Backen
         (vec!["t1".to_owned()], 3),
         "a page, and the total of all matches"
     );
+}
+
+fn sorted(path: &str, descending: bool) -> DocumentQuery {
+    DocumentQuery {
+        sort: Some(thingstead_core::documents::Sort {
+            path: path.into(),
+            descending,
+        }),
+        ..Default::default()
+    }
+}
+
+/// Devices whose `n` is a number, a numeric-looking text, a text, a list,
+/// or missing.
+const MIXED: [(&str, &str); 7] = [
+    ("nine", r#"{"n": 9}"#),
+    ("ten", r#"{"n": 10}"#),
+    ("abc", r#"{"n": "abc"}"#),
+    ("neg", r#"{"n": -1.5}"#),
+    ("none", r#"{"m": 1}"#),
+    ("text-ten", r#"{"n": "10"}"#),
+    ("list", r#"{"n": [30, 3.5]}"#),
+];
+
+/// The order of [`MIXED`] by `n`: numbers by value (a list by its
+/// smallest), then texts, then the document without `n`; descending
+/// reverses all but the last.
+const MIXED_ASCENDING: [&str; 7] = ["neg", "list", "nine", "ten", "text-ten", "abc", "none"];
+const MIXED_DESCENDING: [&str; 7] = ["abc", "text-ten", "ten", "nine", "list", "neg", "none"];
+
+async fn put_mixed(store: &std::sync::Arc<dyn thingstead_core::store::Store>, t: &thingstead_core::Tenant) {
+    for (uuid, v) in MIXED {
+        let v: Value = serde_json::from_str(v).unwrap();
+        store.create_document(t, doc(Collection::Feeds, uuid, v)).await.unwrap();
+    }
+}
+
+async fn check_mixed_order(store: &std::sync::Arc<dyn thingstead_core::store::Store>, t: &thingstead_core::Tenant) {
+    let find = |descending| async move {
+        uuids(
+            &store
+                .find_documents(t, Collection::Feeds, &sorted("n", descending))
+                .await
+                .unwrap(),
+        )
+    };
+    assert_eq!(find(false).await, MIXED_ASCENDING);
+    assert_eq!(find(true).await, MIXED_DESCENDING);
+}
+
+async fn a_sort_orders_numbers_by_value_before_texts(b: Backend) {
+    let env = Env::new(b).await;
+    let store = env.open().await;
+    let t = store.create_org(&org("acme")).await.unwrap();
+    put_mixed(&store, &t).await;
+    check_mixed_order(&store, &t).await;
+    // A document saved again keeps its number.
+    let ten: Value = serde_json::from_str(r#"{"n": 10, "x": 1}"#).unwrap();
+    store
+        .update_document(&t, doc(Collection::Feeds, "ten", ten))
+        .await
+        .unwrap();
+    check_mixed_order(&store, &t).await;
+}
+
+/// A store made before search terms had numbers: the upgrade gives the
+/// stored terms theirs, from the documents.
+async fn terms_stored_before_term_numbers_are_sorted_by_value_after_the_upgrade(b: Backend) {
+    let env = Env::new(b).await;
+    let store = env.open().await;
+    let t = store.create_org(&org("acme")).await.unwrap();
+    put_mixed(&store, &t).await;
+    store.close().await;
+    // Back to the schema before the column (SQLite 12, PostgreSQL 9).
+    match b {
+        Backend::Sqlite => {
+            let conn = rusqlite::Connection::open(env.dir.path().join("thingstead.db")).unwrap();
+            conn.execute_batch("ALTER TABLE document_terms DROP COLUMN num; PRAGMA user_version = 12;")
+                .unwrap();
+        }
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => {
+            super::raw_pg(env.url.as_deref().unwrap())
+                .await
+                .batch_execute(
+                    "ALTER TABLE document_terms DROP COLUMN num; DELETE FROM schema_version WHERE version = 10;",
+                )
+                .await
+                .unwrap();
+        }
+        #[cfg(not(feature = "postgres"))]
+        Backend::Postgres => unreachable!(),
+    }
+    let store = env.open().await;
+    check_mixed_order(&store, &t).await;
 }
 
 async fn saving_replaces_the_document_and_its_terms(b: Backend) {

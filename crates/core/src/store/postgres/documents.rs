@@ -24,7 +24,8 @@ fn what(doc: &NewDocument) -> String {
     }
 }
 
-async fn put_terms<C: GenericClient + Sync>(c: &C, t: &Tenant, doc: &NewDocument) -> Result<(), StoreError> {
+/// Replaces the search terms of `doc` (of any collection, things included).
+pub(super) async fn put_terms<C: GenericClient + Sync>(c: &C, t: &Tenant, doc: &NewDocument) -> Result<(), StoreError> {
     execute(
         c,
         "DELETE FROM document_terms WHERE org_id = $1 AND collection = $2 AND uuid = $3",
@@ -37,11 +38,12 @@ async fn put_terms<C: GenericClient + Sync>(c: &C, t: &Tenant, doc: &NewDocument
     }
     let paths: Vec<&str> = doc.terms.iter().map(|t| t.path.as_str()).collect();
     let values: Vec<&str> = doc.terms.iter().map(|t| t.value.as_str()).collect();
+    let numbers: Vec<Option<f64>> = doc.terms.iter().map(|t| t.number).collect();
     execute(
         c,
-        "INSERT INTO document_terms (org_id, collection, uuid, path, value) \
-         SELECT $1, $2, $3, p, v FROM unnest($4::text[], $5::text[]) AS u(p, v)",
-        &[&t.id(), &doc.collection.as_str(), &doc.uuid, &paths, &values],
+        "INSERT INTO document_terms (org_id, collection, uuid, path, value, num) \
+         SELECT $1, $2, $3, p, v, n FROM unnest($4::text[], $5::text[], $6::float8[]) AS u(p, v, n)",
+        &[&t.id(), &doc.collection.as_str(), &doc.uuid, &paths, &values, &numbers],
     )
     .await
     .map_err(backend)?;

@@ -20,7 +20,15 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_things.sql"),
     include_str!("migrations/0008_token_revocations.sql"),
     include_str!("migrations/0009_thing_actions_events.sql"),
+    include_str!("migrations/0010_term_numbers.sql"),
 ];
+
+/// The version whose migration is followed, in its transaction, by
+/// [`term_numbers`].
+const TERM_NUMBERS: i64 = 10;
+
+/// Documents read at a time by [`term_numbers`].
+const TERM_NUMBERS_BATCH: i64 = 200;
 
 /// The newest schema version this binary knows.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -57,6 +65,9 @@ pub(crate) async fn migrate(client: &mut Object, key: &MasterKey) -> Result<i64,
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tx.batch_execute(sql).await.map_err(backend)?;
         let version = i as i64 + 1;
+        if version == TERM_NUMBERS {
+            term_numbers(&tx).await?;
+        }
         tx.execute(
             "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
             &[&version, &crate::now_ms()],
@@ -92,5 +103,42 @@ async fn check_key(tx: &Transaction<'_>, key: &MasterKey) -> Result<(), StoreErr
             .await
             .map(|_| ())
             .map_err(backend),
+    }
+}
+
+/// Version 10: the numbers of the search terms written before it, from the
+/// documents' bodies (see [`crate::documents::number_terms`]), a batch of
+/// documents at a time.
+async fn term_numbers(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let mut after = (i64::MIN, String::new(), String::new());
+    loop {
+        let rows = tx
+            .query(
+                "SELECT org_id, collection, uuid, body FROM documents \
+                 WHERE (org_id, collection, uuid) > ($1, $2, $3) ORDER BY org_id, collection, uuid LIMIT $4",
+                &[&after.0, &after.1, &after.2, &TERM_NUMBERS_BATCH],
+            )
+            .await
+            .map_err(backend)?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = (last.get(0), last.get(1), last.get(2));
+        for row in &rows {
+            let terms = crate::documents::number_terms(row.get(3));
+            if terms.is_empty() {
+                continue;
+            }
+            let paths: Vec<&str> = terms.iter().map(|t| t.path.as_str()).collect();
+            let values: Vec<&str> = terms.iter().map(|t| t.value.as_str()).collect();
+            let numbers: Vec<Option<f64>> = terms.iter().map(|t| t.number).collect();
+            let (org, collection, uuid): (i64, &str, &str) = (row.get(0), row.get(1), row.get(2));
+            tx.execute(
+                "UPDATE document_terms t SET num = u.n \
+                 FROM unnest($4::text[], $5::text[], $6::float8[]) AS u(p, v, n) \
+                 WHERE t.org_id = $1 AND t.collection = $2 AND t.uuid = $3 AND t.path = u.p AND t.value = u.v",
+                &[&org, &collection, &uuid, &paths, &values, &numbers],
+            )
+            .await
+            .map_err(backend)?;
+        }
     }
 }

@@ -8,6 +8,7 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
 use super::PgStore;
+use super::documents::put_terms;
 use super::errors::{backend, map};
 use super::pool::{execute, query};
 use crate::documents::{Collection, NewDocument};
@@ -178,27 +179,6 @@ async fn rewrite_members<C: GenericClient + Sync>(
 }
 
 // --- things
-
-async fn put_terms<C: GenericClient + Sync>(c: &C, t: &Tenant, doc: &NewDocument) -> Result<(), StoreError> {
-    execute(
-        c,
-        "DELETE FROM document_terms WHERE org_id = $1 AND collection = 'things' AND uuid = $2",
-        &[&t.id(), &doc.uuid],
-    )
-    .await
-    .map_err(backend)?;
-    let paths: Vec<&str> = doc.terms.iter().map(|t| t.path.as_str()).collect();
-    let values: Vec<&str> = doc.terms.iter().map(|t| t.value.as_str()).collect();
-    execute(
-        c,
-        "INSERT INTO document_terms (org_id, collection, uuid, path, value) \
-         SELECT $1, 'things', $2, p, v FROM unnest($3::text[], $4::text[]) AS u(p, v)",
-        &[&t.id(), &doc.uuid, &paths, &values],
-    )
-    .await
-    .map_err(backend)?;
-    Ok(())
-}
 
 async fn update_document<C: GenericClient + Sync>(c: &C, t: &Tenant, doc: &NewDocument) -> Result<(), StoreError> {
     let n = execute(

@@ -18,13 +18,14 @@ fn what(doc: &NewDocument) -> String {
     }
 }
 
-fn put_terms(c: &Connection, t: &Tenant, doc: &NewDocument) -> Result<(), StoreError> {
+/// Replaces the search terms of `doc` (of any collection, things included).
+pub(super) fn put_terms(c: &Connection, t: &Tenant, doc: &NewDocument) -> Result<(), StoreError> {
     c.prepare_cached("DELETE FROM document_terms WHERE org_id = ?1 AND collection = ?2 AND uuid = ?3")
         .and_then(|mut s| s.execute(params![t.id(), doc.collection.as_str(), doc.uuid]))
         .map_err(backend)?;
     let mut s = c
         .prepare_cached(
-            "INSERT INTO document_terms (org_id, collection, uuid, path, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO document_terms (org_id, collection, uuid, path, value, num) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(backend)?;
     for term in &doc.terms {
@@ -33,7 +34,8 @@ fn put_terms(c: &Connection, t: &Tenant, doc: &NewDocument) -> Result<(), StoreE
             doc.collection.as_str(),
             doc.uuid,
             term.path,
-            term.value
+            term.value,
+            term.number
         ])
         .map_err(backend)?;
     }

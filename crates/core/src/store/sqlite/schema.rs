@@ -13,8 +13,9 @@ use crate::master_key::MasterKey;
 use crate::store::StoreError;
 use crate::store::sealed::{app_key_context, device_secret_context, totp_seed_context};
 
-/// A conversion in Rust, run inside a migration's transaction.
-type Step = fn(&Transaction, &MasterKey) -> Result<(), StoreError>;
+/// A conversion in Rust, run inside a migration's transaction; `true`
+/// when the file must be rewritten afterwards (pages that held secrets).
+type Step = fn(&Transaction, &MasterKey) -> Result<bool, StoreError>;
 
 /// A migration's SQL, and the Rust step that follows it in the same
 /// transaction (for conversions SQL cannot do, such as sealing secrets).
@@ -73,6 +74,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0012_thing_actions_events.sql"),
         then: None,
     },
+    Migration {
+        sql: include_str!("migrations/0013_term_numbers.sql"),
+        then: Some(term_numbers),
+    },
 ];
 
 /// The newest schema version this binary knows.
@@ -107,8 +112,7 @@ pub(crate) fn migrate(conn: &mut Connection, key: &MasterKey) -> Result<i64, Sto
         };
         tx.execute_batch(m.sql).map_err(backend)?;
         if let Some(then) = m.then {
-            then(&tx, key)?;
-            converted |= found > 0;
+            converted |= then(&tx, key)? && found > 0;
         }
         tx.pragma_update(None, "user_version", found + 1).map_err(backend)?;
         tx.commit().map_err(backend)?;
@@ -148,7 +152,7 @@ fn check_key(tx: &Transaction, key: &MasterKey) -> Result<(), StoreError> {
 
 /// Version 4: moves devices and apps to the tables with hashed and sealed
 /// credentials, converting every row, and drops the plaintext tables.
-fn seal_credentials(tx: &Transaction, key: &MasterKey) -> Result<(), StoreError> {
+fn seal_credentials(tx: &Transaction, key: &MasterKey) -> Result<bool, StoreError> {
     type OldDevice = (String, String, String, Option<String>);
     let devices: Vec<OldDevice> = tx
         .prepare("SELECT uuid, secret, devicekey, totp_seed FROM devices")
@@ -193,5 +197,34 @@ fn seal_credentials(tx: &Transaction, key: &MasterKey) -> Result<(), StoreError>
          DROP TABLE apps; ALTER TABLE apps_v4 RENAME TO apps; \
          CREATE INDEX apps_org ON apps(org_id);",
     )
-    .map_err(backend)
+    .map_err(backend)?;
+    Ok(true)
+}
+
+/// Version 13: the numbers of the search terms written before it, from
+/// the documents' bodies (see [`crate::documents::number_terms`]).
+fn term_numbers(tx: &Transaction, _key: &MasterKey) -> Result<bool, StoreError> {
+    let mut documents = tx
+        .prepare("SELECT org_id, collection, uuid, body FROM documents")
+        .map_err(backend)?;
+    let mut set = tx
+        .prepare(
+            "UPDATE document_terms SET num = ?6 \
+             WHERE org_id = ?1 AND collection = ?2 AND uuid = ?3 AND path = ?4 AND value = ?5",
+        )
+        .map_err(backend)?;
+    let mut rows = documents.query([]).map_err(backend)?;
+    while let Some(row) = rows.next().map_err(backend)? {
+        let (org, collection, uuid, body): (i64, String, String, String) = (
+            row.get(0).map_err(backend)?,
+            row.get(1).map_err(backend)?,
+            row.get(2).map_err(backend)?,
+            row.get(3).map_err(backend)?,
+        );
+        for term in crate::documents::number_terms(&body) {
+            set.execute(params![org, collection, uuid, term.path, term.value, term.number])
+                .map_err(backend)?;
+        }
+    }
+    Ok(false)
 }

@@ -5,6 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::SqliteStore;
+use super::documents::put_terms;
 use super::errors::{backend, map};
 use crate::documents::{Collection, NewDocument};
 use crate::ids::Tenant;
@@ -214,22 +215,6 @@ fn check_categories(c: &Connection, t: &Tenant, names: &[String]) -> Result<(), 
         if !s.exists(params![t.id(), name]).map_err(backend)? {
             return Err(StoreError::NotFound(format!("category {name}")));
         }
-    }
-    Ok(())
-}
-
-fn put_terms(c: &Connection, t: &Tenant, doc: &NewDocument) -> Result<(), StoreError> {
-    c.prepare_cached("DELETE FROM document_terms WHERE org_id = ?1 AND collection = 'things' AND uuid = ?2")
-        .and_then(|mut s| s.execute(params![t.id(), doc.uuid]))
-        .map_err(backend)?;
-    let mut s = c
-        .prepare_cached(
-            "INSERT INTO document_terms (org_id, collection, uuid, path, value) VALUES (?1, 'things', ?2, ?3, ?4)",
-        )
-        .map_err(backend)?;
-    for term in &doc.terms {
-        s.execute(params![t.id(), doc.uuid, term.path, term.value])
-            .map_err(backend)?;
     }
     Ok(())
 }
