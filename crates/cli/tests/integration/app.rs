@@ -86,6 +86,11 @@ async fn login_saves_a_private_profile_that_later_commands_use() {
     // No flags, no variables: the saved profile logs in.
     let again = env.run(client(&env, &["login"])).json();
     assert_eq!(again["identity"]["uuid"], out["identity"]["uuid"]);
+    // The things commands' OAuth2 client variables are not app credentials.
+    let mut c = client(&env, &["login"]);
+    c.env("THINGSTEAD_CLIENT_ID", "ts-abc")
+        .env("THINGSTEAD_CLIENT_SECRET", "s3cret");
+    assert_eq!(env.run(c).json()["identity"]["uuid"], out["identity"]["uuid"]);
     // Variables beat the profile: a wrong password there is refused.
     let mut c = client(&env, &["login"]);
     c.env("THINGSTEAD_CLIENT_USER", "alice")
@@ -110,6 +115,8 @@ async fn serve_starts_and_warns_about_nothing_with_every_client_variable_set() {
         ("THINGSTEAD_CLIENT_PASSWORD", "pw"),
         ("THINGSTEAD_CLIENT_ORG", "acme"),
         ("THINGSTEAD_CLIENT_UUID", "u"),
+        ("THINGSTEAD_CLIENT_DEVICE_SECRET", "s"),
+        ("THINGSTEAD_CLIENT_ID", "ts-abc"),
         ("THINGSTEAD_CLIENT_SECRET", "s"),
         ("THINGSTEAD_CLIENT_API_KEY", "k"),
         ("THINGSTEAD_CLIENT_PROFILE", "/nonexistent/client.toml"),

@@ -26,12 +26,13 @@ pub const SCRIPT_VARIABLES: &[&str] = &[
     "CLIENT_PASSWORD",
     "CLIENT_ORG",
     "CLIENT_UUID",
-    "CLIENT_SECRET",
+    "CLIENT_DEVICE_SECRET",
     "CLIENT_API_KEY",
     "CLIENT_PROFILE",
     // The things commands' space and credentials (thingstead things, categories).
     "SPACE",
     "CLIENT_ID",
+    "CLIENT_SECRET",
     "SCOPES",
     "TOKEN",
     // The test harness's engines (scripts/test-engines, crates/testkit).

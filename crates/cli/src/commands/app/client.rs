@@ -28,8 +28,10 @@ pub struct ClientArgs {
     /// Log in as this device (with --secret) or consumer app (with --api-key).
     #[arg(long, global = true, env = "THINGSTEAD_CLIENT_UUID")]
     pub uuid: Option<String>,
-    /// The device's secret.
-    #[arg(long, global = true, env = "THINGSTEAD_CLIENT_SECRET", hide_env_values = true)]
+    /// The device's secret. (Not `THINGSTEAD_CLIENT_SECRET`: that is the
+    /// OAuth2 client secret of the things commands, which often sits in the
+    /// same shell.)
+    #[arg(long, global = true, env = "THINGSTEAD_CLIENT_DEVICE_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
     /// The consumer app's api key.
     #[arg(long, global = true, env = "THINGSTEAD_CLIENT_API_KEY", hide_env_values = true)]
