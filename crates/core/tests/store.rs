@@ -701,10 +701,12 @@ async fn everything_survives_a_reopen(b: Backend) {
     store.create_api_key(&a, "key1", "tsk_", "keyhash").await.unwrap();
     let m = store.insert_message(&a, "d1", keyed("m", "k")).await.unwrap().record;
     let sms = store.enqueue_sms(&a, Some("d1"), "+15555550123", "hi").await.unwrap();
+    store.claim_due_sms("node-a", later(), 60_000, 10).await.unwrap();
     store
         .update_sms(
             &a,
             sms.id,
+            "node-a",
             SmsUpdate {
                 state: SmsState::Sent,
                 attempts: 1,
@@ -1075,6 +1077,37 @@ async fn an_expired_sms_claim_is_claimable_again(b: Backend) {
             .is_empty(),
         "the new claim holds against the old node"
     );
+    // The old node's send outlived its lease: its outcome is refused and
+    // the new holder's is the one recorded.
+    let failed = SmsUpdate {
+        state: SmsState::Failed,
+        attempts: 1,
+        provider_id: None,
+        reason: Some("timed out".into()),
+        next_attempt_at: t,
+    };
+    let err = store.update_sms(&a, sms.id, "node-a", failed).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let sent = SmsUpdate {
+        state: SmsState::Sent,
+        attempts: 1,
+        provider_id: Some("p".into()),
+        reason: None,
+        next_attempt_at: t,
+    };
+    store.update_sms(&a, sms.id, "node-b", sent.clone()).await.unwrap();
+    let (record, events) = store.sms(&a, sms.id).await.unwrap().unwrap();
+    assert_eq!(record.state, SmsState::Sent);
+    assert_eq!(
+        events.iter().filter(|e| e.state == SmsState::Failed).count(),
+        0,
+        "nothing of the refused outcome is kept"
+    );
+    // Recorded, the SMS is claimed by nobody: a second outcome is refused too.
+    let err = store.update_sms(&a, sms.id, "node-b", sent.clone()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let err = store.update_sms(&a, sms.id + 1000, "node-b", sent).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
 }
 
 /// Recording an attempt's outcome frees the SMS: a retry is claimable by
@@ -1091,7 +1124,7 @@ async fn a_recorded_outcome_clears_the_claim(b: Backend) {
         reason: Some("busy".into()),
         next_attempt_at: t + 10,
     };
-    store.update_sms(&a, sms.id, retry).await.unwrap();
+    store.update_sms(&a, sms.id, "node-a", retry).await.unwrap();
     assert!(
         store
             .claim_due_sms("node-b", t + 5, 60_000, 10)
@@ -1110,7 +1143,7 @@ async fn a_recorded_outcome_clears_the_claim(b: Backend) {
         reason: None,
         next_attempt_at: t + 20,
     };
-    store.update_sms(&a, sms.id, sent).await.unwrap();
+    store.update_sms(&a, sms.id, "node-b", sent).await.unwrap();
     assert!(
         store
             .claim_due_sms("node-c", i64::MAX / 2, 60_000, 10)

@@ -277,9 +277,14 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
             store.insert_message(&acme, &uuid, m).await.unwrap();
         }
         store
+            .claim_due_sms("node-a", now_secs() as i64 * 1000 + 60_000, 60_000, 100)
+            .await
+            .unwrap();
+        store
             .update_sms(
                 &acme,
                 sms_ids[1],
+                "node-a",
                 SmsUpdate {
                     state: SmsState::Sent,
                     attempts: 1,

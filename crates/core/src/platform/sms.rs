@@ -83,9 +83,10 @@ impl Platform {
         Ok(self.store.try_lease(name, node, crate::now_ms(), ttl_ms).await?)
     }
 
-    /// For the dispatcher: records a state change.
-    pub async fn update_sms(&self, tenant: &Tenant, id: i64, update: SmsUpdate) -> Result<(), CoreError> {
-        Ok(self.store.update_sms(tenant, id, update).await?)
+    /// For the dispatcher: records a state change of an SMS `node`
+    /// claimed; `Conflict` when another node has claimed it since.
+    pub async fn update_sms(&self, tenant: &Tenant, id: i64, node: &str, update: SmsUpdate) -> Result<(), CoreError> {
+        Ok(self.store.update_sms(tenant, id, node, update).await?)
     }
 
     /// Records the outcome of a cloud-to-device push.

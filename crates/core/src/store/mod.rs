@@ -13,6 +13,7 @@
 
 mod document_query;
 pub mod migrate;
+mod outbox_claims;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod sealed;
@@ -284,8 +285,11 @@ pub trait OutboxStore: Send + Sync {
     /// For work that must run on one node at a time (retention sweeps).
     async fn try_lease(&self, name: &str, node: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError>;
     /// Records a state change of an SMS (its row and its history) and
-    /// clears its claim in the same update.
-    async fn update_sms(&self, tenant: &Tenant, id: i64, update: SmsUpdate) -> Result<(), StoreError>;
+    /// clears its claim in the same update, only while `node` holds the
+    /// claim: `Conflict` when another node has claimed it since (this
+    /// node's lease ran out mid-send; the other node's outcome stands),
+    /// and then nothing changes.
+    async fn update_sms(&self, tenant: &Tenant, id: i64, node: &str, update: SmsUpdate) -> Result<(), StoreError>;
     /// Reads one SMS with every state change it went through, oldest first.
     async fn sms(&self, tenant: &Tenant, id: i64) -> Result<Option<(SmsRecord, Vec<SmsEvent>)>, StoreError>;
 

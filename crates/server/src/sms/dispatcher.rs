@@ -12,14 +12,16 @@
 //! leaves its claims to expire, then another node sends them. A batch stops
 //! sending once less than `SEND_MARGIN_MS` of its lease is left (the rest
 //! is claimed again by the next scan), so a claim never runs out mid-send
-//! unless one send takes longer than that margin.
+//! unless one send takes longer than that margin; if one does, and another
+//! node has claimed the SMS meanwhile, the store refuses this node's
+//! outcome (it records only the claim holder's) and this node logs it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use thingstead_core::Platform;
 use thingstead_core::bus::{Filter, RecvError, Subscriber};
 use thingstead_core::records::{SmsRecord, SmsState, SmsUpdate};
+use thingstead_core::{ErrorKind, Platform};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -153,7 +155,15 @@ async fn dispatch_due(
             let at = update.next_attempt_at;
             scan.next_retry_ms = Some(scan.next_retry_ms.map_or(at, |t: i64| t.min(at)));
         }
-        platform.update_sms(&tenant, sms.id, update).await?;
+        match platform.update_sms(&tenant, sms.id, node, update).await {
+            Ok(()) => {}
+            // The send outlived the lease and another node took the SMS:
+            // its outcome stands, this one is only logged.
+            Err(e) if e.kind() == ErrorKind::Conflict => {
+                tracing::warn!(sms = sms.id, org = %sms.org, error = %e, "SMS outcome not recorded");
+            }
+            Err(e) => return Err(e),
+        }
     }
     Ok(scan)
 }

@@ -13,6 +13,7 @@ use crate::ids::Tenant;
 use crate::now_ms;
 use crate::records::{DeliveryRecord, DeliveryResult, SmsEvent, SmsRecord, SmsState, SmsUpdate};
 use crate::store::StoreError;
+use crate::store::outbox_claims::not_claimed;
 
 const COLS: &str = "s.id, s.device_uuid, s.destination, s.text, s.state, s.attempts, s.provider_id, s.reason, \
      s.created_at, s.updated_at, s.next_attempt_at, o.id, o.name";
@@ -138,13 +139,14 @@ pub(crate) async fn update<C: GenericClient + Sync>(
     c: &C,
     t: &Tenant,
     id: i64,
+    node: &str,
     u: SmsUpdate,
 ) -> Result<(), StoreError> {
     let now = now_ms();
     let n = execute(
         c,
         "UPDATE sms SET state = $3, attempts = $4, provider_id = $5, reason = $6, next_attempt_at = $7, \
-         updated_at = $8, claimed_by = NULL, claim_until = 0 WHERE org_id = $1 AND id = $2",
+         updated_at = $8, claimed_by = NULL, claim_until = 0 WHERE org_id = $1 AND id = $2 AND claimed_by = $9",
         &[
             &t.id(),
             &id,
@@ -154,12 +156,17 @@ pub(crate) async fn update<C: GenericClient + Sync>(
             &u.reason,
             &u.next_attempt_at,
             &now,
+            &node,
         ],
     )
     .await
     .map_err(backend)?;
     if n == 0 {
-        return Err(StoreError::NotFound(format!("sms {id}")));
+        let exists = !query(c, "SELECT 1 FROM sms WHERE org_id = $1 AND id = $2", &[&t.id(), &id])
+            .await
+            .map_err(backend)?
+            .is_empty();
+        return Err(not_claimed(id, node, exists));
     }
     record_event(
         c,
@@ -317,8 +324,8 @@ impl OutboxStore for PgStore {
     async fn try_lease(&self, name: &str, node: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError> {
         write!(self, |c| super::outbox::try_lease(c, name, node, now_ms, ttl_ms))
     }
-    async fn update_sms(&self, t: &Tenant, id: i64, update: SmsUpdate) -> Result<(), StoreError> {
-        transaction!(self, |tx| super::outbox::update(&tx, t, id, update))
+    async fn update_sms(&self, t: &Tenant, id: i64, node: &str, update: SmsUpdate) -> Result<(), StoreError> {
+        transaction!(self, |tx| super::outbox::update(&tx, t, id, node, update))
     }
     async fn sms(&self, t: &Tenant, id: i64) -> Result<Option<(SmsRecord, Vec<SmsEvent>)>, StoreError> {
         read!(self, |c| super::outbox::get_with_history(c, t, id))

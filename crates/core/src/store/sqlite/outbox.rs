@@ -9,6 +9,7 @@ use crate::now_ms;
 use crate::records::{DeliveryRecord, DeliveryResult, SmsEvent, SmsRecord, SmsState, SmsUpdate};
 use crate::store::OutboxStore;
 use crate::store::StoreError;
+use crate::store::outbox_claims::not_claimed;
 
 const COLS: &str = "s.id, s.device_uuid, s.destination, s.text, s.state, s.attempts, s.provider_id, s.reason, \
      s.created_at, s.updated_at, s.next_attempt_at, o.id, o.name";
@@ -117,11 +118,11 @@ pub(crate) fn try_lease(c: &Connection, name: &str, node: &str, now: i64, ttl_ms
     Ok(n > 0)
 }
 
-pub(crate) fn update(c: &Connection, t: &Tenant, id: i64, u: SmsUpdate) -> Result<(), StoreError> {
+pub(crate) fn update(c: &Connection, t: &Tenant, id: i64, node: &str, u: SmsUpdate) -> Result<(), StoreError> {
     let n = c
         .execute(
             "UPDATE sms SET state = ?3, attempts = ?4, provider_id = ?5, reason = ?6, next_attempt_at = ?7, \
-             updated_at = ?8, claimed_by = NULL, claim_until = 0 WHERE org_id = ?1 AND id = ?2",
+             updated_at = ?8, claimed_by = NULL, claim_until = 0 WHERE org_id = ?1 AND id = ?2 AND claimed_by = ?9",
             params![
                 t.id(),
                 id,
@@ -130,12 +131,17 @@ pub(crate) fn update(c: &Connection, t: &Tenant, id: i64, u: SmsUpdate) -> Resul
                 u.provider_id,
                 u.reason,
                 u.next_attempt_at,
-                now_ms()
+                now_ms(),
+                node
             ],
         )
         .map_err(backend)?;
     if n == 0 {
-        return Err(StoreError::NotFound(format!("sms {id}")));
+        let exists = c
+            .prepare_cached("SELECT 1 FROM sms WHERE org_id = ?1 AND id = ?2")
+            .and_then(|mut s| s.exists(params![t.id(), id]))
+            .map_err(backend)?;
+        return Err(not_claimed(id, node, exists));
     }
     record_event(
         c,
@@ -303,9 +309,10 @@ impl OutboxStore for SqliteStore {
             .write(move |c| try_lease(c, &name, &node, now_ms, ttl_ms))
             .await
     }
-    async fn update_sms(&self, t: &Tenant, id: i64, change: SmsUpdate) -> Result<(), StoreError> {
+    async fn update_sms(&self, t: &Tenant, id: i64, node: &str, change: SmsUpdate) -> Result<(), StoreError> {
         let t = t.clone();
-        self.pool.write(move |c| update(c, &t, id, change)).await
+        let node = node.to_owned();
+        self.pool.write(move |c| update(c, &t, id, &node, change)).await
     }
     async fn sms(&self, t: &Tenant, id: i64) -> Result<Option<(SmsRecord, Vec<SmsEvent>)>, StoreError> {
         let t = t.clone();
