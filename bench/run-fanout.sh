@@ -23,6 +23,8 @@
 #                    (e.g. MALLOC_MMAP_THRESHOLD_=8192, see BENCHMARKS.md)
 #   GEN_THREADS      generator tokio threads [2]
 #   SKIP_BUILD=1     use the existing release binaries (in cargo's target dir)
+#   TS_BIN           the thingstead binary measured [$BIN/thingstead] (e.g. a
+#                    copy built from an earlier commit, for a before/after)
 #   OUT              directory for results and logs [a fresh mktemp dir]
 #
 # Prints a table; the raw JSON lines are in $OUT/results.jsonl. With the
@@ -44,6 +46,7 @@ OUT=${OUT:-$(mktemp -d /tmp/thingstead-bench.XXXXXX)}
 mkdir -p "$OUT"
 DATA="$OUT/data"
 BIN=${BIN:-$(bash scripts/target-dir)/release}
+TS_BIN=${TS_BIN:-$BIN/thingstead}
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 
@@ -80,8 +83,8 @@ echo "== machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/load
 
 # Registry first, with no server running: one organization, one user.
 PASSWORD=fanout-bench-password
-"$BIN/thingstead" admin --data-dir "$DATA" org create bench >/dev/null
-"$BIN/thingstead" admin --data-dir "$DATA" user create --org bench --username bench --password-stdin \
+"$TS_BIN" admin --data-dir "$DATA" org create bench >/dev/null
+"$TS_BIN" admin --data-dir "$DATA" user create --org bench --username bench --password-stdin \
     <<<"$PASSWORD" >/dev/null
 
 # Thingstead's connection caps (HTTP 1024 and 64 per address; realtime 10,000
@@ -108,7 +111,7 @@ start_server() { # name; sets SERVER_PID, HTTP, TOKEN, ORG
         ORG=bench
         ;;
     thingstead)
-        "$BIN/thingstead" serve --data-dir "$DATA" --http 127.0.0.1:0 --device-tcp 127.0.0.1:0 \
+        "$TS_BIN" serve --data-dir "$DATA" --http 127.0.0.1:0 --device-tcp 127.0.0.1:0 \
             --ready-file "$ready" >>"$OUT/serve.log" 2>&1 &
         SERVER_PID=$!
         wait_file "$ready" 60

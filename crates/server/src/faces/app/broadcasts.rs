@@ -85,6 +85,15 @@ pub(crate) async fn broadcast(
     let limits = &state.settings.realtime;
     let wait = wait(query.timeout.as_deref(), limits.max_broadcast_timeout_ms)?;
     let channel = channel(&body.channel)?;
+    if wait.is_zero() {
+        // Nobody waits for responses: no subscription to make and drop
+        // (on NATS, a SUB and an UNSUB per broadcast).
+        state
+            .platform
+            .broadcast(&principal, &channel, &body.name, body.payload)
+            .await?;
+        return Ok(Json(Vec::new()));
+    }
     let (_, mut responses) = state
         .platform
         .broadcast_collecting(&principal, &channel, &body.name, body.payload)
