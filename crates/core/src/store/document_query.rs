@@ -36,7 +36,7 @@ pub(crate) fn find_sql(collection: Collection, q: &DocumentQuery, ph: fn(usize) 
     }
     let count = format!("SELECT count(*) FROM documents d WHERE {filter}");
     let count_texts = texts.len();
-    let order = match &q.sort {
+    let page = match &q.sort {
         Some(sort) => {
             texts.push(sort.path.clone());
             let p = ph(texts.len() + 1);
@@ -44,23 +44,24 @@ pub(crate) fn find_sql(collection: Collection, q: &DocumentQuery, ph: fn(usize) 
                 "FROM document_terms t WHERE t.org_id = d.org_id AND t.collection = d.collection \
                  AND t.uuid = d.uuid AND t.path = {p}"
             );
-            // A document's key at the path: its smallest number, else its
-            // smallest text; numbers come before texts (after them when
-            // descending), and a document without the path comes last.
-            let number = format!("(SELECT min(t.num) {terms})");
-            let text = format!("(SELECT min(t.value{collate}) {terms} AND t.num IS NULL)");
+            // A document's keys at the path, each read once: its smallest
+            // number, else its smallest text. Numbers come before texts
+            // (after them when descending), and a document without the
+            // path comes last.
             let dir = if sort.descending { "DESC" } else { "ASC" };
             format!(
-                "({number} IS NULL AND {text} IS NULL), ({number} IS NULL) {dir}, {number} {dir}, {text} {dir}, \
-                 d.created_at, d.uuid"
+                "SELECT s.body FROM (SELECT d.body, d.created_at, d.uuid, (SELECT min(t.num) {terms}) AS kn, \
+                 (SELECT min(t.value{collate}) {terms} AND t.num IS NULL) AS kt FROM documents d WHERE {filter}) s \
+                 ORDER BY (s.kn IS NULL AND s.kt IS NULL), (s.kn IS NULL) {dir}, s.kn {dir}, s.kt{collate} {dir}, \
+                 s.created_at, s.uuid LIMIT {} OFFSET {}",
+                q.limit, q.skip
             )
         }
-        None => "d.created_at, d.uuid".to_owned(),
+        None => format!(
+            "SELECT d.body FROM documents d WHERE {filter} ORDER BY d.created_at, d.uuid LIMIT {} OFFSET {}",
+            q.limit, q.skip
+        ),
     };
-    let page = format!(
-        "SELECT d.body FROM documents d WHERE {filter} ORDER BY {order} LIMIT {} OFFSET {}",
-        q.limit, q.skip
-    );
     FindSql {
         page,
         count,

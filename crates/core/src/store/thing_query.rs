@@ -149,6 +149,13 @@ fn key_sql(b: &mut B, key: &SortKey) -> String {
                  AND t.collection = d.collection AND t.uuid = d.uuid AND t.path = {p})"
             )
         }
+        SortKey::PathNumber(path) => {
+            let p = b.text(path);
+            format!(
+                "(SELECT min(t.num) FROM document_terms t WHERE t.org_id = d.org_id \
+                 AND t.collection = d.collection AND t.uuid = d.uuid AND t.path = {p})"
+            )
+        }
         SortKey::StatusNumber(name) => {
             let p = b.text(name);
             format!("(SELECT s.num {status} AND s.name = {p})")

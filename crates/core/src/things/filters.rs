@@ -165,8 +165,12 @@ pub enum SortKey {
     Modified,
     /// `uid`.
     Uid,
-    /// A dotted path of the TD (`title`, `model.name`, ...), compared as text.
+    /// A dotted path of the TD (`title`, `model.name`, ...), compared as
+    /// text (bytewise).
     Path(String),
+    /// The numeric value at a dotted path of the TD (things with no number
+    /// there come after, by [`SortKey::Path`]).
+    PathNumber(String),
     /// The numeric current value of a property (`status.<name>`; things
     /// whose value is no number come after, by [`SortKey::StatusText`]).
     StatusNumber(String),
@@ -179,7 +183,7 @@ impl SortKey {
     pub fn kind(&self) -> KeyKind {
         match self {
             Self::Created | Self::Modified => KeyKind::Int,
-            Self::StatusNumber(_) => KeyKind::Real,
+            Self::StatusNumber(_) | Self::PathNumber(_) => KeyKind::Real,
             Self::Uid | Self::Path(_) | Self::StatusText(_) => KeyKind::Text,
         }
     }
@@ -317,7 +321,10 @@ pub fn parse_sort(value: &str) -> Result<Vec<(SortKey, bool)>, CoreError> {
                     out.push((SortKey::StatusNumber(prop.to_owned()), desc));
                     out.push((SortKey::StatusText(prop.to_owned()), desc));
                 }
-                None => out.push((SortKey::Path(p.to_owned()), desc)),
+                None => {
+                    out.push((SortKey::PathNumber(p.to_owned()), desc));
+                    out.push((SortKey::Path(p.to_owned()), desc));
+                }
             },
         }
     }
@@ -370,6 +377,14 @@ mod tests {
                 (SortKey::StatusNumber("temperature".into()), true),
                 (SortKey::StatusText("temperature".into()), true),
                 (SortKey::Path("name".into()), false)
+            ]
+        );
+        // Any other TD path: its numbers by value first, then its texts.
+        assert_eq!(
+            parse_sort("properties.label.floor").unwrap(),
+            vec![
+                (SortKey::PathNumber("properties.label.floor".into()), false),
+                (SortKey::Path("properties.label.floor".into()), false)
             ]
         );
         assert!(

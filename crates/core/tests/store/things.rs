@@ -415,6 +415,7 @@ async fn paging_terminates_without_duplicates_under_concurrent_inserts(b: Backen
         "-title",
         "status.temperature",
         "-status.temperature,title",
+        "properties.temperature.maximum,-title",
         "modified",
     ] {
         let mut seen = Vec::new();
@@ -502,7 +503,11 @@ async fn every_filter_and_sort_selects_what_it_says(b: Backend) {
         td["categories"] = cats;
         if let Value::Object(e) = extra {
             for (k, v) in e {
-                td[k] = v;
+                match k.as_str() {
+                    // A member of a property's schema, numbers or not.
+                    "floor" => td["properties"]["label"]["floor"] = v,
+                    _ => td[k] = v,
+                }
             }
         }
         (td, temp, mode.to_owned())
@@ -513,16 +518,22 @@ async fn every_filter_and_sort_selects_what_it_says(b: Backend) {
             json!(5),
             "eco",
             json!(["Kitchen"]),
-            json!({"model": {"name": "m1", "version": "1"}, "links": [{"href": "https://a", "rel": "manual"}]}),
+            json!({"model": {"name": "m1", "version": "1"}, "floor": 9, "links": [{"href": "https://a", "rel": "manual"}]}),
         ),
         mk(
             "b",
             json!(20),
             "boost",
             json!(["Garden"]),
-            json!({"model": {"name": "m1", "version": "2"}, "@type": "Lamp"}),
+            json!({"model": {"name": "m1", "version": "2"}, "floor": 10, "@type": "Lamp"}),
         ),
-        mk("c", json!(25.5), "off", json!([]), json!({"model": {"name": "m2"}})),
+        mk(
+            "c",
+            json!(25.5),
+            "off",
+            json!([]),
+            json!({"model": {"name": "m2"}, "floor": "roof"}),
+        ),
         mk("d", Value::Null, "eco", json!(["Kitchen", "Garden"]), json!({})),
     ];
     let mut ids = Vec::new();
@@ -624,6 +635,10 @@ async fn every_filter_and_sort_selects_what_it_says(b: Backend) {
     assert_eq!(ordered("-status.temperature").await, ["c", "b", "a", "d"]);
     assert_eq!(ordered("status.mode,-title").await, ["b", "d", "a", "c"]);
     assert_eq!(ordered("-model.version,title").await, ["b", "a", "c", "d"]);
+    // A TD path holding numbers: by value (9 before 10), then texts, then
+    // things without it, as for status.
+    assert_eq!(ordered("properties.label.floor").await, ["a", "b", "c", "d"]);
+    assert_eq!(ordered("-properties.label.floor").await, ["b", "a", "c", "d"]);
 }
 
 async fn deleting_by_filter_refuses_an_empty_filter(b: Backend) {
