@@ -142,11 +142,15 @@ fn key_sql(b: &mut B, key: &SortKey) -> String {
         SortKey::Created => "d.created_at".into(),
         SortKey::Modified => "d.updated_at".into(),
         SortKey::Uid => format!("d.uuid{collate}"),
+        // Both read the document's terms at the path by the per-document
+        // index `(org_id, collection, uuid, path, num, value)`: the text
+        // key's `num IS NULL` (only texts: numbers are the number key's)
+        // is what makes SQLite's planner take it over `(path, value)`.
         SortKey::Path(path) => {
             let p = b.text(path);
             format!(
                 "(SELECT min(t.value{collate}) FROM document_terms t WHERE t.org_id = d.org_id \
-                 AND t.collection = d.collection AND t.uuid = d.uuid AND t.path = {p})"
+                 AND t.collection = d.collection AND t.uuid = d.uuid AND t.path = {p} AND t.num IS NULL)"
             )
         }
         SortKey::PathNumber(path) => {

@@ -165,8 +165,8 @@ pub enum SortKey {
     Modified,
     /// `uid`.
     Uid,
-    /// A dotted path of the TD (`title`, `model.name`, ...), compared as
-    /// text (bytewise).
+    /// A dotted path of the TD (`title`, `model.name`, ...): its texts,
+    /// compared bytewise (its numbers are [`SortKey::PathNumber`]'s).
     Path(String),
     /// The numeric value at a dotted path of the TD (things with no number
     /// there come after, by [`SortKey::Path`]).

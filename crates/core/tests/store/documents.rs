@@ -175,6 +175,10 @@ async fn a_sort_orders_numbers_by_value_before_texts(b: Backend) {
     check_mixed_order(&store, &t).await;
 }
 
+/// The terms table as it was before term numbers (both backends).
+const OLD_TERMS: &str = "DROP INDEX document_terms_doc; ALTER TABLE document_terms DROP COLUMN num; \
+                         CREATE INDEX document_terms_doc ON document_terms(org_id, collection, uuid);";
+
 /// A store made before search terms had numbers: the upgrade gives the
 /// stored terms theirs, from the documents.
 async fn terms_stored_before_term_numbers_are_sorted_by_value_after_the_upgrade(b: Backend) {
@@ -187,16 +191,14 @@ async fn terms_stored_before_term_numbers_are_sorted_by_value_after_the_upgrade(
     match b {
         Backend::Sqlite => {
             let conn = rusqlite::Connection::open(env.dir.path().join("thingstead.db")).unwrap();
-            conn.execute_batch("ALTER TABLE document_terms DROP COLUMN num; PRAGMA user_version = 12;")
+            conn.execute_batch(&format!("{OLD_TERMS} PRAGMA user_version = 12;"))
                 .unwrap();
         }
         #[cfg(feature = "postgres")]
         Backend::Postgres => {
             super::raw_pg(env.url.as_deref().unwrap())
                 .await
-                .batch_execute(
-                    "ALTER TABLE document_terms DROP COLUMN num; DELETE FROM schema_version WHERE version = 10;",
-                )
+                .batch_execute(&format!("{OLD_TERMS} DELETE FROM schema_version WHERE version = 10;"))
                 .await
                 .unwrap();
         }

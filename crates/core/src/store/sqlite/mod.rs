@@ -15,6 +15,8 @@ mod registry;
 mod retention;
 mod revocations;
 mod schema;
+#[cfg(test)]
+mod sort_plans;
 mod standing;
 mod thing_actions;
 mod thing_activity;
