@@ -24,8 +24,10 @@
 //!   properties of the things it owns ([`Principal::may_write_properties_of`]);
 //! - a device waiting to be paired, and any restricted token: nothing.
 //!
-//! Scope names a client was created with but that are not in this table
-//! are kept in its tokens and grant nothing here.
+//! A client is made with scopes of this table only
+//! (`thingstead admin client create` refuses any other name); a client
+//! made by an older version with other names keeps them in its tokens,
+//! where they grant nothing.
 
 use crate::identity::{Actor, Principal};
 

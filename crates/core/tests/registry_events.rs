@@ -37,7 +37,7 @@ async fn every_registry_change_is_published_with_its_subject() {
     platform.provision_totp(&t, &device.uuid).await.unwrap();
     platform.delete_device(&t, &device.uuid).await.unwrap();
     let app = platform.create_app(&t, None).await.unwrap();
-    let client = platform.create_client(&t, &["devices:read".into()]).await.unwrap();
+    let client = platform.create_client(&t, &["thing.read".into()]).await.unwrap();
     let key = platform.create_api_key(&t).await.unwrap();
     platform.create_user(&t, "ann.smith", "a long password").await.unwrap();
     platform.set_message_retention(&t, Some(60)).await.unwrap();

@@ -10,7 +10,8 @@ pub enum ClientCommand {
     Create {
         #[arg(long)]
         org: String,
-        /// Comma-separated scopes.
+        /// Comma-separated scopes of the things API: thing, thing.read,
+        /// category, category.read, email (at least one).
         #[arg(long, value_delimiter = ',')]
         scopes: Vec<String>,
     },

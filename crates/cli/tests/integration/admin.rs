@@ -372,15 +372,8 @@ fn client_create_list_delete_and_errors() {
     let env = Env::new();
     env.admin(&["org", "create", "acme"]);
     env.admin(&["org", "create", "other"]);
-    let c = env.admin(&[
-        "client",
-        "create",
-        "--org",
-        "acme",
-        "--scopes",
-        "things:read,things:write",
-    ]);
-    assert_eq!(c["scopes"], serde_json::json!(["things:read", "things:write"]));
+    let c = env.admin(&["client", "create", "--org", "acme", "--scopes", "thing,category.read"]);
+    assert_eq!(c["scopes"], serde_json::json!(["thing", "category.read"]));
     let id = field(&c, "client_id");
     let secret = field(&c, "client_secret");
     assert!(secret.len() >= 32, "{c}");
@@ -396,6 +389,11 @@ fn client_create_list_delete_and_errors() {
     assert!(e.contains("not found"), "{e}");
     let e = env.admin_err(&["client", "create", "--org", "acme", "--scopes", ""]);
     assert!(e.contains("scope"), "{e}");
+    // A scope the things API does not know is refused, naming the known ones.
+    let e = env.admin_err(&["client", "create", "--org", "acme", "--scopes", "thing,things:write"]);
+    assert!(e.contains("things:write") && e.contains("thing.read"), "{e}");
+    let e = env.admin_err(&["client", "create", "--org", "acme"]);
+    assert!(e.contains("at least one scope"), "{e}");
     let e = env.admin_err(&["client", "delete", "--org", "other", "--client-id", id]);
     assert!(e.contains("not found"), "deleting another org's client: {e}");
     env.admin(&["client", "delete", "--org", "acme", "--client-id", id]);

@@ -181,7 +181,7 @@ async fn an_embedded_store_moves_to_postgres_with_nothing_lost() {
     let b = env.admin(&["device", "create", "--org", "beta"]);
     let beta_key = b["devicekey"].as_str().unwrap().to_owned();
     env.admin(&["app", "create", "--org", "acme", "--name", "dashboard"]);
-    env.admin(&["client", "create", "--org", "acme", "--scopes", "read,write"]);
+    env.admin(&["client", "create", "--org", "acme", "--scopes", "thing,category"]);
     let apikey = env.admin(&["apikey", "create", "--org", "acme"])["apikey"]
         .as_str()
         .unwrap()

@@ -49,12 +49,23 @@ fn check_username(u: &str) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// A client's scopes: at least one, each a scope of the things API
+/// ([`crate::scopes::ALL`]); a client without a scope could do nothing,
+/// and a misspelt one would grant nothing, silently.
 fn check_scopes(scopes: &[String]) -> Result<(), CoreError> {
-    let bad = |s: &String| s.is_empty() || s.len() > 128 || !s.bytes().all(|b| b.is_ascii_graphic() && b != b',');
-    if scopes.iter().any(bad) {
-        return Err(CoreError::Invalid(
-            "a scope is 1 to 128 printable characters without commas or spaces".into(),
-        ));
+    let known = || crate::scopes::ALL.join(", ");
+    if scopes.is_empty() {
+        return Err(CoreError::Invalid(format!(
+            "give a client at least one scope (of: {})",
+            known()
+        )));
+    }
+    if let Some(bad) = scopes.iter().find(|s| !crate::scopes::ALL.contains(&s.as_str())) {
+        let shown: String = bad.chars().take(64).collect();
+        return Err(CoreError::Invalid(format!(
+            "unknown scope {shown:?}: a client's scopes are among {}",
+            known()
+        )));
     }
     Ok(())
 }

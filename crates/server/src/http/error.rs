@@ -31,6 +31,8 @@ pub enum ErrorCode {
     Conflict,
     /// Body over the limit.
     PayloadTooLarge,
+    /// Body of a media type the route does not take.
+    UnsupportedMediaType,
     /// Request took too long.
     Timeout,
     /// A limit on what is open at once was reached; try again later.
@@ -54,6 +56,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
             Self::Conflict => ("conflict", StatusCode::CONFLICT),
             Self::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
+            Self::UnsupportedMediaType => ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE),
             Self::Timeout => ("timeout", StatusCode::REQUEST_TIMEOUT),
             Self::TooManyRequests => ("too_many_requests", StatusCode::TOO_MANY_REQUESTS),
             Self::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
@@ -64,9 +67,8 @@ impl ErrorCode {
     /// The code for a bare status (used to give framework errors our shape).
     pub fn for_status(status: StatusCode) -> Self {
         match status {
-            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                Self::MalformedJson
-            }
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => Self::MalformedJson,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::UNAUTHORIZED => Self::Unauthorized,
             StatusCode::FORBIDDEN => Self::Forbidden,
             StatusCode::NOT_FOUND => Self::RouteNotFound,
@@ -149,6 +151,52 @@ pub struct RenderedError {
     pub code: ErrorCode,
     /// Its message.
     pub message: String,
+}
+
+/// Longest text of a framework rejection kept as an error's message.
+const MAX_REJECTION_TEXT: usize = 512;
+
+/// What an error response (status 4xx or 5xx) says, for rendering it
+/// again in a face's shape: the code and message of an [`ApiError`] (from
+/// a handler or an extractor); for a plain response of the framework or a
+/// layer, the code for its status and, when it refused the request (400,
+/// 415, 422: an extractor's rejection, which says what was wrong), its
+/// text, else the status's reason. With the response's headers.
+/// `Err(response)` for a JSON body a handler made itself: its business.
+pub async fn error_of(response: Response) -> Result<(ErrorCode, String, axum::http::HeaderMap), Response> {
+    let status = response.status();
+    if let Some(e) = response.extensions().get::<RenderedError>() {
+        let (code, message) = (e.code, e.message.clone());
+        return Ok((code, message, response.into_parts().0.headers));
+    }
+    if is_json(&response) {
+        return Err(response);
+    }
+    let (parts, body) = response.into_parts();
+    let reason = || status.canonical_reason().unwrap_or("error").to_lowercase();
+    let rejected = matches!(
+        status,
+        StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let message = match rejected {
+        true => axum::body::to_bytes(body, MAX_REJECTION_TEXT)
+            .await
+            .ok()
+            .and_then(|b| String::from_utf8(b.to_vec()).ok())
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(reason),
+        false => reason(),
+    };
+    Ok((ErrorCode::for_status(status), message, parts.headers))
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
 }
 
 impl IntoResponse for ApiError {

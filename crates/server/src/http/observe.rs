@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use metrics::{Counter, Histogram};
 
-use super::error::{ApiError, ErrorCode, ErrorRenderer, RenderedError};
+use super::error::{ApiError, ErrorCode, ErrorRenderer, error_of};
 
 /// The handles of the request metrics, resolved once per route, method
 /// and status and kept for the router's life: a handle costs no label
@@ -102,28 +102,17 @@ pub async fn render_errors(State(renderer): State<ErrorRenderer>, req: Request, 
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let mut fixed = match response.extensions().get::<RenderedError>() {
-        Some(e) => renderer.render(e.code, &e.message, status),
-        None if is_json(&response) => return response,
-        None => {
-            let message = status.canonical_reason().unwrap_or("error").to_lowercase();
-            renderer.render(ErrorCode::for_status(status), &message, status)
-        }
+    let (code, message, headers) = match error_of(response).await {
+        Ok(error) => error,
+        Err(response) => return response,
     };
+    let mut fixed = renderer.render(code, &message, status);
     for name in [header::RETRY_AFTER, header::ALLOW, header::CONNECTION] {
-        if let Some(v) = response.headers().get(&name) {
+        if let Some(v) = headers.get(&name) {
             fixed.headers_mut().insert(name, v.clone());
         }
     }
     fixed
-}
-
-fn is_json(response: &Response) -> bool {
-    response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
 }
 
 /// 404 for unknown routes.

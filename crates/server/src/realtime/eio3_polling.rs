@@ -22,7 +22,7 @@ use thingstead_core::Platform;
 use thingstead_proto::engineio::{Framing, LengthUnit, PayloadLimits};
 
 use super::connect::{HandshakePrincipal, query_token};
-use crate::http::error::{ApiError, ErrorCode};
+use crate::http::error::ErrorCode;
 
 /// The longest polling payload re-framed (socketioxide bounds what it
 /// writes by Engine.IO's `maxPayload`; this is a ceiling far above it).
@@ -55,7 +55,9 @@ pub(super) async fn adapt(State(platform): State<Platform>, mut req: Request, ne
         };
         let Some(principal) = principal else {
             crate::faces::app::principal::refused(super::PATH, "Engine.IO 3 handshake without a valid token");
-            return ApiError::new(ErrorCode::Unauthorized, "a valid token query parameter is required").into_response();
+            // In the application face's shape (`{"code", "message", "status"}`).
+            let (code, message) = (ErrorCode::Unauthorized, "a valid token query parameter is required");
+            return crate::faces::app::ERRORS.render(code, message, code.entry().1);
         };
         req.extensions_mut().insert(HandshakePrincipal(principal));
     }

@@ -322,7 +322,16 @@ async fn a_user_builds_a_tree_and_exp_sdk_finds_children_and_fetches_delivery_ur
     let (status, _, bytes) = fetch(&format!("{url}&variant=")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(bytes == png, "an empty variant name serves the original");
-    assert_eq!(fetch(&format!("{url}&variant=big")).await.0, StatusCode::NOT_FOUND);
+    let (status, _, bytes) = fetch(&format!("{url}&variant=big")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let e: Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("variant named \"big\""),
+        "{e}"
+    );
 
     // New bytes replace the old ones, which are deleted.
     let before = blob_files(&server);
@@ -402,6 +411,10 @@ async fn restricted_tokens_only_fetch_and_devices_only_read() {
     let device = device_of(&server, "acme").await;
     let (_, file) = upload(&server, &alice.token, "name=a.txt", "text/plain", b"hi".to_vec()).await;
     let uuid = file["uuid"].as_str().unwrap().to_owned();
+    // An upload without its name says so.
+    let (status, e) = upload(&server, &alice.token, "", "text/plain", b"hi".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e["message"].as_str().unwrap_or_default().contains("name"), "{e}");
 
     // A restricted token: delivery only.
     assert_eq!(get(&server, &alice.rt, "/api/content").await.0, StatusCode::FORBIDDEN);

@@ -275,6 +275,8 @@ async fn experience_names_are_unique() {
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     app_error(&body, StatusCode::CONFLICT);
+    // It names the name, and no uuid the caller never saw.
+    assert_eq!(body["message"], "experience named \"lobby\" already exists", "{body}");
     let (_, found) = call(&server, &token, Method::GET, "/api/experiences?name=lobby", None).await;
     assert_eq!(found["total"], 1, "nothing stored by the refused create");
     server.stop().await;

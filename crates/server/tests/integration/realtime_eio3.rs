@@ -86,5 +86,15 @@ async fn a_handshake_without_a_valid_token_is_refused_with_401() {
         Some(401)
     );
     assert_eq!(Eio3::handshake(&server, "").await.err().map(|s| s.as_u16()), Some(401));
+    // In the application face's shape.
+    let r = reqwest::get(server.url("/socket.io/?EIO=3&transport=polling&token=bad"))
+        .await
+        .expect("GET");
+    let body: serde_json::Value = r.json().await.expect("JSON");
+    assert_eq!(
+        (body["code"].as_str(), body["status"].as_u64()),
+        (Some("unauthorized"), Some(401)),
+        "{body}"
+    );
     server.stop().await;
 }

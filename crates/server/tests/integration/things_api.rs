@@ -159,6 +159,24 @@ async fn categories_are_created_listed_in_pages_read_renamed_and_deleted() {
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(e["error"]["details"]["code"], "malformed_json", "{e}");
+    // A body that is not announced as JSON: 415, saying what to send.
+    let (s, e) = raw(
+        &server,
+        &t,
+        Method::POST,
+        base,
+        Some(("text/plain", "{\"name\":\"x\"}".into())),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(e["error"]["details"]["code"], "unsupported_media_type", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("application/json"),
+        "{e}"
+    );
 
     // Pages of 2: a1 b2 | c3, then the end.
     let (s, p1) = call(&server, &t, Method::GET, &format!("{base}?limit=2"), None).await;

@@ -13,7 +13,9 @@ use crate::store::{DocumentStore, NewDevice, StoreError};
 
 fn what(doc: &NewDocument) -> String {
     match &doc.unique_name {
-        Some(name) => format!("{} named {name:?} or {}", doc.collection.noun(), doc.uuid),
+        // Its uuid is new (the platform makes one for each document):
+        // only the name can be taken.
+        Some(name) => format!("{} named {name:?}", doc.collection.noun()),
         None => format!("{} {}", doc.collection.noun(), doc.uuid),
     }
 }

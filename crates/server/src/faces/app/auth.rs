@@ -16,7 +16,10 @@ use crate::http::json::ApiJson;
 
 /// The login body: a user's credentials, or a login JWT.
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a login body: {\"username\", \"password\", \"organization\"} for a user, or {\"token\": JWT} for a device or a consumer app"
+)]
 pub(crate) enum LoginBody {
     /// `{"token": <JWT>}` (device, consumer app, pairing).
     Token {

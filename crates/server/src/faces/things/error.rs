@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use serde_json::{Value, json};
 
-use crate::http::error::{ErrorCode, ErrorRenderer, RenderedError};
+use crate::http::error::{ErrorCode, ErrorRenderer, error_of};
 
 /// This face's error shape, without `paging`.
 pub const ERRORS: ErrorRenderer = ErrorRenderer(render_error);
@@ -93,14 +93,10 @@ where
         return response;
     }
     let paged = paging.0.load(Ordering::Relaxed);
-    let (code, message) = match response.extensions().get::<RenderedError>() {
-        Some(e) => (e.code, e.message.clone()),
+    let (code, message, headers) = match error_of(response).await {
+        Ok(error) => error,
         // A handler's own JSON error body is its business.
-        None if is_json(&response) => return response,
-        None => (
-            ErrorCode::for_status(status),
-            status.canonical_reason().unwrap_or("error").to_lowercase(),
-        ),
+        Err(response) => return response,
     };
     let mut fixed = error_response(code, &message, status, paged);
     for name in [
@@ -109,19 +105,11 @@ where
         header::CONNECTION,
         header::WWW_AUTHENTICATE,
     ] {
-        if let Some(v) = response.headers().get(&name) {
+        if let Some(v) = headers.get(&name) {
             fixed.headers_mut().insert(name, v.clone());
         }
     }
     fixed
-}
-
-fn is_json(response: &Response) -> bool {
-    response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
 }
 
 #[cfg(test)]

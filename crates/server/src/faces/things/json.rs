@@ -33,11 +33,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json_request(req.headers()) {
-            return Err((
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
                 "the body must be JSON (Content-Type: application/json or application/json-patch+json)",
             )
-                .into_response());
+            .into_response());
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

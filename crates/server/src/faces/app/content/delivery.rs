@@ -70,7 +70,13 @@ pub(super) async fn deliver(
         .deliver_content(&who, &path, p.variant.as_deref())
         .await
         .map_err(|e| match e.kind() {
-            ErrorKind::NotFound => ApiError::new(ErrorCode::NotFound, format!("no content at {path}")),
+            ErrorKind::NotFound => ApiError::new(
+                ErrorCode::NotFound,
+                match p.variant.as_deref() {
+                    Some(v) => format!("no content at {path} with a variant named {v:?}"),
+                    None => format!("no content at {path}"),
+                },
+            ),
             _ => ApiError::from(e),
         })?;
     Ok(stream(download))
