@@ -236,6 +236,20 @@ async fn resource_commands_create_list_get_update_and_delete() {
         .error_line();
     assert!(line.contains("no experience"), "{line}");
 
+    // Content items are kept as uploaded: update says so, before any request.
+    let folder = env
+        .run(alice(&env, &server, &["content", "create", r#"{"name":"media"}"#]))
+        .json();
+    let folder = folder["uuid"].as_str().expect("uuid");
+    let line = env
+        .run(alice(
+            &env,
+            &server,
+            &["content", "update", folder, r#"{"color":"blue"}"#],
+        ))
+        .error_line();
+    assert!(line.contains("cannot be updated"), "{line}");
+
     let item = env
         .run(alice(
             &env,

@@ -2,7 +2,7 @@
 //! list|get|create|update|delete`.
 
 use serde_json::{Value, json};
-use thingstead::app::{Document, Kind};
+use thingstead::app::{Content, Document, Kind};
 
 use super::client::{ClientArgs, start};
 use super::output;
@@ -19,7 +19,8 @@ pub struct ResourceArgs {
 /// What to do.
 #[derive(clap::Subcommand, Debug)]
 pub enum ResourceAction {
-    /// Find: equality filters on document paths (`--filter location.uuid=...`), `limit`, `skip`, `sort`.
+    /// Find: equality filters on document paths (`--filter location.uuid=...`); the page and
+    /// order are filters too: `--filter limit=10 --filter skip=20 --filter sort=-name`.
     List {
         /// A filter KEY=VALUE (repeatable).
         #[arg(long = "filter", value_name = "KEY=VALUE")]
@@ -32,7 +33,8 @@ pub enum ResourceAction {
     },
     /// Create from a JSON document (or `-` for stdin; none for an empty one).
     Create { document: Option<String> },
-    /// Merge the JSON object's fields into the document and save it.
+    /// Merge the JSON object's fields into the document and save it (not content items: the
+    /// API keeps them as uploaded).
     Update {
         #[arg(value_name = "UUID")]
         id: String,
@@ -66,6 +68,12 @@ pub async fn run<K: Kind>(args: ResourceArgs) -> anyhow::Result<()> {
             output::one(collection.create(body).await?.document())
         }
         ResourceAction::Update { id: uuid, fields } => {
+            if K::BASE == Content::BASE {
+                anyhow::bail!(
+                    "content items cannot be updated (the API has no PATCH /api/content/{{uuid}}); \
+                     replace a file's bytes with PUT /api/content/{{uuid}}/data"
+                );
+            }
             let Value::Object(fields) = output::json_arg(&fields)? else {
                 anyhow::bail!("update takes a JSON object of fields");
             };
