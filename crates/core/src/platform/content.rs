@@ -328,7 +328,12 @@ impl Platform {
                 return Err(CoreError::Invalid(format!("a url is 1 to {MAX_URL} bytes")));
             }
             (Subtype::Url, Some(_)) => {}
-            (_, Some(_)) => return Err(CoreError::Invalid("only url items have a url".into())),
+            (_, Some(_)) => {
+                return Err(CoreError::Invalid(format!(
+                    "only url items (subtype {}) have a url",
+                    Subtype::Url.as_str()
+                )));
+            }
             (_, None) => {}
         }
         let fields_len = serde_json::to_string(&draft.fields).map_or(usize::MAX, |s| s.len());

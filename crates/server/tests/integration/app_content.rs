@@ -405,6 +405,33 @@ async fn delivery_needs_a_token_of_the_items_own_organization() {
 }
 
 #[tokio::test]
+async fn a_document_with_a_url_and_no_subtype_is_a_url_item() {
+    let server = TestServer::start().await;
+    let alice = user_of(&server, "acme").await;
+    let (status, implied) = create(
+        &server,
+        &alice.token,
+        json!({"name": "site", "url": "https://example.org/s"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{implied}");
+    assert_eq!(implied["subtype"], "scala:content:url", "{implied}");
+    // A url on another subtype is refused, naming the url subtype.
+    let (status, e) = create(
+        &server,
+        &alice.token,
+        json!({"name": "f", "subtype": "scala:content:folder", "url": "https://example.org/f"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        e["message"].as_str().unwrap_or_default().contains("scala:content:url"),
+        "{e}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn restricted_tokens_only_fetch_and_devices_only_read() {
     let server = TestServer::start().await;
     let alice = user_of(&server, "acme").await;

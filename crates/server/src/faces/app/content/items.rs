@@ -86,7 +86,7 @@ fn text(doc: &mut serde_json::Map<String, Value>, key: &str) -> Result<Option<St
 }
 
 /// `POST /content` with a document → the created document. `subtype`
-/// defaults to a folder; unknown keys are kept as free-form fields (`null`
+/// defaults to a url item when there is a `url`, else a folder; unknown keys are kept as free-form fields (`null`
 /// ones are dropped), the platform's own keys are ignored.
 pub(super) async fn create(
     State(state): State<AppState>,
@@ -100,12 +100,15 @@ pub(super) async fn create(
         ));
     };
     let name = text(&mut doc, "name")?.ok_or_else(|| ApiError::new(ErrorCode::InvalidInput, "name is required"))?;
-    let subtype = match text(&mut doc, "subtype")? {
-        Some(s) => Subtype::parse(&s)?,
-        None => Subtype::Folder,
-    };
+    let given = text(&mut doc, "subtype")?;
     let parent = text(&mut doc, "parent")?.filter(|p| !p.is_empty());
     let url = text(&mut doc, "url")?;
+    let subtype = match given {
+        Some(s) => Subtype::parse(&s)?,
+        // A document with a url is a url item.
+        None if url.is_some() => Subtype::Url,
+        None => Subtype::Folder,
+    };
     doc.retain(|k, v| !v.is_null() && !RESERVED.contains(&k.as_str()));
     let draft = ContentDraft {
         name,
