@@ -89,7 +89,30 @@ fn no_property(uid: &str, name: &str) -> CoreError {
     CoreError::NotFound(format!("property {name} of thing {uid}"))
 }
 
+fn declares(declared: &Declared, name: &str) -> bool {
+    declared.properties.as_ref().is_some_and(|p| p.contains_key(name))
+}
+
 impl Platform {
+    /// `Ok` when thing `uid` declares property `name`; `NotFound` when it
+    /// does not (or the thing does not exist). The TD comes from the cache
+    /// when it declares the property there, else from the store.
+    async fn check_property_path(&self, tenant: &Tenant, uid: &str, name: &str) -> Result<(), CoreError> {
+        crate::things::model::check_affordance_name(name)?;
+        if self
+            .td_cache
+            .get(tenant.id(), uid)
+            .is_some_and(|td| declares(&td.declared, name))
+        {
+            return Ok(());
+        }
+        let thing = self.stored_thing(tenant, uid).await?;
+        match declares(&Declared::parse(uid, &thing.body)?, name) {
+            true => Ok(()),
+            false => Err(no_property(uid, name)),
+        }
+    }
+
     /// The current values of a thing's properties (`{name: value}`; a
     /// property never written is absent).
     pub async fn properties(&self, tenant: &Tenant, uid: &str) -> Result<Map<String, Value>, CoreError> {
@@ -265,9 +288,10 @@ impl Platform {
         Ok(points)
     }
 
-    /// A page of a thing's history (of one property with `property`),
-    /// oldest first; with `group`, values of one instant form one item and
-    /// a page holds `limit` instants.
+    /// A page of a thing's history (of one property with `property`:
+    /// `NotFound` when the thing does not declare it), oldest first; with
+    /// `group`, values of one instant form one item and a page holds
+    /// `limit` instants.
     pub async fn property_history(
         &self,
         tenant: &Tenant,
@@ -276,7 +300,7 @@ impl Platform {
         query: &HistoryQuery,
     ) -> Result<HistoryPage, CoreError> {
         if let Some(p) = property {
-            crate::things::model::check_affordance_name(p)?;
+            self.check_property_path(tenant, uid, p).await?;
         }
         let spec = HistorySpec {
             range: query.range,
@@ -294,7 +318,8 @@ impl Platform {
     }
 
     /// Deletes history values of a thing (`at` range, properties; with
-    /// `property` only that one's). Returns how many went.
+    /// `property` only that one's: `NotFound` when the thing does not
+    /// declare it). Returns how many went.
     pub async fn delete_property_history(
         &self,
         tenant: &Tenant,
@@ -304,7 +329,7 @@ impl Platform {
     ) -> Result<u64, CoreError> {
         let mut what = what.clone();
         if let Some(p) = property {
-            crate::things::model::check_affordance_name(p)?;
+            self.check_property_path(tenant, uid, p).await?;
             what.properties = vec![p.to_owned()];
         }
         let n = self.store.delete_history(tenant, uid, &what).await?;

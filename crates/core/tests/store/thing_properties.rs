@@ -244,6 +244,18 @@ async fn history_ranges_groups_pages_deletes_and_prunes(b: Backend) {
         assert_eq!(items.len(), if group { 4 } else { 6 }, "group {group}");
     }
     assert!(HistoryQuery::from_pairs(&pairs(&[("next_cursor", "zzz")])).is_err());
+    // The history of a property the thing does not declare is not there.
+    assert_eq!(
+        kind(p.property_history(t, u, Some("nosuch"), &q(None, false, 100)).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(
+            p.delete_property_history(t, u, Some("nosuch"), &HistoryDelete::default())
+                .await
+        ),
+        ErrorKind::NotFound
+    );
     // Deletes by range and property.
     let del = HistoryDelete::from_pairs(&pairs(&[("at", "2022"), ("property_name[]", "mode")])).unwrap();
     assert_eq!(p.delete_property_history(t, u, None, &del).await.unwrap(), 2);
