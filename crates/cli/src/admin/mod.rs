@@ -9,7 +9,7 @@ mod device;
 mod master_key;
 mod migrate;
 mod org;
-mod password;
+pub(crate) mod password;
 mod space;
 mod token_key;
 mod totp;

@@ -43,8 +43,8 @@ impl PasswordArgs {
     }
 }
 
-/// One line of stdin without its line ending.
-fn read_stdin_line() -> anyhow::Result<String> {
+/// One line of stdin without its line ending (at most 4 KiB).
+pub(crate) fn read_stdin_line() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin()
         .lock()

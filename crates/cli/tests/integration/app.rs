@@ -91,6 +91,13 @@ async fn login_saves_a_private_profile_that_later_commands_use() {
     c.env("THINGSTEAD_CLIENT_ID", "ts-abc")
         .env("THINGSTEAD_CLIENT_SECRET", "s3cret");
     assert_eq!(env.run(c).json()["identity"]["uuid"], out["identity"]["uuid"]);
+    // A script pipes the password in.
+    let piped = env.root().join("password.txt");
+    std::fs::write(&piped, format!("{PASSWORD}\n")).unwrap();
+    let mut c = client(&env, &["login", "--user", "alice", "--org", "acme", "--password-stdin"]);
+    c.args(["--url", &format!("http://{}", server.http)])
+        .stdin(std::fs::File::open(&piped).unwrap());
+    assert_eq!(env.run(c).json()["identity"]["uuid"], out["identity"]["uuid"]);
     // Variables beat the profile: a wrong password there is refused.
     let mut c = client(&env, &["login"]);
     c.env("THINGSTEAD_CLIENT_USER", "alice")

@@ -19,9 +19,13 @@ pub struct ClientArgs {
     /// Log in as this user (with --password and --org).
     #[arg(long, global = true, env = "THINGSTEAD_CLIENT_USER")]
     pub user: Option<String>,
-    /// The user's password (asked on a terminal when missing).
+    /// The user's password (asked on a terminal when missing). Other users of
+    /// this machine can see command lines: prefer --password-stdin or the prompt.
     #[arg(long, global = true, env = "THINGSTEAD_CLIENT_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// Read the user's password from the first line of stdin.
+    #[arg(long, global = true, conflicts_with = "password")]
+    pub password_stdin: bool,
     /// The user's organization.
     #[arg(long, global = true, env = "THINGSTEAD_CLIENT_ORG")]
     pub org: Option<String>,
@@ -87,7 +91,9 @@ impl ClientArgs {
             (None, Some(p)) if !p.url.is_empty() => p.url.clone(),
             _ => bail!("no server URL: pass --url, set THINGSTEAD_CLIENT_URL, or run `thingstead login`"),
         };
-        if profile.username.is_some() && profile.password.is_none() {
+        if self.password_stdin {
+            profile.password = Some(crate::admin::password::read_stdin_line()?);
+        } else if profile.username.is_some() && profile.password.is_none() {
             profile.password = Some(ask_password()?);
         }
         Ok(profile)
@@ -96,7 +102,7 @@ impl ClientArgs {
 
 fn ask_password() -> anyhow::Result<String> {
     if !std::io::stdin().is_terminal() {
-        bail!("no password: pass --password or set THINGSTEAD_CLIENT_PASSWORD");
+        bail!("no password: pipe it with --password-stdin, pass --password or set THINGSTEAD_CLIENT_PASSWORD");
     }
     rpassword::prompt_password("password: ").context("reading the password")
 }
