@@ -9,6 +9,7 @@ pub mod receive;
 pub mod send;
 pub mod serve;
 pub mod sms;
+pub mod tables;
 pub mod things;
 
 use std::path::PathBuf;

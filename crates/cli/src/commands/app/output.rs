@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::Table;
 use serde_json::Value;
 
 fn terminal() -> bool {
@@ -27,7 +27,7 @@ pub fn list(docs: &[Value], total: u64, columns: &[&str]) -> anyhow::Result<()> 
     let mut out = std::io::stdout().lock();
     if terminal() {
         let mut table = Table::new();
-        table.set_content_arrangement(ContentArrangement::Dynamic);
+        crate::commands::tables::fit_to_terminal(&mut table);
         table.set_header(columns.to_vec());
         for doc in docs {
             table.add_row(columns.iter().map(|c| cell(doc, c)).collect::<Vec<_>>());

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use base64::Engine;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::Table;
 use serde_json::json;
 use thingstead_core::records::rfc3339;
 
@@ -87,13 +87,8 @@ fn table(messages: &[Message], compact: bool) -> Table {
     if compact {
         t.load_preset(comfy_table::presets::NOTHING);
     }
-    // Wrapped to the terminal's width when it is known and usable.
-    let arrangement = match t.width() {
-        Some(w) if w >= 60 => ContentArrangement::Dynamic,
-        _ => ContentArrangement::Disabled,
-    };
-    t.set_content_arrangement(arrangement)
-        .set_header(["id", "received_at", "device", "topics", "payload"]);
+    crate::commands::tables::fit_to_terminal(&mut t);
+    t.set_header(["id", "received_at", "device", "topics", "payload"]);
     for m in messages {
         t.add_row([
             m.id.to_string(),
