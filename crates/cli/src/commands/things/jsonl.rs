@@ -56,6 +56,11 @@ impl<R: AsyncBufRead + Unpin> JsonLines<R> {
             let Ok(text) = std::str::from_utf8(&self.buf) else {
                 return Ok(Some(self.failed("not UTF-8".into())));
             };
+            // Editors on some systems begin a UTF-8 file with a byte order mark.
+            let text = match self.number {
+                1 => text.strip_prefix('\u{feff}').unwrap_or(text),
+                _ => text,
+            };
             if text.trim().is_empty() {
                 continue;
             }
@@ -142,6 +147,13 @@ mod tests {
         assert!(got[2].1.as_ref().unwrap_err().starts_with("not JSON"));
         assert_eq!(got[3], (5, Err("not UTF-8".into())));
         assert_eq!(got[4], (6, Ok("{\"title\":\"b\"}".into())));
+    }
+
+    #[tokio::test]
+    async fn a_byte_order_mark_at_the_start_of_the_file_is_skipped() {
+        let got = all("\u{feff}{\"title\":\"a\"}\n{\"title\":\"b\"}\n".as_bytes()).await;
+        assert_eq!(got[0], (1, Ok("{\"title\":\"a\"}".into())));
+        assert_eq!(got[1], (2, Ok("{\"title\":\"b\"}".into())));
     }
 
     #[tokio::test]
