@@ -48,6 +48,19 @@ fn changed_under_us(e: &StoreError) -> bool {
     matches!(e, StoreError::Conflict(m) if m == THING_CHANGED)
 }
 
+/// Why a JSON Patch did not apply, with the RFC 6902 rule a client most
+/// often trips on: `replace` and `remove` need the member to exist.
+fn patch_failed(ops: &json_patch::Patch, e: &json_patch::PatchError) -> CoreError {
+    let hint = match (&e.kind, ops.0.get(e.operation)) {
+        (
+            json_patch::PatchErrorKind::InvalidPointer,
+            Some(json_patch::PatchOperation::Replace(_) | json_patch::PatchOperation::Remove(_)),
+        ) => " (replace and remove need an existing member; add makes one)",
+        _ => "",
+    };
+    CoreError::Invalid(format!("JSON Patch failed: {e}{hint}"))
+}
+
 impl Platform {
     /// Creates a thing from a TD (WIRE.md A.3 ThingCreate). Its uid is the
     /// body's `uid` when it gives one (1 to 64 of `[A-Za-z0-9_-]`;
@@ -157,7 +170,7 @@ impl Platform {
             .map_err(|e| CoreError::Invalid(format!("not a JSON Patch (RFC 6902): {e}")))?;
         self.rewrite_thing(tenant, uid, |thing| {
             let mut view = thing.td_view();
-            json_patch::patch(&mut view, &ops).map_err(|e| CoreError::Invalid(format!("JSON Patch failed: {e}")))?;
+            json_patch::patch(&mut view, &ops).map_err(|e| patch_failed(&ops, &e))?;
             Ok(view)
         })
         .await

@@ -305,6 +305,10 @@ async fn a_failing_patch_changes_nothing_and_multi_patch_reports_each_item(b: Ba
         );
         assert_eq!(p.thing(t, &a.uid).await.unwrap(), before, "{patch} changed nothing");
     }
+    // Replacing a member that is not there says how to make it.
+    let missing = json!([{"op": "replace", "path": "/description", "value": "d"}]);
+    let e = p.patch_thing(t, &a.uid, &missing).await.unwrap_err().to_string();
+    assert!(e.contains("add makes one"), "{e}");
     let patched = p
         .patch_thing(
             t,

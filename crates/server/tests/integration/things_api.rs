@@ -358,6 +358,12 @@ async fn things_are_created_read_listed_replaced_patched_and_deleted() {
     assert_eq!(s, StatusCode::MULTI_STATUS);
     assert_eq!(r["has_errors"], json!([1]), "{r}");
     assert!(!r.get("results").is_some_and(Value::is_array), "{r}");
+    // And why: the second names a thing that does not exist.
+    assert_eq!(r["errors"][0]["index"], 1, "{r}");
+    assert!(
+        r["errors"][0]["message"].as_str().unwrap_or_default().contains("nope"),
+        "{r}"
+    );
     let (_, b) = call(
         &server,
         &t,

@@ -5,8 +5,8 @@
 //! * `POST` (201 Thing; under a category the thing is put in it),
 //! * `GET` list (200 ThingList; all query pairs are the filters of
 //!   [`ThingQuery::from_pairs`], repeated keys kept),
-//! * `PATCH` many (207 `{"has_errors": [indexes of the items that failed]}`,
-//!   never a `results` array),
+//! * `PATCH` many (207 `{"has_errors": [indexes of the items that failed],
+//!   "errors": [{"index", "message"}]}`, never a `results` array),
 //! * `DELETE` by filter (200 JSON array of the deleted uids; 400 without a filter),
 //! * `GET`/`PUT`/`PATCH` (RFC 6902)/`DELETE` one (200 Thing / 204).
 //!
@@ -201,7 +201,8 @@ pub async fn delete_many(
     ))
 }
 
-/// `PATCH .../things` (`[{"id", "patch"}]`): 207 `{"has_errors": [..]}`.
+/// `PATCH .../things` (`[{"id", "patch"}]`): 207 `{"has_errors": [..],
+/// "errors": [{"index", "message"}]}` (`errors` says why each failed).
 /// Under a category an item naming a thing outside it fails.
 pub async fn patch_many(
     State(state): State<AppState>,
@@ -234,14 +235,26 @@ pub async fn patch_many(
         .patch_things(tenant, &Value::Array(applied))
         .await?
         .into_iter();
+    // WIRE's `has_errors`, and beside it why each of those failed.
     let mut has_errors = Vec::new();
+    let mut errors = Vec::new();
     for (i, ok) in allowed.iter().enumerate() {
-        let failed = !ok || results.next().is_none_or(|r| r.is_err());
-        if failed {
+        let why = match (ok, path.category.as_deref()) {
+            (false, Some(c)) => Some(format!("the thing is not in category {c}")),
+            (false, None) => Some("the thing cannot be patched here".to_owned()),
+            (true, _) => match results.next() {
+                Some(Ok(_)) => None,
+                Some(Err(e)) => Some(ApiError::from(e).message),
+                None => Some("not applied".to_owned()),
+            },
+        };
+        if let Some(message) = why {
             has_errors.push(i);
+            errors.push(json!({ "index": i, "message": message }));
         }
     }
-    Ok((StatusCode::MULTI_STATUS, Json(json!({ "has_errors": has_errors }))).into_response())
+    let body = json!({ "has_errors": has_errors, "errors": errors });
+    Ok((StatusCode::MULTI_STATUS, Json(body)).into_response())
 }
 
 /// `GET .../things/{t}`: 200 Thing.
