@@ -150,6 +150,13 @@ async fn open_bus(settings: &Settings, role: Role) -> Result<(Arc<dyn Bus>, Opti
     match (settings.bus.backend, role) {
         (BusBackend::Local, Role::Admin) => Ok((Arc::new(LocalBus::forwarding_to(&socket)), None)),
         (BusBackend::Local, Role::Serve) => {
+            // On PostgreSQL nothing else makes the data dir, and the socket
+            // lives in it (private, as the embedded store makes it).
+            use std::os::unix::fs::DirBuilderExt;
+            let _ = std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&settings.data_dir);
             let bus = LocalBus::default();
             // Without the socket the server still serves; only admin changes
             // made beside it go unheard (e.g. a data dir path too long for a socket).

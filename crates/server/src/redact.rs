@@ -2,8 +2,9 @@
 //!
 //! URLs carry secrets in two places: the userinfo (`https://user:pw@host`)
 //! and the query (`?token=...`). [`url`] masks both; use it for every URL
-//! (webhook, SMSC address) that goes into a log line, an error reason or
-//! the printed settings.
+//! (webhook, SMSC address, `store.url`) that goes into a log line, an error
+//! reason or the printed settings. A PostgreSQL `store.url` may also be a
+//! libpq `key=value` connection string: its `password` is masked too.
 
 /// What a masked secret reads as.
 pub const MASK: &str = "****";
@@ -28,14 +29,73 @@ pub fn url(s: &str) -> String {
         u.set_fragment(None);
         return u.to_string();
     }
+    if !s.contains("://") && s.contains('=') && !s.contains('?') {
+        return conninfo(s);
+    }
     by_shape(s)
 }
 
-/// Masks `key=value` pairs of a query string, keeping the keys.
+/// Query keys whose values are settings, never secrets, kept readable.
+const PLAIN_KEYS: [&str; 2] = ["sslmode", "connect_timeout"];
+
+/// Masks the values of the secret keys (`password`, `sslpassword`) of a
+/// libpq connection string `host=h user=u password='p w' dbname=d`:
+/// `key = value` pairs separated by spaces, a value quoted with `'` when it
+/// holds spaces (`\'` and `\\` escaped inside).
+fn conninfo(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    loop {
+        let trimmed = rest.trim_start();
+        out.push_str(&rest[..rest.len() - trimmed.len()]);
+        rest = trimmed;
+        if rest.is_empty() {
+            return out;
+        }
+        let Some(eq) = rest.find('=') else {
+            out.push_str(rest);
+            return out;
+        };
+        let key = rest[..eq].trim();
+        out.push_str(&rest[..=eq]);
+        let after = &rest[eq + 1..];
+        let value = after.trim_start();
+        out.push_str(&after[..after.len() - value.len()]);
+        let len = value_len(value);
+        if matches!(key, "password" | "sslpassword") {
+            out.push_str(MASK);
+        } else {
+            out.push_str(&value[..len]);
+        }
+        rest = &value[len..];
+    }
+}
+
+/// The length of the conninfo value at the start of `s`: quoted up to its
+/// closing quote, else up to the next space.
+fn value_len(s: &str) -> usize {
+    if !s.starts_with('\'') {
+        return s.find(char::is_whitespace).unwrap_or(s.len());
+    }
+    let mut escaped = false;
+    for (i, c) in s.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '\'' => return i + 1,
+            _ => {}
+        }
+    }
+    s.len()
+}
+
+/// Masks `key=value` pairs of a query string, keeping the keys (and the
+/// values of [`PLAIN_KEYS`]).
 fn mask_query(query: &str) -> String {
     query
         .split('&')
         .map(|pair| match pair.split_once('=') {
+            Some((key, value)) if PLAIN_KEYS.contains(&key) => format!("{key}={value}"),
             Some((key, _)) => format!("{key}={MASK}"),
             None if pair.is_empty() => String::new(),
             None => MASK.to_owned(),
@@ -94,5 +154,23 @@ mod tests {
         assert_eq!(url("user:pw@smsc:2775"), "****@smsc:2775");
         assert_eq!(url("not a url ?token=abc"), "not a url ?token=****");
         assert_eq!(url(""), "");
+        // The TLS mode is a setting, not a secret.
+        assert_eq!(
+            url("postgres://u:pw@db:5432/t?sslmode=verify-full&password=x"),
+            "postgres://****@db:5432/t?sslmode=verify-full&password=****"
+        );
+    }
+
+    #[test]
+    fn a_libpq_connection_string_has_its_password_masked() {
+        assert_eq!(
+            url("host=127.0.0.1 port=5432 user=ts password=pw-secret1 dbname=t"),
+            "host=127.0.0.1 port=5432 user=ts password=**** dbname=t"
+        );
+        assert_eq!(
+            url("host=db password = 'a b\\' c' sslmode=require sslpassword=k"),
+            "host=db password = **** sslmode=require sslpassword=****"
+        );
+        assert_eq!(url("password="), "password=****");
     }
 }

@@ -52,6 +52,11 @@ async fn a_server_on_postgres_stores_frames_and_rides_out_an_outage() {
     assert_eq!(texts, ["before"]);
     // Nothing of it is on the data dir: the records are in PostgreSQL.
     assert!(!server.data_dir().join("thingstead.db").exists());
+    // But the admin commands' bus socket is: the node made the data dir for it.
+    assert!(
+        server.data_dir().join("bus.sock").exists(),
+        "bus.sock on a PostgreSQL node"
+    );
 
     let cluster = tokio::task::spawn_blocking(move || {
         cluster.stop().unwrap();
