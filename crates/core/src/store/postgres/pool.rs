@@ -3,6 +3,8 @@
 //! `statement_timeout`, so when PostgreSQL goes away calls fail fast with
 //! `Unavailable` instead of hanging; pooled connections found broken are
 //! replaced, so the store recovers on its own when PostgreSQL returns.
+//! Sessions send only warnings and errors to the client (no NOTICE lines in
+//! the log, such as `CREATE TABLE IF NOT EXISTS` makes at every start).
 //! Connections use TLS as `sslmode` in the URL asks (`tls.rs`).
 
 use std::time::Duration;
@@ -55,7 +57,7 @@ pub(crate) fn build(url: &str, limits: &PoolLimits, tls: &PgTls) -> Result<Pool,
         .keepalives_idle(Duration::from_secs(30))
         .application_name("thingstead")
         .options(format!(
-            "-c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+            "-c statement_timeout={} -c idle_in_transaction_session_timeout={} -c client_min_messages=warning",
             limits.statement.as_millis(),
             limits.statement.as_millis() * 2
         ));
