@@ -516,6 +516,14 @@ impl Settings {
         if self.store.backend == StoreBackend::Postgres && self.store.url.as_deref().is_none_or(str::is_empty) {
             return invalid("store.backend = \"postgres\" needs store.url (postgres://user:password@host/db)".into());
         }
+        #[cfg(feature = "postgres")]
+        if self.store.backend == StoreBackend::Postgres
+            && let Some(url) = self.store.url.as_deref()
+            && let Err(e) = thingstead_core::store::postgres::check_url(url)
+        {
+            // The store's messages name no secret (the URL is not quoted).
+            return invalid(e.to_string());
+        }
         if self.device.max_frame < 16 {
             return invalid("device.max_frame must be at least 16 bytes".into());
         }
@@ -595,7 +603,8 @@ fn mask_secrets(v: &mut toml::Value) {
 
 /// A URL with its userinfo and query values masked, if it has any.
 fn mask_url_secrets(s: &str) -> Option<String> {
-    if !s.contains("://") && !s.contains('@') {
+    // URLs, `user:pw@host` addresses and libpq `key=value` strings.
+    if !s.contains("://") && !s.contains('@') && !s.contains("password") {
         return None;
     }
     let masked = crate::redact::url(s);
@@ -679,6 +688,26 @@ mod tests {
         assert!(!printed.contains("pg-pw-42"), "{printed}");
         assert!(printed.contains("postgres://****@db.example:5432/things"), "{printed}");
         assert!(printed.contains("backend = \"postgres\""), "{printed}");
+        // A libpq connection string too.
+        s.store.url = Some("host=db user=ts password=pg-pw-43 dbname=t".into());
+        assert!(!s.to_masked_toml().contains("pg-pw-43"));
+    }
+
+    /// What `serve` would refuse in `store.url`, `config print` refuses too,
+    /// without repeating the URL.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn a_store_url_serve_would_refuse_is_refused_at_load() {
+        let mut s = Settings::default();
+        s.store.backend = StoreBackend::Postgres;
+        s.store.url = Some("postgres://u:pg-pw-44@h/db?sslmode=bogus".into());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("sslmode=bogus") && !e.contains("pg-pw-44"), "{e}");
+        s.store.url = Some("host=h port=notaport password=pg-pw-45".into());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("not a PostgreSQL URL") && !e.contains("pg-pw-45"), "{e}");
+        s.store.url = Some("postgres://u:p@h/db?sslmode=verify-full".into());
+        assert!(s.validate().is_ok());
     }
 
     #[test]

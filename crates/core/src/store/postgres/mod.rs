@@ -67,7 +67,7 @@ use deadpool_postgres::{Object, Pool};
 
 use self::errors::backend;
 use self::ingest::Ingest;
-pub use self::pool::PoolLimits;
+pub use self::pool::{PoolLimits, check_url};
 pub use self::tls::PgTls;
 use crate::master_key::MasterKey;
 use crate::store::{StoreError, StoreLifecycle, StoreStats};

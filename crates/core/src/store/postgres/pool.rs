@@ -43,6 +43,16 @@ impl Default for PoolLimits {
     }
 }
 
+/// Checks that `url` is a PostgreSQL URL or connection string this store
+/// takes (its `sslmode` included), without connecting: for `config print`
+/// to catch what `serve` would refuse.
+pub fn check_url(url: &str) -> Result<(), StoreError> {
+    let (url, _) = tls::split_sslmode(url)?;
+    url.parse::<tokio_postgres::Config>()
+        .map(|_| ())
+        .map_err(|e| StoreError::Unavailable(format!("store.url is not a PostgreSQL URL: {e}")))
+}
+
 /// A pool for `url` (`postgres://user:password@host:port/db?sslmode=...`).
 /// No connection is made here.
 pub(crate) fn build(url: &str, limits: &PoolLimits, tls: &PgTls) -> Result<Pool, StoreError> {
