@@ -219,3 +219,20 @@ impl Platform {
             .ok_or_else(|| CoreError::Unauthorized("invalid API key".into()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_scopes;
+
+    #[test]
+    fn scopes_are_known_names_and_an_unknown_one_is_quoted_bounded() {
+        assert!(check_scopes(&["thing".into(), "category.read".into()]).is_ok());
+        assert!(check_scopes(&[]).is_err());
+        let long = "x".repeat(10_000);
+        let e = check_scopes(&[long]).unwrap_err().to_string();
+        assert!(
+            e.len() < 300 && e.contains(&"x".repeat(64)) && !e.contains(&"x".repeat(65)),
+            "{e}"
+        );
+    }
+}

@@ -19,6 +19,25 @@ pub(crate) struct FindSql {
     pub(crate) count_texts: usize,
 }
 
+/// The sort keys of a document `d` at path placeholder `p`: its smallest
+/// number, and its smallest text (`collate` appended), as two scalar
+/// subqueries. Both read the document's own terms through the index
+/// `(org_id, collection, uuid, path, num, value)`; the text key's
+/// `num IS NULL` (texts only: numbers are the other key's) is what makes
+/// SQLite's planner take it over `(path, value)`, which would walk every
+/// document's terms for each document. Thing lists and document finds
+/// both sort by these.
+pub(crate) fn path_keys(p: &str, collate: &str) -> (String, String) {
+    let terms = format!(
+        "FROM document_terms t WHERE t.org_id = d.org_id AND t.collection = d.collection \
+         AND t.uuid = d.uuid AND t.path = {p}"
+    );
+    (
+        format!("(SELECT min(t.num) {terms})"),
+        format!("(SELECT min(t.value{collate}) {terms} AND t.num IS NULL)"),
+    )
+}
+
 /// Builds the SQL; `ph(n)` writes placeholder `n` (1-based); `collate` is
 /// appended to sorted text so both backends order bytes alike.
 pub(crate) fn find_sql(collection: Collection, q: &DocumentQuery, ph: fn(usize) -> String, collate: &str) -> FindSql {
@@ -39,19 +58,14 @@ pub(crate) fn find_sql(collection: Collection, q: &DocumentQuery, ph: fn(usize) 
     let page = match &q.sort {
         Some(sort) => {
             texts.push(sort.path.clone());
-            let p = ph(texts.len() + 1);
-            let terms = format!(
-                "FROM document_terms t WHERE t.org_id = d.org_id AND t.collection = d.collection \
-                 AND t.uuid = d.uuid AND t.path = {p}"
-            );
-            // A document's keys at the path, each read once: its smallest
-            // number, else its smallest text. Numbers come before texts
-            // (after them when descending), and a document without the
-            // path comes last.
+            let (number, text) = path_keys(&ph(texts.len() + 1), collate);
+            // A document's keys at the path, each read once. Numbers come
+            // before texts (after them when descending), and a document
+            // without the path comes last.
             let dir = if sort.descending { "DESC" } else { "ASC" };
             format!(
-                "SELECT s.body FROM (SELECT d.body, d.created_at, d.uuid, (SELECT min(t.num) {terms}) AS kn, \
-                 (SELECT min(t.value{collate}) {terms} AND t.num IS NULL) AS kt FROM documents d WHERE {filter}) s \
+                "SELECT s.body FROM (SELECT d.body, d.created_at, d.uuid, {number} AS kn, \
+                 {text} AS kt FROM documents d WHERE {filter}) s \
                  ORDER BY (s.kn IS NULL AND s.kt IS NULL), (s.kn IS NULL) {dir}, s.kn {dir}, s.kt{collate} {dir}, \
                  s.created_at, s.uuid LIMIT {} OFFSET {}",
                 q.limit, q.skip

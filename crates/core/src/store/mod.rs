@@ -11,6 +11,7 @@
 //! returns only after its transaction committed, and concurrent writes share
 //! transactions.
 
+mod blob_stream;
 mod document_query;
 pub mod migrate;
 mod outbox_claims;

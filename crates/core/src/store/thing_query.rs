@@ -6,6 +6,7 @@
 //! after the last item of the previous one (no duplicates, stable under
 //! inserts, always terminating). Parameter 1 is the tenant id.
 
+use super::document_query::path_keys;
 use crate::paging::Direction;
 use crate::things::filters::{PropertyFilter, PropertyOp, SortKey, ThingFilter, ThingQuery};
 use crate::things::{KeyKind, KeyValue};
@@ -142,24 +143,9 @@ fn key_sql(b: &mut B, key: &SortKey) -> String {
         SortKey::Created => "d.created_at".into(),
         SortKey::Modified => "d.updated_at".into(),
         SortKey::Uid => format!("d.uuid{collate}"),
-        // Both read the document's terms at the path by the per-document
-        // index `(org_id, collection, uuid, path, num, value)`: the text
-        // key's `num IS NULL` (only texts: numbers are the number key's)
-        // is what makes SQLite's planner take it over `(path, value)`.
-        SortKey::Path(path) => {
-            let p = b.text(path);
-            format!(
-                "(SELECT min(t.value{collate}) FROM document_terms t WHERE t.org_id = d.org_id \
-                 AND t.collection = d.collection AND t.uuid = d.uuid AND t.path = {p} AND t.num IS NULL)"
-            )
-        }
-        SortKey::PathNumber(path) => {
-            let p = b.text(path);
-            format!(
-                "(SELECT min(t.num) FROM document_terms t WHERE t.org_id = d.org_id \
-                 AND t.collection = d.collection AND t.uuid = d.uuid AND t.path = {p})"
-            )
-        }
+        // The same keys as document finds (see [`path_keys`]).
+        SortKey::Path(path) => path_keys(&b.text(path), collate).1,
+        SortKey::PathNumber(path) => path_keys(&b.text(path), collate).0,
         SortKey::StatusNumber(name) => {
             let p = b.text(name);
             format!("(SELECT s.num {status} AND s.name = {p})")

@@ -215,6 +215,30 @@ impl IntoResponse for ApiError {
 mod tests {
     use super::*;
 
+    fn plain(status: StatusCode, text: String) -> Response {
+        (status, text).into_response()
+    }
+
+    #[tokio::test]
+    async fn a_rejection_keeps_its_text_up_to_a_bound_and_other_statuses_their_reason() {
+        let (code, message, _) = error_of(plain(StatusCode::BAD_REQUEST, "missing field `name`".into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            (code, message.as_str()),
+            (ErrorCode::MalformedJson, "missing field `name`")
+        );
+        // A rejection text past the bound is not echoed whole: the reason instead.
+        let long = "x".repeat(MAX_REJECTION_TEXT + 1);
+        let (_, message, _) = error_of(plain(StatusCode::BAD_REQUEST, long)).await.unwrap();
+        assert_eq!(message, "bad request");
+        let (code, message, _) = error_of(plain(StatusCode::NOT_FOUND, "anything".into())).await.unwrap();
+        assert_eq!((code, message.as_str()), (ErrorCode::RouteNotFound, "not found"));
+        // A handler's own JSON is left as it is.
+        let json = (StatusCode::BAD_REQUEST, Json(json!({"mine": true}))).into_response();
+        assert!(error_of(json).await.is_err());
+    }
+
     #[test]
     fn core_errors_map_to_their_codes_and_statuses() {
         let s = |m: &str| m.to_owned();

@@ -16,10 +16,10 @@
 //! chunk row at a time, so memory per reader is one chunk whatever the
 //! blob's length.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use deadpool_postgres::{GenericClient, Pool};
 use futures::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::PgStore;
 use super::errors::{backend, map, pool as pool_error};
@@ -27,6 +27,7 @@ use super::pool::{execute, query};
 use crate::content::columns::check_blob_id;
 use crate::ids::Tenant;
 use crate::now_ms;
+use crate::store::blob_stream::copy_capped;
 use crate::store::{BlobChunks, BlobReader, BlobStore, StoreError};
 
 /// Bytes per chunk row.
@@ -56,28 +57,14 @@ struct Spool {
 impl Spool {
     /// Takes `chunks` into a new spool, at most `max_bytes` of them
     /// (`TooLarge` beyond, as soon as they arrive).
-    async fn fill(mut chunks: BlobChunks, max_bytes: u64) -> Result<Self, StoreError> {
+    async fn fill(chunks: BlobChunks, max_bytes: u64) -> Result<Self, StoreError> {
         let file = tokio::task::spawn_blocking(tempfile::tempfile)
             .await
             .map_err(|e| StoreError::Backend(format!("spool task failed: {e}")))?
             .map_err(spool_error)?;
-        let mut file = tokio::fs::File::from_std(file);
-        let mut buf = BytesMut::with_capacity(CHUNK);
-        let mut len = 0u64;
-        while let Some(chunk) = chunks.next().await {
-            let chunk = chunk?;
-            len += chunk.len() as u64;
-            if len > max_bytes {
-                return Err(StoreError::TooLarge { limit: max_bytes });
-            }
-            buf.extend_from_slice(&chunk);
-            if buf.len() >= CHUNK {
-                file.write_all(&buf).await.map_err(spool_error)?;
-                buf.clear();
-            }
-        }
-        file.write_all(&buf).await.map_err(spool_error)?;
-        file.flush().await.map_err(spool_error)?;
+        let mut out = tokio::io::BufWriter::with_capacity(CHUNK, tokio::fs::File::from_std(file));
+        let len = copy_capped(chunks, &mut out, max_bytes, spool_error).await?;
+        let mut file = out.into_inner();
         file.rewind().await.map_err(spool_error)?;
         Ok(Self { file, len })
     }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use futures::StreamExt;
 use rusqlite::{Connection, OptionalExtension, params};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 use super::SqliteStore;
 use super::errors::backend;
@@ -26,6 +26,7 @@ use super::pool::Pool;
 use crate::content::columns::check_blob_id;
 use crate::ids::Tenant;
 use crate::now_ms;
+use crate::store::blob_stream::copy_capped;
 use crate::store::{BlobChunks, BlobReader, BlobStore, StoreError};
 
 /// The blob directory of a data dir.
@@ -130,7 +131,7 @@ impl Drop for TempFile {
     }
 }
 
-async fn write_file(path: &Path, mut chunks: BlobChunks, max_bytes: u64) -> Result<u64, StoreError> {
+async fn write_file(path: &Path, chunks: BlobChunks, max_bytes: u64) -> Result<u64, StoreError> {
     let file = tokio::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -139,16 +140,7 @@ async fn write_file(path: &Path, mut chunks: BlobChunks, max_bytes: u64) -> Resu
         .await
         .map_err(|e| io(path, e))?;
     let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-    let mut written = 0u64;
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk?;
-        written += chunk.len() as u64;
-        if written > max_bytes {
-            return Err(StoreError::TooLarge { limit: max_bytes });
-        }
-        out.write_all(&chunk).await.map_err(|e| io(path, e))?;
-    }
-    out.flush().await.map_err(|e| io(path, e))?;
+    let written = copy_capped(chunks, &mut out, max_bytes, |e| io(path, e)).await?;
     out.into_inner().sync_all().await.map_err(|e| io(path, e))?;
     Ok(written)
 }
